@@ -1,0 +1,202 @@
+#include "common/byte_reader.h"
+
+#include <bit>
+#include <cstring>
+
+namespace gregor {
+
+namespace {
+template <typename T>
+T load_be(const uint8_t* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  if constexpr (std::endian::native == std::endian::little && sizeof(T) > 1) {
+    if constexpr (sizeof(T) == 2) return static_cast<T>(__builtin_bswap16(static_cast<uint16_t>(v)));
+    if constexpr (sizeof(T) == 4) return static_cast<T>(__builtin_bswap32(static_cast<uint32_t>(v)));
+    if constexpr (sizeof(T) == 8) return static_cast<T>(__builtin_bswap64(static_cast<uint64_t>(v)));
+  }
+  return v;
+}
+}  // namespace
+
+void ByteReader::fail(const char* field, std::string message) {
+  if (failed_) return;
+  failed_ = true;
+  error_ = DecodeError{offset(), field ? field : "", std::move(message)};
+}
+
+bool ByteReader::need(size_t n, const char* field) {
+  if (failed_) return false;
+  if (remaining() < n) {
+    fail(field, "needs " + std::to_string(n) + " bytes, " + std::to_string(remaining()) + " left");
+    return false;
+  }
+  return true;
+}
+
+const uint8_t* ByteReader::push_limit(size_t n, const char* field) {
+  const uint8_t* saved = end_;
+  if (need(n, field)) end_ = pos_ + n;
+  return saved;
+}
+
+void ByteReader::pop_limit(const uint8_t* saved_end) {
+  if (!failed_) pos_ = end_;
+  end_ = saved_end;
+}
+
+int8_t ByteReader::read_int8(const char* field) {
+  if (!need(1, field)) return 0;
+  return static_cast<int8_t>(*pos_++);
+}
+
+#define GREGOR_READ_FIXED(name, T)              \
+  T ByteReader::name(const char* field) {       \
+    if (!need(sizeof(T), field)) return 0;      \
+    T v = load_be<T>(pos_);                     \
+    pos_ += sizeof(T);                          \
+    return v;                                   \
+  }
+GREGOR_READ_FIXED(read_int16, int16_t)
+GREGOR_READ_FIXED(read_int32, int32_t)
+GREGOR_READ_FIXED(read_int64, int64_t)
+GREGOR_READ_FIXED(read_uint16, uint16_t)
+GREGOR_READ_FIXED(read_uint32, uint32_t)
+#undef GREGOR_READ_FIXED
+
+double ByteReader::read_float64(const char* field) {
+  uint64_t bits = static_cast<uint64_t>(read_int64(field));
+  return std::bit_cast<double>(bits);
+}
+
+bool ByteReader::read_bool(const char* field) { return read_int8(field) != 0; }
+
+Uuid ByteReader::read_uuid(const char* field) {
+  Uuid u;
+  if (!need(16, field)) return u;
+  std::memcpy(u.bytes.data(), pos_, 16);
+  pos_ += 16;
+  return u;
+}
+
+uint64_t ByteReader::read_uvarlong(const char* field) {
+  uint64_t v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (!need(1, field)) return 0;
+    uint8_t b = *pos_++;
+    v |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) return v;
+  }
+  fail(field, "varint longer than 10 bytes");
+  return 0;
+}
+
+uint32_t ByteReader::read_uvarint(const char* field) {
+  uint32_t v = 0;
+  for (int shift = 0; shift < 35; shift += 7) {
+    if (!need(1, field)) return 0;
+    uint8_t b = *pos_++;
+    v |= static_cast<uint32_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) return v;
+  }
+  fail(field, "varint longer than 5 bytes");
+  return 0;
+}
+
+int32_t ByteReader::read_varint(const char* field) {
+  uint32_t z = read_uvarint(field);
+  return static_cast<int32_t>((z >> 1) ^ (~(z & 1) + 1));
+}
+
+int64_t ByteReader::read_varlong(const char* field) {
+  uint64_t z = read_uvarlong(field);
+  return static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1));
+}
+
+BytesView ByteReader::read_view(size_t n, const char* field) {
+  if (!need(n, field)) return {};
+  BytesView v(pos_, n);
+  pos_ += n;
+  return v;
+}
+
+void ByteReader::skip(size_t n, const char* field) {
+  if (need(n, field)) pos_ += n;
+}
+
+namespace {
+// Shared tail of the length readers: -1 is null, other negatives are errors, and a length must
+// fit in what is left (scaled by the smallest possible element).
+int32_t check_length(ByteReader& r, int64_t n, size_t unit, const char* field, const char* what) {
+  if (!r.ok()) return 0;
+  if (n < -1) {
+    r.fail(field, std::string("negative ") + what + " " + std::to_string(n));
+    return 0;
+  }
+  if (n > 0 && static_cast<uint64_t>(n) > r.remaining() / (unit ? unit : 1)) {
+    r.fail(field, std::string(what) + " " + std::to_string(n) + " exceeds the " +
+                      std::to_string(r.remaining()) + " bytes left");
+    return 0;
+  }
+  return static_cast<int32_t>(n);
+}
+}  // namespace
+
+int32_t ByteReader::read_string_length(bool compact, const char* field) {
+  int64_t n = compact ? static_cast<int64_t>(read_uvarint(field)) - 1 : read_int16(field);
+  return check_length(*this, n, 1, field, "string length");
+}
+
+int32_t ByteReader::read_bytes_length(bool compact, const char* field) {
+  int64_t n = compact ? static_cast<int64_t>(read_uvarint(field)) - 1 : read_int32(field);
+  return check_length(*this, n, 1, field, "bytes length");
+}
+
+int32_t ByteReader::read_array_length(bool compact, const char* field, size_t min_element_size) {
+  int64_t n = compact ? static_cast<int64_t>(read_uvarint(field)) - 1 : read_int32(field);
+  return check_length(*this, n, min_element_size, field, "array length");
+}
+
+std::string ByteReader::read_string(bool compact, const char* field) {
+  int32_t n = read_string_length(compact, field);
+  if (n < 0) {
+    if (ok()) fail(field, "null string in a non-nullable field");
+    return {};
+  }
+  BytesView v = read_view(static_cast<size_t>(n), field);
+  return std::string(v.as_chars());
+}
+
+std::optional<std::string> ByteReader::read_nullable_string(bool compact, const char* field) {
+  int32_t n = read_string_length(compact, field);
+  if (n < 0 || !ok()) return std::nullopt;
+  BytesView v = read_view(static_cast<size_t>(n), field);
+  return std::string(v.as_chars());
+}
+
+BytesView ByteReader::read_bytes_view(bool compact, const char* field) {
+  int32_t n = read_bytes_length(compact, field);
+  if (n < 0) {
+    if (ok()) fail(field, "null bytes in a non-nullable field");
+    return {};
+  }
+  return read_view(static_cast<size_t>(n), field);
+}
+
+std::optional<BytesView> ByteReader::read_nullable_bytes_view(bool compact, const char* field) {
+  int32_t n = read_bytes_length(compact, field);
+  if (n < 0 || !ok()) return std::nullopt;
+  return read_view(static_cast<size_t>(n), field);
+}
+
+Bytes ByteReader::read_bytes(bool compact, const char* field) {
+  return read_bytes_view(compact, field).to_bytes();
+}
+
+std::optional<Bytes> ByteReader::read_nullable_bytes(bool compact, const char* field) {
+  auto v = read_nullable_bytes_view(compact, field);
+  if (!v) return std::nullopt;
+  return v->to_bytes();
+}
+
+}  // namespace gregor

@@ -1,0 +1,72 @@
+#include "common/byte_writer.h"
+
+#include <bit>
+
+namespace gregor {
+
+void ByteWriter::write_float64(double v) { put_be(std::bit_cast<uint64_t>(v)); }
+
+void ByteWriter::write_uvarint(uint32_t v) { write_uvarlong(v); }
+
+void ByteWriter::write_uvarlong(uint64_t v) {
+  uint8_t b[10];
+  size_t n = 0;
+  while (v >= 0x80) {
+    b[n++] = static_cast<uint8_t>(v | 0x80);
+    v >>= 7;
+  }
+  b[n++] = static_cast<uint8_t>(v);
+  write_raw(b, n);
+}
+
+void ByteWriter::write_string_length(int32_t n, bool compact) {
+  if (compact) {
+    write_uvarint(static_cast<uint32_t>(n + 1));
+  } else {
+    if (n > INT16_MAX) {
+      fail("string of " + std::to_string(n) + " bytes is too long for an int16 length");
+      n = INT16_MAX;
+    }
+    write_int16(static_cast<int16_t>(n));
+  }
+}
+
+void ByteWriter::write_bytes_length(int32_t n, bool compact) {
+  if (compact) {
+    write_uvarint(static_cast<uint32_t>(n + 1));
+  } else {
+    write_int32(n);
+  }
+}
+
+void ByteWriter::write_string(std::string_view s, bool compact) {
+  write_string_length(static_cast<int32_t>(s.size()), compact);
+  write_raw(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+
+void ByteWriter::write_nullable_string(const std::optional<std::string>& s, bool compact) {
+  if (!s) return write_string_length(-1, compact);
+  write_string(*s, compact);
+}
+
+void ByteWriter::write_bytes(BytesView b, bool compact) {
+  write_bytes_length(static_cast<int32_t>(b.size()), compact);
+  write_raw(b);
+}
+
+void ByteWriter::write_nullable_bytes(const std::optional<BytesView>& b, bool compact) {
+  if (!b) return write_bytes_length(-1, compact);
+  write_bytes(*b, compact);
+}
+
+void ByteWriter::write_nullable_bytes(const std::optional<Bytes>& b, bool compact) {
+  if (!b) return write_bytes_length(-1, compact);
+  write_bytes(*b, compact);
+}
+
+void ByteWriter::patch_int32(size_t at, int32_t v) {
+  uint32_t u = static_cast<uint32_t>(v);
+  for (int i = 0; i < 4; ++i) out_[at + i] = static_cast<uint8_t>(u >> (8 * (3 - i)));
+}
+
+}  // namespace gregor

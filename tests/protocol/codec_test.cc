@@ -1,0 +1,157 @@
+// Hand-checked properties of the generated codec: exact bytes, tagged fields, version checks,
+// framing and the API registry.
+#include <gtest/gtest.h>
+
+#include "protocol/frame.h"
+#include "protocol/generated/api_registry.h"
+#include "protocol/generated/message/api_versions_request.h"
+#include "protocol/generated/message/fetch_request.h"
+#include "protocol/generated/message/produce_request.h"
+#include "protocol/generated/message/request_header.h"
+
+namespace gregor::protocol {
+namespace {
+
+TEST(ApiRegistry, CoversEveryKeyWithItsVersions) {
+  ASSERT_EQ(all_apis().size(), 88u);
+  const ApiInfo* produce = find_api(0);
+  ASSERT_NE(produce, nullptr);
+  EXPECT_STREQ(produce->name, "Produce");
+  EXPECT_EQ(produce->versions.lo, 0);
+  EXPECT_EQ(produce->versions.hi, 11);
+  EXPECT_EQ(produce->request_flexible_from, 9);
+  EXPECT_STREQ(find_api(18)->name, "ApiVersions");
+  EXPECT_STREQ(find_api(87)->name, all_apis().back().name);
+  EXPECT_EQ(find_api(88), nullptr);
+  EXPECT_EQ(find_api(-1), nullptr);
+  for (size_t i = 0; i < all_apis().size(); ++i) EXPECT_EQ(all_apis()[i].key, static_cast<int16_t>(i));
+}
+
+TEST(ApiRegistry, HeaderVersions) {
+  EXPECT_EQ(request_header_version(0, 8), 1);
+  EXPECT_EQ(request_header_version(0, 9), 2);
+  EXPECT_EQ(request_header_version(7, 0), 0);  // ControlledShutdown v0
+  EXPECT_EQ(response_header_version(0, 9), 1);
+  EXPECT_EQ(response_header_version(18, 3), 0);  // ApiVersions responses stay on header v0
+  EXPECT_EQ(request_header_version(18, 3), 2);
+  EXPECT_EQ(request_header_version(18, 99), 2);  // a newer client's ApiVersions is still readable
+}
+
+TEST(Codec, ApiVersionsRequestBytesAreExact) {
+  RequestHeader h;
+  h.request_api_key = 18;
+  h.request_api_version = 3;
+  h.correlation_id = 1;
+  h.client_id = "rdkafka";
+  ApiVersionsRequest body;
+  body.client_software_name = "librdkafka";
+  body.client_software_version = "2.0.2";
+  Bytes frame;
+  ASSERT_FALSE(write_request(h, body, frame));
+  const Bytes expected = {
+      0, 0, 0, 36,                                      // size
+      0, 18, 0, 3, 0, 0, 0, 1,                          // key, version, correlation id
+      0, 7, 'r', 'd', 'k', 'a', 'f', 'k', 'a',          // client id: classic string even in v2
+      0,                                                // header tagged fields
+      11, 'l', 'i', 'b', 'r', 'd', 'k', 'a', 'f', 'k', 'a',  // compact string
+      6, '2', '.', '0', '.', '2',                       // compact string
+      0};                                               // body tagged fields
+  EXPECT_EQ(frame, expected);
+
+  auto parsed = read_request_header(BytesView(frame).subview(4, frame.size() - 4));
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed.value.header, h);
+  EXPECT_EQ(parsed.value.header_version, 2);
+  EXPECT_EQ(parsed.value.body_offset, 18u);
+  auto decoded = decode_message<ApiVersionsRequest>(parsed.value.body, 3);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded.value, body);
+}
+
+TEST(Codec, KnownTaggedFieldsDecodeAndUnknownOnesSurviveInTagOrder) {
+  FetchRequest req;
+  req.cluster_id = "c1";  // tag 0 from v12
+  req.unknown_tagged_fields.push_back({1, {0xaa}});
+  req.unknown_tagged_fields.push_back({7, {}});
+  Bytes v12;
+  ASSERT_FALSE(encode_message(req, 12, v12));
+  // The top-level tagged section closes the message: 3 fields, tags 0, 1, 7 in that order.
+  const Bytes tail = {3, 0, 3, 3, 'c', '1', 1, 1, 0xaa, 7, 0};
+  ASSERT_GE(v12.size(), tail.size());
+  EXPECT_EQ(Bytes(v12.end() - static_cast<long>(tail.size()), v12.end()), tail);
+  auto back = decode_message<FetchRequest>(v12, 12);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back.value.cluster_id, "c1");
+  EXPECT_EQ(back.value.unknown_tagged_fields, req.unknown_tagged_fields);
+
+  // Tag 1 is ReplicaState from v15 on: there the same bytes decode it as a known field,
+  // and a short tagged field fails rather than reading past its size.
+  FetchRequest with_state;
+  with_state.replica_state.replica_epoch = 9;
+  Bytes v15;
+  ASSERT_FALSE(encode_message(with_state, 15, v15));
+  auto decoded15 = decode_message<FetchRequest>(v15, 15);
+  ASSERT_TRUE(decoded15.ok());
+  EXPECT_EQ(decoded15.value.replica_state.replica_epoch, 9);
+  EXPECT_TRUE(decoded15.value.unknown_tagged_fields.empty());
+}
+
+TEST(Codec, FieldMissingFromAVersionIsRejectedUnlessIgnorable) {
+  ProduceRequest req;
+  req.transactional_id = "tx";  // from v3 on, not ignorable
+  Bytes out;
+  auto err = encode_message(req, 2, out);
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->find("TransactionalId"), std::string::npos);
+  EXPECT_FALSE(encode_message(req, 3, out));
+
+  FetchRequest fetch;
+  fetch.cluster_id = "ignored";  // ignorable: silently left out of v11
+  Bytes f;
+  EXPECT_FALSE(encode_message(fetch, 11, f));
+}
+
+TEST(Codec, DecodeErrorsSayWhatAndWhere) {
+  ProduceRequest req;
+  req.topic_data.emplace_back().name = "orders";
+  req.topic_data[0].partition_data.emplace_back().records = BytesView::of("0123456789");
+  Bytes out;
+  ASSERT_FALSE(encode_message(req, 8, out));
+  auto truncated = decode_message<ProduceRequest>(BytesView(out.data(), out.size() - 3), 8);
+  ASSERT_FALSE(truncated.ok());
+  EXPECT_EQ(truncated.error->field, "Records");
+  EXPECT_NE(truncated.error->message.find("exceeds"), std::string::npos);
+
+  Bytes trailing = out;
+  trailing.push_back(0);
+  auto extra = decode_message<ProduceRequest>(trailing, 8);
+  ASSERT_FALSE(extra.ok());
+  EXPECT_EQ(extra.error->offset, out.size());
+}
+
+TEST(Codec, RecordsAreViewsIntoTheFrame) {
+  ProduceRequest req;
+  req.topic_data.emplace_back().name = "t";
+  req.topic_data[0].partition_data.emplace_back().records = BytesView::of("batch-bytes");
+  Bytes out;
+  ASSERT_FALSE(encode_message(req, 9, out));
+  auto d = decode_message<ProduceRequest>(out, 9);
+  ASSERT_TRUE(d.ok());
+  const auto& records = *d.value.topic_data[0].partition_data[0].records;
+  EXPECT_GE(records.data(), out.data());
+  EXPECT_LE(records.end(), out.data() + out.size());
+  EXPECT_EQ(records.as_chars(), "batch-bytes");
+}
+
+TEST(Codec, DefaultsFollowTheSpec) {
+  ProduceRequest p;
+  EXPECT_EQ(p.transactional_id, std::nullopt);  // "default": "null"
+  FetchRequest f;
+  EXPECT_EQ(f.replica_id, -1);
+  EXPECT_EQ(f.max_bytes, 0x7fffffff);
+  EXPECT_EQ(f.isolation_level, 0);
+  EXPECT_EQ(f.cluster_id, std::nullopt);
+}
+
+}  // namespace
+}  // namespace gregor::protocol
