@@ -261,7 +261,7 @@ class Struct:
         self.fields = []
 
     def qualified(self):
-        return self.name if self.is_message else "%s::%s" % (self.message.name, self.name)
+        return self.name if self.is_message else "%s::%s" % (self.message.namespace(), self.name)
 
     def tagged_fields(self):
         return sorted((f for f in self.fields if f.tag >= 0), key=lambda f: f.tag)
@@ -326,6 +326,10 @@ class Message:
 
     def file_stem(self):
         return snake(self.name).rstrip("_")
+
+    def namespace(self):
+        """Where the message's nested structs are defined (aliased inside the message struct)."""
+        return self.file_stem()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -596,7 +600,8 @@ def emit_struct_decl(o, s, msg, ind):
         o("static constexpr VersionRange kFlexibleVersions = %s;" % msg.flexible.cpp_range(), ind + 1)
         o()
         for nested in msg.structs:
-            emit_struct_decl(o, nested, msg, ind + 1)
+            o("using %s = %s::%s;" % (nested.name, msg.namespace(), nested.name), ind + 1)
+        if msg.structs:
             o()
     for f in s.fields:
         d = f.default_expr()
@@ -643,6 +648,16 @@ def generate_message(msg, source):
     h()
     h("namespace gregor::protocol {")
     h()
+    if msg.structs:
+        # Nested structs live at namespace scope so each is complete before the next uses it
+        # (std::optional<Nested> needs that); the message struct aliases them.
+        h("namespace %s {" % msg.namespace())
+        h()
+        for nested in msg.structs:
+            emit_struct_decl(h, nested, msg, 0)
+            h()
+        h("}  // namespace %s" % msg.namespace())
+        h()
     emit_struct_decl(h, msg.root, msg, 0)
     h()
     h("}  // namespace gregor::protocol")

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ConsumerGroupMemberMetadataValue::ClassicProtocol::decode(ByteReader& r, int16_t version) {
+void consumer_group_member_metadata_value::ClassicProtocol::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void ConsumerGroupMemberMetadataValue::ClassicProtocol::decode(ByteReader& r, in
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ConsumerGroupMemberMetadataValue::ClassicProtocol::encode(ByteWriter& w, int16_t version) const {
+void consumer_group_member_metadata_value::ClassicProtocol::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void ConsumerGroupMemberMetadataValue::ClassicProtocol::encode(ByteWriter& w, in
   }
 }
 
-void ConsumerGroupMemberMetadataValue::ClassicMemberMetadata::decode(ByteReader& r, int16_t version) {
+void consumer_group_member_metadata_value::ClassicMemberMetadata::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -46,7 +46,7 @@ void ConsumerGroupMemberMetadataValue::ClassicMemberMetadata::decode(ByteReader&
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ConsumerGroupMemberMetadataValue::ClassicMemberMetadata::encode(ByteWriter& w, int16_t version) const {
+void consumer_group_member_metadata_value::ClassicMemberMetadata::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,68 +11,75 @@
 
 namespace gregor::protocol {
 
+namespace consumer_group_member_metadata_value {
+
+struct ClassicProtocol {
+  std::string name{};
+  Bytes metadata{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Metadata", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(metadata, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(metadata, kFields[1]);
+  }
+
+  friend bool operator==(const ClassicProtocol&, const ClassicProtocol&) = default;
+};
+
+struct ClassicMemberMetadata {
+  int32_t session_timeout_ms = 0;
+  std::vector<ClassicProtocol> supported_protocols{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"SessionTimeoutMs", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"SupportedProtocols", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(session_timeout_ms, kFields[0]);
+    v(supported_protocols, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(session_timeout_ms, kFields[0]);
+    v(supported_protocols, kFields[1]);
+  }
+
+  friend bool operator==(const ClassicMemberMetadata&, const ClassicMemberMetadata&) = default;
+};
+
+}  // namespace consumer_group_member_metadata_value
+
 struct ConsumerGroupMemberMetadataValue {
   static constexpr const char* kName = "ConsumerGroupMemberMetadataValue";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct ClassicProtocol {
-    std::string name{};
-    Bytes metadata{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Metadata", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(metadata, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(metadata, kFields[1]);
-    }
-
-    friend bool operator==(const ClassicProtocol&, const ClassicProtocol&) = default;
-  };
-
-  struct ClassicMemberMetadata {
-    int32_t session_timeout_ms = 0;
-    std::vector<ClassicProtocol> supported_protocols{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"SessionTimeoutMs", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"SupportedProtocols", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(session_timeout_ms, kFields[0]);
-      v(supported_protocols, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(session_timeout_ms, kFields[0]);
-      v(supported_protocols, kFields[1]);
-    }
-
-    friend bool operator==(const ClassicMemberMetadata&, const ClassicMemberMetadata&) = default;
-  };
+  using ClassicProtocol = consumer_group_member_metadata_value::ClassicProtocol;
+  using ClassicMemberMetadata = consumer_group_member_metadata_value::ClassicMemberMetadata;
 
   std::optional<std::string> instance_id = "";
   std::optional<std::string> rack_id = "";

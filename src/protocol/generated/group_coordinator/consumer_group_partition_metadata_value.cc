@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ConsumerGroupPartitionMetadataValue::PartitionMetadata::decode(ByteReader& r, int16_t version) {
+void consumer_group_partition_metadata_value::PartitionMetadata::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -25,7 +25,7 @@ void ConsumerGroupPartitionMetadataValue::PartitionMetadata::decode(ByteReader& 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ConsumerGroupPartitionMetadataValue::PartitionMetadata::encode(ByteWriter& w, int16_t version) const {
+void consumer_group_partition_metadata_value::PartitionMetadata::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -40,7 +40,7 @@ void ConsumerGroupPartitionMetadataValue::PartitionMetadata::encode(ByteWriter& 
   }
 }
 
-void ConsumerGroupPartitionMetadataValue::TopicMetadata::decode(ByteReader& r, int16_t version) {
+void consumer_group_partition_metadata_value::TopicMetadata::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -62,7 +62,7 @@ void ConsumerGroupPartitionMetadataValue::TopicMetadata::decode(ByteReader& r, i
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ConsumerGroupPartitionMetadataValue::TopicMetadata::encode(ByteWriter& w, int16_t version) const {
+void consumer_group_partition_metadata_value::TopicMetadata::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ConsumerGroupTargetAssignmentMemberValue::TopicPartition::decode(ByteReader& r, int16_t version) {
+void consumer_group_target_assignment_member_value::TopicPartition::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void ConsumerGroupTargetAssignmentMemberValue::TopicPartition::decode(ByteReader
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ConsumerGroupTargetAssignmentMemberValue::TopicPartition::encode(ByteWriter& w, int16_t version) const {
+void consumer_group_target_assignment_member_value::TopicPartition::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

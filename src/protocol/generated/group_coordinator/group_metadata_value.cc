@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void GroupMetadataValue::MemberMetadata::decode(ByteReader& r, int16_t version) {
+void group_metadata_value::MemberMetadata::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -24,7 +24,7 @@ void GroupMetadataValue::MemberMetadata::decode(ByteReader& r, int16_t version) 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void GroupMetadataValue::MemberMetadata::encode(ByteWriter& w, int16_t version) const {
+void group_metadata_value::MemberMetadata::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;

@@ -11,63 +11,69 @@
 
 namespace gregor::protocol {
 
+namespace group_metadata_value {
+
+struct MemberMetadata {
+  std::string member_id{};
+  std::optional<std::string> group_instance_id = std::nullopt;
+  std::string client_id{};
+  std::string client_host{};
+  int32_t rebalance_timeout = -1;
+  int32_t session_timeout = 0;
+  Bytes subscription{};
+  Bytes assignment{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 8> kFields = {{
+    {"memberId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"groupInstanceId", {3, 32767}, {3, 32767}, {1, 0}, -1, true, false, ""},
+    {"clientId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"clientHost", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"rebalanceTimeout", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"sessionTimeout", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"subscription", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"assignment", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(member_id, kFields[0]);
+    v(group_instance_id, kFields[1]);
+    v(client_id, kFields[2]);
+    v(client_host, kFields[3]);
+    v(rebalance_timeout, kFields[4]);
+    v(session_timeout, kFields[5]);
+    v(subscription, kFields[6]);
+    v(assignment, kFields[7]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(member_id, kFields[0]);
+    v(group_instance_id, kFields[1]);
+    v(client_id, kFields[2]);
+    v(client_host, kFields[3]);
+    v(rebalance_timeout, kFields[4]);
+    v(session_timeout, kFields[5]);
+    v(subscription, kFields[6]);
+    v(assignment, kFields[7]);
+  }
+
+  friend bool operator==(const MemberMetadata&, const MemberMetadata&) = default;
+};
+
+}  // namespace group_metadata_value
+
 struct GroupMetadataValue {
   static constexpr const char* kName = "GroupMetadataValue";
   static constexpr VersionRange kValidVersions = {0, 4};
   static constexpr VersionRange kFlexibleVersions = {4, 4};
 
-  struct MemberMetadata {
-    std::string member_id{};
-    std::optional<std::string> group_instance_id = std::nullopt;
-    std::string client_id{};
-    std::string client_host{};
-    int32_t rebalance_timeout = -1;
-    int32_t session_timeout = 0;
-    Bytes subscription{};
-    Bytes assignment{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 8> kFields = {{
-      {"memberId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"groupInstanceId", {3, 32767}, {3, 32767}, {1, 0}, -1, true, false, ""},
-      {"clientId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"clientHost", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"rebalanceTimeout", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"sessionTimeout", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"subscription", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"assignment", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(member_id, kFields[0]);
-      v(group_instance_id, kFields[1]);
-      v(client_id, kFields[2]);
-      v(client_host, kFields[3]);
-      v(rebalance_timeout, kFields[4]);
-      v(session_timeout, kFields[5]);
-      v(subscription, kFields[6]);
-      v(assignment, kFields[7]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(member_id, kFields[0]);
-      v(group_instance_id, kFields[1]);
-      v(client_id, kFields[2]);
-      v(client_host, kFields[3]);
-      v(rebalance_timeout, kFields[4]);
-      v(session_timeout, kFields[5]);
-      v(subscription, kFields[6]);
-      v(assignment, kFields[7]);
-    }
-
-    friend bool operator==(const MemberMetadata&, const MemberMetadata&) = default;
-  };
+  using MemberMetadata = group_metadata_value::MemberMetadata;
 
   std::string protocol_type{};
   int32_t generation = 0;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ShareGroupCurrentMemberAssignmentValue::TopicPartitions::decode(ByteReader& r, int16_t version) {
+void share_group_current_member_assignment_value::TopicPartitions::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void ShareGroupCurrentMemberAssignmentValue::TopicPartitions::decode(ByteReader&
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareGroupCurrentMemberAssignmentValue::TopicPartitions::encode(ByteWriter& w, int16_t version) const {
+void share_group_current_member_assignment_value::TopicPartitions::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,76 +11,83 @@
 
 namespace gregor::protocol {
 
+namespace share_group_partition_metadata_value {
+
+struct PartitionMetadata {
+  int32_t partition = 0;
+  std::vector<std::string> racks{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Partition", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Racks", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition, kFields[0]);
+    v(racks, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition, kFields[0]);
+    v(racks, kFields[1]);
+  }
+
+  friend bool operator==(const PartitionMetadata&, const PartitionMetadata&) = default;
+};
+
+struct TopicMetadata {
+  Uuid topic_id{};
+  std::string topic_name{};
+  int32_t num_partitions = 0;
+  std::vector<PartitionMetadata> partition_metadata{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"TopicName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"NumPartitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"PartitionMetadata", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_id, kFields[0]);
+    v(topic_name, kFields[1]);
+    v(num_partitions, kFields[2]);
+    v(partition_metadata, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_id, kFields[0]);
+    v(topic_name, kFields[1]);
+    v(num_partitions, kFields[2]);
+    v(partition_metadata, kFields[3]);
+  }
+
+  friend bool operator==(const TopicMetadata&, const TopicMetadata&) = default;
+};
+
+}  // namespace share_group_partition_metadata_value
+
 struct ShareGroupPartitionMetadataValue {
   static constexpr const char* kName = "ShareGroupPartitionMetadataValue";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct PartitionMetadata {
-    int32_t partition = 0;
-    std::vector<std::string> racks{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Partition", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Racks", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition, kFields[0]);
-      v(racks, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition, kFields[0]);
-      v(racks, kFields[1]);
-    }
-
-    friend bool operator==(const PartitionMetadata&, const PartitionMetadata&) = default;
-  };
-
-  struct TopicMetadata {
-    Uuid topic_id{};
-    std::string topic_name{};
-    int32_t num_partitions = 0;
-    std::vector<PartitionMetadata> partition_metadata{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"TopicName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"NumPartitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"PartitionMetadata", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_id, kFields[0]);
-      v(topic_name, kFields[1]);
-      v(num_partitions, kFields[2]);
-      v(partition_metadata, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_id, kFields[0]);
-      v(topic_name, kFields[1]);
-      v(num_partitions, kFields[2]);
-      v(partition_metadata, kFields[3]);
-    }
-
-    friend bool operator==(const TopicMetadata&, const TopicMetadata&) = default;
-  };
+  using PartitionMetadata = share_group_partition_metadata_value::PartitionMetadata;
+  using TopicMetadata = share_group_partition_metadata_value::TopicMetadata;
 
   std::vector<TopicMetadata> topics{};
   TaggedFields unknown_tagged_fields;

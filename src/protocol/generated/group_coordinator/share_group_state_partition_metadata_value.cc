@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ShareGroupStatePartitionMetadataValue::TopicPartitionsInfo::decode(ByteReader& r, int16_t version) {
+void share_group_state_partition_metadata_value::TopicPartitionsInfo::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -27,7 +27,7 @@ void ShareGroupStatePartitionMetadataValue::TopicPartitionsInfo::decode(ByteRead
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareGroupStatePartitionMetadataValue::TopicPartitionsInfo::encode(ByteWriter& w, int16_t version) const {
+void share_group_state_partition_metadata_value::TopicPartitionsInfo::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -43,7 +43,7 @@ void ShareGroupStatePartitionMetadataValue::TopicPartitionsInfo::encode(ByteWrit
   }
 }
 
-void ShareGroupStatePartitionMetadataValue::TopicInfo::decode(ByteReader& r, int16_t version) {
+void share_group_state_partition_metadata_value::TopicInfo::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -52,7 +52,7 @@ void ShareGroupStatePartitionMetadataValue::TopicInfo::decode(ByteReader& r, int
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareGroupStatePartitionMetadataValue::TopicInfo::encode(ByteWriter& w, int16_t version) const {
+void share_group_state_partition_metadata_value::TopicInfo::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,72 +11,79 @@
 
 namespace gregor::protocol {
 
+namespace share_group_state_partition_metadata_value {
+
+struct TopicPartitionsInfo {
+  Uuid topic_id{};
+  std::string topic_name{};
+  std::vector<int32_t> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"TopicName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_id, kFields[0]);
+    v(topic_name, kFields[1]);
+    v(partitions, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_id, kFields[0]);
+    v(topic_name, kFields[1]);
+    v(partitions, kFields[2]);
+  }
+
+  friend bool operator==(const TopicPartitionsInfo&, const TopicPartitionsInfo&) = default;
+};
+
+struct TopicInfo {
+  Uuid topic_id{};
+  std::string topic_name{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"TopicName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_id, kFields[0]);
+    v(topic_name, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_id, kFields[0]);
+    v(topic_name, kFields[1]);
+  }
+
+  friend bool operator==(const TopicInfo&, const TopicInfo&) = default;
+};
+
+}  // namespace share_group_state_partition_metadata_value
+
 struct ShareGroupStatePartitionMetadataValue {
   static constexpr const char* kName = "ShareGroupStatePartitionMetadataValue";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct TopicPartitionsInfo {
-    Uuid topic_id{};
-    std::string topic_name{};
-    std::vector<int32_t> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"TopicName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_id, kFields[0]);
-      v(topic_name, kFields[1]);
-      v(partitions, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_id, kFields[0]);
-      v(topic_name, kFields[1]);
-      v(partitions, kFields[2]);
-    }
-
-    friend bool operator==(const TopicPartitionsInfo&, const TopicPartitionsInfo&) = default;
-  };
-
-  struct TopicInfo {
-    Uuid topic_id{};
-    std::string topic_name{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"TopicName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_id, kFields[0]);
-      v(topic_name, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_id, kFields[0]);
-      v(topic_name, kFields[1]);
-    }
-
-    friend bool operator==(const TopicInfo&, const TopicInfo&) = default;
-  };
+  using TopicPartitionsInfo = share_group_state_partition_metadata_value::TopicPartitionsInfo;
+  using TopicInfo = share_group_state_partition_metadata_value::TopicInfo;
 
   std::vector<TopicPartitionsInfo> initialized_topics{};
   std::vector<TopicInfo> deleting_topics{};

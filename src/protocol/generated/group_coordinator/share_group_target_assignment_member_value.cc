@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ShareGroupTargetAssignmentMemberValue::TopicPartition::decode(ByteReader& r, int16_t version) {
+void share_group_target_assignment_member_value::TopicPartition::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void ShareGroupTargetAssignmentMemberValue::TopicPartition::decode(ByteReader& r
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareGroupTargetAssignmentMemberValue::TopicPartition::encode(ByteWriter& w, int16_t version) const {
+void share_group_target_assignment_member_value::TopicPartition::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

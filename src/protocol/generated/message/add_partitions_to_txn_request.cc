@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void AddPartitionsToTxnRequest::AddPartitionsToTxnTopic::decode(ByteReader& r, int16_t version) {
+void add_partitions_to_txn_request::AddPartitionsToTxnTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void AddPartitionsToTxnRequest::AddPartitionsToTxnTopic::decode(ByteReader& r, i
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AddPartitionsToTxnRequest::AddPartitionsToTxnTopic::encode(ByteWriter& w, int16_t version) const {
+void add_partitions_to_txn_request::AddPartitionsToTxnTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;
@@ -41,7 +41,7 @@ void AddPartitionsToTxnRequest::AddPartitionsToTxnTopic::encode(ByteWriter& w, i
   }
 }
 
-void AddPartitionsToTxnRequest::AddPartitionsToTxnTransaction::decode(ByteReader& r, int16_t version) {
+void add_partitions_to_txn_request::AddPartitionsToTxnTransaction::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;
@@ -74,7 +74,7 @@ void AddPartitionsToTxnRequest::AddPartitionsToTxnTransaction::decode(ByteReader
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AddPartitionsToTxnRequest::AddPartitionsToTxnTransaction::encode(ByteWriter& w, int16_t version) const {
+void add_partitions_to_txn_request::AddPartitionsToTxnTransaction::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;

@@ -11,81 +11,88 @@
 
 namespace gregor::protocol {
 
+namespace add_partitions_to_txn_request {
+
+struct AddPartitionsToTxnTopic {
+  std::string name{};
+  std::vector<int32_t> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const AddPartitionsToTxnTopic&, const AddPartitionsToTxnTopic&) = default;
+};
+
+struct AddPartitionsToTxnTransaction {
+  std::string transactional_id{};
+  int64_t producer_id = 0;
+  int16_t producer_epoch = 0;
+  bool verify_only = false;
+  std::vector<AddPartitionsToTxnTopic> topics{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 5> kFields = {{
+    {"TransactionalId", {4, 32767}, {1, 0}, {1, 0}, -1, false, true, "transactionalId"},
+    {"ProducerId", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, "producerId"},
+    {"ProducerEpoch", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"VerifyOnly", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Topics", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(transactional_id, kFields[0]);
+    v(producer_id, kFields[1]);
+    v(producer_epoch, kFields[2]);
+    v(verify_only, kFields[3]);
+    v(topics, kFields[4]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(transactional_id, kFields[0]);
+    v(producer_id, kFields[1]);
+    v(producer_epoch, kFields[2]);
+    v(verify_only, kFields[3]);
+    v(topics, kFields[4]);
+  }
+
+  friend bool operator==(const AddPartitionsToTxnTransaction&, const AddPartitionsToTxnTransaction&) = default;
+};
+
+}  // namespace add_partitions_to_txn_request
+
 struct AddPartitionsToTxnRequest {
   static constexpr int16_t kApiKey = 24;
   static constexpr const char* kName = "AddPartitionsToTxnRequest";
   static constexpr VersionRange kValidVersions = {0, 5};
   static constexpr VersionRange kFlexibleVersions = {3, 5};
 
-  struct AddPartitionsToTxnTopic {
-    std::string name{};
-    std::vector<int32_t> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const AddPartitionsToTxnTopic&, const AddPartitionsToTxnTopic&) = default;
-  };
-
-  struct AddPartitionsToTxnTransaction {
-    std::string transactional_id{};
-    int64_t producer_id = 0;
-    int16_t producer_epoch = 0;
-    bool verify_only = false;
-    std::vector<AddPartitionsToTxnTopic> topics{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 5> kFields = {{
-      {"TransactionalId", {4, 32767}, {1, 0}, {1, 0}, -1, false, true, "transactionalId"},
-      {"ProducerId", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, "producerId"},
-      {"ProducerEpoch", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"VerifyOnly", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Topics", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(transactional_id, kFields[0]);
-      v(producer_id, kFields[1]);
-      v(producer_epoch, kFields[2]);
-      v(verify_only, kFields[3]);
-      v(topics, kFields[4]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(transactional_id, kFields[0]);
-      v(producer_id, kFields[1]);
-      v(producer_epoch, kFields[2]);
-      v(verify_only, kFields[3]);
-      v(topics, kFields[4]);
-    }
-
-    friend bool operator==(const AddPartitionsToTxnTransaction&, const AddPartitionsToTxnTransaction&) = default;
-  };
+  using AddPartitionsToTxnTopic = add_partitions_to_txn_request::AddPartitionsToTxnTopic;
+  using AddPartitionsToTxnTransaction = add_partitions_to_txn_request::AddPartitionsToTxnTransaction;
 
   std::vector<AddPartitionsToTxnTransaction> transactions{};
   std::string v3_and_below_transactional_id{};

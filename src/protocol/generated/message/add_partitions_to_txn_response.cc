@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void AddPartitionsToTxnResponse::AddPartitionsToTxnPartitionResult::decode(ByteReader& r, int16_t version) {
+void add_partitions_to_txn_response::AddPartitionsToTxnPartitionResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void AddPartitionsToTxnResponse::AddPartitionsToTxnPartitionResult::decode(ByteR
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AddPartitionsToTxnResponse::AddPartitionsToTxnPartitionResult::encode(ByteWriter& w, int16_t version) const {
+void add_partitions_to_txn_response::AddPartitionsToTxnPartitionResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void AddPartitionsToTxnResponse::AddPartitionsToTxnPartitionResult::encode(ByteW
   }
 }
 
-void AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult::decode(ByteReader& r, int16_t version) {
+void add_partitions_to_txn_response::AddPartitionsToTxnTopicResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;
@@ -46,7 +46,7 @@ void AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult::decode(ByteReade
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult::encode(ByteWriter& w, int16_t version) const {
+void add_partitions_to_txn_response::AddPartitionsToTxnTopicResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;
@@ -61,7 +61,7 @@ void AddPartitionsToTxnResponse::AddPartitionsToTxnTopicResult::encode(ByteWrite
   }
 }
 
-void AddPartitionsToTxnResponse::AddPartitionsToTxnResult::decode(ByteReader& r, int16_t version) {
+void add_partitions_to_txn_response::AddPartitionsToTxnResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;
@@ -85,7 +85,7 @@ void AddPartitionsToTxnResponse::AddPartitionsToTxnResult::decode(ByteReader& r,
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AddPartitionsToTxnResponse::AddPartitionsToTxnResult::encode(ByteWriter& w, int16_t version) const {
+void add_partitions_to_txn_response::AddPartitionsToTxnResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;

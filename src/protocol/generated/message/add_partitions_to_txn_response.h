@@ -11,98 +11,106 @@
 
 namespace gregor::protocol {
 
+namespace add_partitions_to_txn_response {
+
+struct AddPartitionsToTxnPartitionResult {
+  int32_t partition_index = 0;
+  int16_t partition_error_code = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
+    {"PartitionErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(partition_error_code, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(partition_error_code, kFields[1]);
+  }
+
+  friend bool operator==(const AddPartitionsToTxnPartitionResult&, const AddPartitionsToTxnPartitionResult&) = default;
+};
+
+struct AddPartitionsToTxnTopicResult {
+  std::string name{};
+  std::vector<AddPartitionsToTxnPartitionResult> results_by_partition{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
+    {"ResultsByPartition", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(results_by_partition, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(results_by_partition, kFields[1]);
+  }
+
+  friend bool operator==(const AddPartitionsToTxnTopicResult&, const AddPartitionsToTxnTopicResult&) = default;
+};
+
+struct AddPartitionsToTxnResult {
+  std::string transactional_id{};
+  std::vector<AddPartitionsToTxnTopicResult> topic_results{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"TransactionalId", {4, 32767}, {1, 0}, {1, 0}, -1, false, true, "transactionalId"},
+    {"TopicResults", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(transactional_id, kFields[0]);
+    v(topic_results, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(transactional_id, kFields[0]);
+    v(topic_results, kFields[1]);
+  }
+
+  friend bool operator==(const AddPartitionsToTxnResult&, const AddPartitionsToTxnResult&) = default;
+};
+
+}  // namespace add_partitions_to_txn_response
+
 struct AddPartitionsToTxnResponse {
   static constexpr int16_t kApiKey = 24;
   static constexpr const char* kName = "AddPartitionsToTxnResponse";
   static constexpr VersionRange kValidVersions = {0, 5};
   static constexpr VersionRange kFlexibleVersions = {3, 5};
 
-  struct AddPartitionsToTxnPartitionResult {
-    int32_t partition_index = 0;
-    int16_t partition_error_code = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
-      {"PartitionErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(partition_error_code, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(partition_error_code, kFields[1]);
-    }
-
-    friend bool operator==(const AddPartitionsToTxnPartitionResult&, const AddPartitionsToTxnPartitionResult&) = default;
-  };
-
-  struct AddPartitionsToTxnTopicResult {
-    std::string name{};
-    std::vector<AddPartitionsToTxnPartitionResult> results_by_partition{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
-      {"ResultsByPartition", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(results_by_partition, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(results_by_partition, kFields[1]);
-    }
-
-    friend bool operator==(const AddPartitionsToTxnTopicResult&, const AddPartitionsToTxnTopicResult&) = default;
-  };
-
-  struct AddPartitionsToTxnResult {
-    std::string transactional_id{};
-    std::vector<AddPartitionsToTxnTopicResult> topic_results{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"TransactionalId", {4, 32767}, {1, 0}, {1, 0}, -1, false, true, "transactionalId"},
-      {"TopicResults", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(transactional_id, kFields[0]);
-      v(topic_results, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(transactional_id, kFields[0]);
-      v(topic_results, kFields[1]);
-    }
-
-    friend bool operator==(const AddPartitionsToTxnResult&, const AddPartitionsToTxnResult&) = default;
-  };
+  using AddPartitionsToTxnPartitionResult = add_partitions_to_txn_response::AddPartitionsToTxnPartitionResult;
+  using AddPartitionsToTxnTopicResult = add_partitions_to_txn_response::AddPartitionsToTxnTopicResult;
+  using AddPartitionsToTxnResult = add_partitions_to_txn_response::AddPartitionsToTxnResult;
 
   int32_t throttle_time_ms = 0;
   int16_t error_code = 0;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void AddRaftVoterRequest::Listener::decode(ByteReader& r, int16_t version) {
+void add_raft_voter_request::Listener::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -15,7 +15,7 @@ void AddRaftVoterRequest::Listener::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AddRaftVoterRequest::Listener::encode(ByteWriter& w, int16_t version) const {
+void add_raft_voter_request::Listener::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void AlterClientQuotasRequest::EntityData::decode(ByteReader& r, int16_t version) {
+void alter_client_quotas_request::EntityData::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void AlterClientQuotasRequest::EntityData::decode(ByteReader& r, int16_t version
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterClientQuotasRequest::EntityData::encode(ByteWriter& w, int16_t version) const {
+void alter_client_quotas_request::EntityData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void AlterClientQuotasRequest::EntityData::encode(ByteWriter& w, int16_t version
   }
 }
 
-void AlterClientQuotasRequest::OpData::decode(ByteReader& r, int16_t version) {
+void alter_client_quotas_request::OpData::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -36,7 +36,7 @@ void AlterClientQuotasRequest::OpData::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterClientQuotasRequest::OpData::encode(ByteWriter& w, int16_t version) const {
+void alter_client_quotas_request::OpData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -49,7 +49,7 @@ void AlterClientQuotasRequest::OpData::encode(ByteWriter& w, int16_t version) co
   }
 }
 
-void AlterClientQuotasRequest::EntryData::decode(ByteReader& r, int16_t version) {
+void alter_client_quotas_request::EntryData::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -80,7 +80,7 @@ void AlterClientQuotasRequest::EntryData::decode(ByteReader& r, int16_t version)
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterClientQuotasRequest::EntryData::encode(ByteWriter& w, int16_t version) const {
+void alter_client_quotas_request::EntryData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;

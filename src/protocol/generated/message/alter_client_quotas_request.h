@@ -11,102 +11,110 @@
 
 namespace gregor::protocol {
 
+namespace alter_client_quotas_request {
+
+struct EntityData {
+  std::string entity_type{};
+  std::optional<std::string> entity_name = "";
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"EntityType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"EntityName", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(entity_type, kFields[0]);
+    v(entity_name, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(entity_type, kFields[0]);
+    v(entity_name, kFields[1]);
+  }
+
+  friend bool operator==(const EntityData&, const EntityData&) = default;
+};
+
+struct OpData {
+  std::string key{};
+  double value = 0.0;
+  bool remove = false;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"Key", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Value", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Remove", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(key, kFields[0]);
+    v(value, kFields[1]);
+    v(remove, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(key, kFields[0]);
+    v(value, kFields[1]);
+    v(remove, kFields[2]);
+  }
+
+  friend bool operator==(const OpData&, const OpData&) = default;
+};
+
+struct EntryData {
+  std::vector<EntityData> entity{};
+  std::vector<OpData> ops{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Entity", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Ops", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(entity, kFields[0]);
+    v(ops, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(entity, kFields[0]);
+    v(ops, kFields[1]);
+  }
+
+  friend bool operator==(const EntryData&, const EntryData&) = default;
+};
+
+}  // namespace alter_client_quotas_request
+
 struct AlterClientQuotasRequest {
   static constexpr int16_t kApiKey = 49;
   static constexpr const char* kName = "AlterClientQuotasRequest";
   static constexpr VersionRange kValidVersions = {0, 1};
   static constexpr VersionRange kFlexibleVersions = {1, 1};
 
-  struct EntityData {
-    std::string entity_type{};
-    std::optional<std::string> entity_name = "";
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"EntityType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"EntityName", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(entity_type, kFields[0]);
-      v(entity_name, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(entity_type, kFields[0]);
-      v(entity_name, kFields[1]);
-    }
-
-    friend bool operator==(const EntityData&, const EntityData&) = default;
-  };
-
-  struct OpData {
-    std::string key{};
-    double value = 0.0;
-    bool remove = false;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"Key", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Value", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Remove", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(key, kFields[0]);
-      v(value, kFields[1]);
-      v(remove, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(key, kFields[0]);
-      v(value, kFields[1]);
-      v(remove, kFields[2]);
-    }
-
-    friend bool operator==(const OpData&, const OpData&) = default;
-  };
-
-  struct EntryData {
-    std::vector<EntityData> entity{};
-    std::vector<OpData> ops{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Entity", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Ops", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(entity, kFields[0]);
-      v(ops, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(entity, kFields[0]);
-      v(ops, kFields[1]);
-    }
-
-    friend bool operator==(const EntryData&, const EntryData&) = default;
-  };
+  using EntityData = alter_client_quotas_request::EntityData;
+  using OpData = alter_client_quotas_request::OpData;
+  using EntryData = alter_client_quotas_request::EntryData;
 
   std::vector<EntryData> entries{};
   bool validate_only = false;

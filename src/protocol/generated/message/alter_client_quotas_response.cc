@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void AlterClientQuotasResponse::EntityData::decode(ByteReader& r, int16_t version) {
+void alter_client_quotas_response::EntityData::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void AlterClientQuotasResponse::EntityData::decode(ByteReader& r, int16_t versio
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterClientQuotasResponse::EntityData::encode(ByteWriter& w, int16_t version) const {
+void alter_client_quotas_response::EntityData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void AlterClientQuotasResponse::EntityData::encode(ByteWriter& w, int16_t versio
   }
 }
 
-void AlterClientQuotasResponse::EntryData::decode(ByteReader& r, int16_t version) {
+void alter_client_quotas_response::EntryData::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -47,7 +47,7 @@ void AlterClientQuotasResponse::EntryData::decode(ByteReader& r, int16_t version
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterClientQuotasResponse::EntryData::encode(ByteWriter& w, int16_t version) const {
+void alter_client_quotas_response::EntryData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;

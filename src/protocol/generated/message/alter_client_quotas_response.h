@@ -11,73 +11,80 @@
 
 namespace gregor::protocol {
 
+namespace alter_client_quotas_response {
+
+struct EntityData {
+  std::string entity_type{};
+  std::optional<std::string> entity_name = "";
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"EntityType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"EntityName", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(entity_type, kFields[0]);
+    v(entity_name, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(entity_type, kFields[0]);
+    v(entity_name, kFields[1]);
+  }
+
+  friend bool operator==(const EntityData&, const EntityData&) = default;
+};
+
+struct EntryData {
+  int16_t error_code = 0;
+  std::optional<std::string> error_message = "";
+  std::vector<EntityData> entity{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+    {"Entity", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(error_code, kFields[0]);
+    v(error_message, kFields[1]);
+    v(entity, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(error_code, kFields[0]);
+    v(error_message, kFields[1]);
+    v(entity, kFields[2]);
+  }
+
+  friend bool operator==(const EntryData&, const EntryData&) = default;
+};
+
+}  // namespace alter_client_quotas_response
+
 struct AlterClientQuotasResponse {
   static constexpr int16_t kApiKey = 49;
   static constexpr const char* kName = "AlterClientQuotasResponse";
   static constexpr VersionRange kValidVersions = {0, 1};
   static constexpr VersionRange kFlexibleVersions = {1, 1};
 
-  struct EntityData {
-    std::string entity_type{};
-    std::optional<std::string> entity_name = "";
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"EntityType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"EntityName", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(entity_type, kFields[0]);
-      v(entity_name, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(entity_type, kFields[0]);
-      v(entity_name, kFields[1]);
-    }
-
-    friend bool operator==(const EntityData&, const EntityData&) = default;
-  };
-
-  struct EntryData {
-    int16_t error_code = 0;
-    std::optional<std::string> error_message = "";
-    std::vector<EntityData> entity{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-      {"Entity", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(error_code, kFields[0]);
-      v(error_message, kFields[1]);
-      v(entity, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(error_code, kFields[0]);
-      v(error_message, kFields[1]);
-      v(entity, kFields[2]);
-    }
-
-    friend bool operator==(const EntryData&, const EntryData&) = default;
-  };
+  using EntityData = alter_client_quotas_response::EntityData;
+  using EntryData = alter_client_quotas_response::EntryData;
 
   int32_t throttle_time_ms = 0;
   std::vector<EntryData> entries{};

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void AlterConfigsRequest::AlterableConfig::decode(ByteReader& r, int16_t version) {
+void alter_configs_request::AlterableConfig::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void AlterConfigsRequest::AlterableConfig::decode(ByteReader& r, int16_t version
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterConfigsRequest::AlterableConfig::encode(ByteWriter& w, int16_t version) const {
+void alter_configs_request::AlterableConfig::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void AlterConfigsRequest::AlterableConfig::encode(ByteWriter& w, int16_t version
   }
 }
 
-void AlterConfigsRequest::AlterConfigsResource::decode(ByteReader& r, int16_t version) {
+void alter_configs_request::AlterConfigsResource::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -47,7 +47,7 @@ void AlterConfigsRequest::AlterConfigsResource::decode(ByteReader& r, int16_t ve
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterConfigsRequest::AlterConfigsResource::encode(ByteWriter& w, int16_t version) const {
+void alter_configs_request::AlterConfigsResource::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void AlterConfigsResponse::AlterConfigsResourceResponse::decode(ByteReader& r, int16_t version) {
+void alter_configs_response::AlterConfigsResourceResponse::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -16,7 +16,7 @@ void AlterConfigsResponse::AlterConfigsResourceResponse::decode(ByteReader& r, i
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterConfigsResponse::AlterConfigsResourceResponse::encode(ByteWriter& w, int16_t version) const {
+void alter_configs_response::AlterConfigsResourceResponse::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void AlterPartitionReassignmentsRequest::ReassignablePartition::decode(ByteReader& r, int16_t version) {
+void alter_partition_reassignments_request::ReassignablePartition::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void AlterPartitionReassignmentsRequest::ReassignablePartition::decode(ByteReade
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterPartitionReassignmentsRequest::ReassignablePartition::encode(ByteWriter& w, int16_t version) const {
+void alter_partition_reassignments_request::ReassignablePartition::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -45,7 +45,7 @@ void AlterPartitionReassignmentsRequest::ReassignablePartition::encode(ByteWrite
   }
 }
 
-void AlterPartitionReassignmentsRequest::ReassignableTopic::decode(ByteReader& r, int16_t version) {
+void alter_partition_reassignments_request::ReassignableTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -65,7 +65,7 @@ void AlterPartitionReassignmentsRequest::ReassignableTopic::decode(ByteReader& r
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterPartitionReassignmentsRequest::ReassignableTopic::encode(ByteWriter& w, int16_t version) const {
+void alter_partition_reassignments_request::ReassignableTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

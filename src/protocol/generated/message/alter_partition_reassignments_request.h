@@ -11,69 +11,76 @@
 
 namespace gregor::protocol {
 
+namespace alter_partition_reassignments_request {
+
+struct ReassignablePartition {
+  int32_t partition_index = 0;
+  std::optional<std::vector<int32_t>> replicas = std::nullopt;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Replicas", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, "brokerId"},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(replicas, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(replicas, kFields[1]);
+  }
+
+  friend bool operator==(const ReassignablePartition&, const ReassignablePartition&) = default;
+};
+
+struct ReassignableTopic {
+  std::string name{};
+  std::vector<ReassignablePartition> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const ReassignableTopic&, const ReassignableTopic&) = default;
+};
+
+}  // namespace alter_partition_reassignments_request
+
 struct AlterPartitionReassignmentsRequest {
   static constexpr int16_t kApiKey = 45;
   static constexpr const char* kName = "AlterPartitionReassignmentsRequest";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct ReassignablePartition {
-    int32_t partition_index = 0;
-    std::optional<std::vector<int32_t>> replicas = std::nullopt;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Replicas", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, "brokerId"},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(replicas, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(replicas, kFields[1]);
-    }
-
-    friend bool operator==(const ReassignablePartition&, const ReassignablePartition&) = default;
-  };
-
-  struct ReassignableTopic {
-    std::string name{};
-    std::vector<ReassignablePartition> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const ReassignableTopic&, const ReassignableTopic&) = default;
-  };
+  using ReassignablePartition = alter_partition_reassignments_request::ReassignablePartition;
+  using ReassignableTopic = alter_partition_reassignments_request::ReassignableTopic;
 
   int32_t timeout_ms = 60000;
   std::vector<ReassignableTopic> topics{};

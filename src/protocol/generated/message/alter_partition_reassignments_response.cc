@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void AlterPartitionReassignmentsResponse::ReassignablePartitionResponse::decode(ByteReader& r, int16_t version) {
+void alter_partition_reassignments_response::ReassignablePartitionResponse::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -15,7 +15,7 @@ void AlterPartitionReassignmentsResponse::ReassignablePartitionResponse::decode(
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterPartitionReassignmentsResponse::ReassignablePartitionResponse::encode(ByteWriter& w, int16_t version) const {
+void alter_partition_reassignments_response::ReassignablePartitionResponse::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -28,7 +28,7 @@ void AlterPartitionReassignmentsResponse::ReassignablePartitionResponse::encode(
   }
 }
 
-void AlterPartitionReassignmentsResponse::ReassignableTopicResponse::decode(ByteReader& r, int16_t version) {
+void alter_partition_reassignments_response::ReassignableTopicResponse::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -48,7 +48,7 @@ void AlterPartitionReassignmentsResponse::ReassignableTopicResponse::decode(Byte
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterPartitionReassignmentsResponse::ReassignableTopicResponse::encode(ByteWriter& w, int16_t version) const {
+void alter_partition_reassignments_response::ReassignableTopicResponse::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void AlterPartitionRequest::BrokerState::decode(ByteReader& r, int16_t version) {
+void alter_partition_request::BrokerState::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -18,7 +18,7 @@ void AlterPartitionRequest::BrokerState::decode(ByteReader& r, int16_t version) 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterPartitionRequest::BrokerState::encode(ByteWriter& w, int16_t version) const {
+void alter_partition_request::BrokerState::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -40,7 +40,7 @@ void AlterPartitionRequest::BrokerState::encode(ByteWriter& w, int16_t version) 
   }
 }
 
-void AlterPartitionRequest::PartitionData::decode(ByteReader& r, int16_t version) {
+void alter_partition_request::PartitionData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -82,7 +82,7 @@ void AlterPartitionRequest::PartitionData::decode(ByteReader& r, int16_t version
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterPartitionRequest::PartitionData::encode(ByteWriter& w, int16_t version) const {
+void alter_partition_request::PartitionData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -119,7 +119,7 @@ void AlterPartitionRequest::PartitionData::encode(ByteWriter& w, int16_t version
   }
 }
 
-void AlterPartitionRequest::TopicData::decode(ByteReader& r, int16_t version) {
+void alter_partition_request::TopicData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -144,7 +144,7 @@ void AlterPartitionRequest::TopicData::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterPartitionRequest::TopicData::encode(ByteWriter& w, int16_t version) const {
+void alter_partition_request::TopicData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

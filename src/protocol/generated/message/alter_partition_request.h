@@ -11,118 +11,126 @@
 
 namespace gregor::protocol {
 
+namespace alter_partition_request {
+
+struct BrokerState {
+  int32_t broker_id = 0;
+  int64_t broker_epoch = INT64_C(-1);
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"BrokerId", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"BrokerEpoch", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(broker_id, kFields[0]);
+    v(broker_epoch, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(broker_id, kFields[0]);
+    v(broker_epoch, kFields[1]);
+  }
+
+  friend bool operator==(const BrokerState&, const BrokerState&) = default;
+};
+
+struct PartitionData {
+  int32_t partition_index = 0;
+  int32_t leader_epoch = 0;
+  std::vector<int32_t> new_isr{};
+  std::vector<BrokerState> new_isr_with_epochs{};
+  int8_t leader_recovery_state = 0;
+  int32_t partition_epoch = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 6> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"NewIsr", {0, 2}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"NewIsrWithEpochs", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LeaderRecoveryState", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"PartitionEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(leader_epoch, kFields[1]);
+    v(new_isr, kFields[2]);
+    v(new_isr_with_epochs, kFields[3]);
+    v(leader_recovery_state, kFields[4]);
+    v(partition_epoch, kFields[5]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(leader_epoch, kFields[1]);
+    v(new_isr, kFields[2]);
+    v(new_isr_with_epochs, kFields[3]);
+    v(leader_recovery_state, kFields[4]);
+    v(partition_epoch, kFields[5]);
+  }
+
+  friend bool operator==(const PartitionData&, const PartitionData&) = default;
+};
+
+struct TopicData {
+  std::string topic_name{};
+  Uuid topic_id{};
+  std::vector<PartitionData> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"TopicName", {0, 1}, {1, 0}, {1, 0}, -1, true, false, "topicName"},
+    {"TopicId", {2, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_name, kFields[0]);
+    v(topic_id, kFields[1]);
+    v(partitions, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_name, kFields[0]);
+    v(topic_id, kFields[1]);
+    v(partitions, kFields[2]);
+  }
+
+  friend bool operator==(const TopicData&, const TopicData&) = default;
+};
+
+}  // namespace alter_partition_request
+
 struct AlterPartitionRequest {
   static constexpr int16_t kApiKey = 56;
   static constexpr const char* kName = "AlterPartitionRequest";
   static constexpr VersionRange kValidVersions = {0, 3};
   static constexpr VersionRange kFlexibleVersions = {0, 3};
 
-  struct BrokerState {
-    int32_t broker_id = 0;
-    int64_t broker_epoch = INT64_C(-1);
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"BrokerId", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"BrokerEpoch", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(broker_id, kFields[0]);
-      v(broker_epoch, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(broker_id, kFields[0]);
-      v(broker_epoch, kFields[1]);
-    }
-
-    friend bool operator==(const BrokerState&, const BrokerState&) = default;
-  };
-
-  struct PartitionData {
-    int32_t partition_index = 0;
-    int32_t leader_epoch = 0;
-    std::vector<int32_t> new_isr{};
-    std::vector<BrokerState> new_isr_with_epochs{};
-    int8_t leader_recovery_state = 0;
-    int32_t partition_epoch = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 6> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"NewIsr", {0, 2}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"NewIsrWithEpochs", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LeaderRecoveryState", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"PartitionEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(leader_epoch, kFields[1]);
-      v(new_isr, kFields[2]);
-      v(new_isr_with_epochs, kFields[3]);
-      v(leader_recovery_state, kFields[4]);
-      v(partition_epoch, kFields[5]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(leader_epoch, kFields[1]);
-      v(new_isr, kFields[2]);
-      v(new_isr_with_epochs, kFields[3]);
-      v(leader_recovery_state, kFields[4]);
-      v(partition_epoch, kFields[5]);
-    }
-
-    friend bool operator==(const PartitionData&, const PartitionData&) = default;
-  };
-
-  struct TopicData {
-    std::string topic_name{};
-    Uuid topic_id{};
-    std::vector<PartitionData> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"TopicName", {0, 1}, {1, 0}, {1, 0}, -1, true, false, "topicName"},
-      {"TopicId", {2, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_name, kFields[0]);
-      v(topic_id, kFields[1]);
-      v(partitions, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_name, kFields[0]);
-      v(topic_id, kFields[1]);
-      v(partitions, kFields[2]);
-    }
-
-    friend bool operator==(const TopicData&, const TopicData&) = default;
-  };
+  using BrokerState = alter_partition_request::BrokerState;
+  using PartitionData = alter_partition_request::PartitionData;
+  using TopicData = alter_partition_request::TopicData;
 
   int32_t broker_id = 0;
   int64_t broker_epoch = INT64_C(-1);

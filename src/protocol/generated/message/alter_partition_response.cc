@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void AlterPartitionResponse::PartitionData::decode(ByteReader& r, int16_t version) {
+void alter_partition_response::PartitionData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -33,7 +33,7 @@ void AlterPartitionResponse::PartitionData::decode(ByteReader& r, int16_t versio
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterPartitionResponse::PartitionData::encode(ByteWriter& w, int16_t version) const {
+void alter_partition_response::PartitionData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -55,7 +55,7 @@ void AlterPartitionResponse::PartitionData::encode(ByteWriter& w, int16_t versio
   }
 }
 
-void AlterPartitionResponse::TopicData::decode(ByteReader& r, int16_t version) {
+void alter_partition_response::TopicData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -80,7 +80,7 @@ void AlterPartitionResponse::TopicData::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterPartitionResponse::TopicData::encode(ByteWriter& w, int16_t version) const {
+void alter_partition_response::TopicData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,93 +11,100 @@
 
 namespace gregor::protocol {
 
+namespace alter_partition_response {
+
+struct PartitionData {
+  int32_t partition_index = 0;
+  int16_t error_code = 0;
+  int32_t leader_id = 0;
+  int32_t leader_epoch = 0;
+  std::vector<int32_t> isr{};
+  int8_t leader_recovery_state = 0;
+  int32_t partition_epoch = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 7> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LeaderId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Isr", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"LeaderRecoveryState", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"PartitionEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(error_code, kFields[1]);
+    v(leader_id, kFields[2]);
+    v(leader_epoch, kFields[3]);
+    v(isr, kFields[4]);
+    v(leader_recovery_state, kFields[5]);
+    v(partition_epoch, kFields[6]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(error_code, kFields[1]);
+    v(leader_id, kFields[2]);
+    v(leader_epoch, kFields[3]);
+    v(isr, kFields[4]);
+    v(leader_recovery_state, kFields[5]);
+    v(partition_epoch, kFields[6]);
+  }
+
+  friend bool operator==(const PartitionData&, const PartitionData&) = default;
+};
+
+struct TopicData {
+  std::string topic_name{};
+  Uuid topic_id{};
+  std::vector<PartitionData> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"TopicName", {0, 1}, {1, 0}, {1, 0}, -1, true, false, "topicName"},
+    {"TopicId", {2, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_name, kFields[0]);
+    v(topic_id, kFields[1]);
+    v(partitions, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_name, kFields[0]);
+    v(topic_id, kFields[1]);
+    v(partitions, kFields[2]);
+  }
+
+  friend bool operator==(const TopicData&, const TopicData&) = default;
+};
+
+}  // namespace alter_partition_response
+
 struct AlterPartitionResponse {
   static constexpr int16_t kApiKey = 56;
   static constexpr const char* kName = "AlterPartitionResponse";
   static constexpr VersionRange kValidVersions = {0, 3};
   static constexpr VersionRange kFlexibleVersions = {0, 3};
 
-  struct PartitionData {
-    int32_t partition_index = 0;
-    int16_t error_code = 0;
-    int32_t leader_id = 0;
-    int32_t leader_epoch = 0;
-    std::vector<int32_t> isr{};
-    int8_t leader_recovery_state = 0;
-    int32_t partition_epoch = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 7> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LeaderId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Isr", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"LeaderRecoveryState", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"PartitionEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(error_code, kFields[1]);
-      v(leader_id, kFields[2]);
-      v(leader_epoch, kFields[3]);
-      v(isr, kFields[4]);
-      v(leader_recovery_state, kFields[5]);
-      v(partition_epoch, kFields[6]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(error_code, kFields[1]);
-      v(leader_id, kFields[2]);
-      v(leader_epoch, kFields[3]);
-      v(isr, kFields[4]);
-      v(leader_recovery_state, kFields[5]);
-      v(partition_epoch, kFields[6]);
-    }
-
-    friend bool operator==(const PartitionData&, const PartitionData&) = default;
-  };
-
-  struct TopicData {
-    std::string topic_name{};
-    Uuid topic_id{};
-    std::vector<PartitionData> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"TopicName", {0, 1}, {1, 0}, {1, 0}, -1, true, false, "topicName"},
-      {"TopicId", {2, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_name, kFields[0]);
-      v(topic_id, kFields[1]);
-      v(partitions, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_name, kFields[0]);
-      v(topic_id, kFields[1]);
-      v(partitions, kFields[2]);
-    }
-
-    friend bool operator==(const TopicData&, const TopicData&) = default;
-  };
+  using PartitionData = alter_partition_response::PartitionData;
+  using TopicData = alter_partition_response::TopicData;
 
   int32_t throttle_time_ms = 0;
   int16_t error_code = 0;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void AlterReplicaLogDirsRequest::AlterReplicaLogDirTopic::decode(ByteReader& r, int16_t version) {
+void alter_replica_log_dirs_request::AlterReplicaLogDirTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void AlterReplicaLogDirsRequest::AlterReplicaLogDirTopic::decode(ByteReader& r, 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterReplicaLogDirsRequest::AlterReplicaLogDirTopic::encode(ByteWriter& w, int16_t version) const {
+void alter_replica_log_dirs_request::AlterReplicaLogDirTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -41,7 +41,7 @@ void AlterReplicaLogDirsRequest::AlterReplicaLogDirTopic::encode(ByteWriter& w, 
   }
 }
 
-void AlterReplicaLogDirsRequest::AlterReplicaLogDir::decode(ByteReader& r, int16_t version) {
+void alter_replica_log_dirs_request::AlterReplicaLogDir::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -61,7 +61,7 @@ void AlterReplicaLogDirsRequest::AlterReplicaLogDir::decode(ByteReader& r, int16
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterReplicaLogDirsRequest::AlterReplicaLogDir::encode(ByteWriter& w, int16_t version) const {
+void alter_replica_log_dirs_request::AlterReplicaLogDir::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;

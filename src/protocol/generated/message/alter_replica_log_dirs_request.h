@@ -11,69 +11,76 @@
 
 namespace gregor::protocol {
 
+namespace alter_replica_log_dirs_request {
+
+struct AlterReplicaLogDirTopic {
+  std::string name{};
+  std::vector<int32_t> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const AlterReplicaLogDirTopic&, const AlterReplicaLogDirTopic&) = default;
+};
+
+struct AlterReplicaLogDir {
+  std::string path{};
+  std::vector<AlterReplicaLogDirTopic> topics{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Path", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
+    {"Topics", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(path, kFields[0]);
+    v(topics, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(path, kFields[0]);
+    v(topics, kFields[1]);
+  }
+
+  friend bool operator==(const AlterReplicaLogDir&, const AlterReplicaLogDir&) = default;
+};
+
+}  // namespace alter_replica_log_dirs_request
+
 struct AlterReplicaLogDirsRequest {
   static constexpr int16_t kApiKey = 34;
   static constexpr const char* kName = "AlterReplicaLogDirsRequest";
   static constexpr VersionRange kValidVersions = {0, 2};
   static constexpr VersionRange kFlexibleVersions = {2, 2};
 
-  struct AlterReplicaLogDirTopic {
-    std::string name{};
-    std::vector<int32_t> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const AlterReplicaLogDirTopic&, const AlterReplicaLogDirTopic&) = default;
-  };
-
-  struct AlterReplicaLogDir {
-    std::string path{};
-    std::vector<AlterReplicaLogDirTopic> topics{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Path", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
-      {"Topics", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(path, kFields[0]);
-      v(topics, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(path, kFields[0]);
-      v(topics, kFields[1]);
-    }
-
-    friend bool operator==(const AlterReplicaLogDir&, const AlterReplicaLogDir&) = default;
-  };
+  using AlterReplicaLogDirTopic = alter_replica_log_dirs_request::AlterReplicaLogDirTopic;
+  using AlterReplicaLogDir = alter_replica_log_dirs_request::AlterReplicaLogDir;
 
   std::vector<AlterReplicaLogDir> dirs{};
   TaggedFields unknown_tagged_fields;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void AlterReplicaLogDirsResponse::AlterReplicaLogDirPartitionResult::decode(ByteReader& r, int16_t version) {
+void alter_replica_log_dirs_response::AlterReplicaLogDirPartitionResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void AlterReplicaLogDirsResponse::AlterReplicaLogDirPartitionResult::decode(Byte
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterReplicaLogDirsResponse::AlterReplicaLogDirPartitionResult::encode(ByteWriter& w, int16_t version) const {
+void alter_replica_log_dirs_response::AlterReplicaLogDirPartitionResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void AlterReplicaLogDirsResponse::AlterReplicaLogDirPartitionResult::encode(Byte
   }
 }
 
-void AlterReplicaLogDirsResponse::AlterReplicaLogDirTopicResult::decode(ByteReader& r, int16_t version) {
+void alter_replica_log_dirs_response::AlterReplicaLogDirTopicResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -46,7 +46,7 @@ void AlterReplicaLogDirsResponse::AlterReplicaLogDirTopicResult::decode(ByteRead
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterReplicaLogDirsResponse::AlterReplicaLogDirTopicResult::encode(ByteWriter& w, int16_t version) const {
+void alter_replica_log_dirs_response::AlterReplicaLogDirTopicResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void AlterUserScramCredentialsRequest::ScramCredentialDeletion::decode(ByteReader& r, int16_t version) {
+void alter_user_scram_credentials_request::ScramCredentialDeletion::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void AlterUserScramCredentialsRequest::ScramCredentialDeletion::decode(ByteReade
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterUserScramCredentialsRequest::ScramCredentialDeletion::encode(ByteWriter& w, int16_t version) const {
+void alter_user_scram_credentials_request::ScramCredentialDeletion::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void AlterUserScramCredentialsRequest::ScramCredentialDeletion::encode(ByteWrite
   }
 }
 
-void AlterUserScramCredentialsRequest::ScramCredentialUpsertion::decode(ByteReader& r, int16_t version) {
+void alter_user_scram_credentials_request::ScramCredentialUpsertion::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -38,7 +38,7 @@ void AlterUserScramCredentialsRequest::ScramCredentialUpsertion::decode(ByteRead
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterUserScramCredentialsRequest::ScramCredentialUpsertion::encode(ByteWriter& w, int16_t version) const {
+void alter_user_scram_credentials_request::ScramCredentialUpsertion::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

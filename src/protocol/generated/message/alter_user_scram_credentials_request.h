@@ -11,81 +11,88 @@
 
 namespace gregor::protocol {
 
+namespace alter_user_scram_credentials_request {
+
+struct ScramCredentialDeletion {
+  std::string name{};
+  int8_t mechanism = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Mechanism", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(mechanism, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(mechanism, kFields[1]);
+  }
+
+  friend bool operator==(const ScramCredentialDeletion&, const ScramCredentialDeletion&) = default;
+};
+
+struct ScramCredentialUpsertion {
+  std::string name{};
+  int8_t mechanism = 0;
+  int32_t iterations = 0;
+  Bytes salt{};
+  Bytes salted_password{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 5> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Mechanism", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Iterations", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Salt", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"SaltedPassword", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(mechanism, kFields[1]);
+    v(iterations, kFields[2]);
+    v(salt, kFields[3]);
+    v(salted_password, kFields[4]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(mechanism, kFields[1]);
+    v(iterations, kFields[2]);
+    v(salt, kFields[3]);
+    v(salted_password, kFields[4]);
+  }
+
+  friend bool operator==(const ScramCredentialUpsertion&, const ScramCredentialUpsertion&) = default;
+};
+
+}  // namespace alter_user_scram_credentials_request
+
 struct AlterUserScramCredentialsRequest {
   static constexpr int16_t kApiKey = 51;
   static constexpr const char* kName = "AlterUserScramCredentialsRequest";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct ScramCredentialDeletion {
-    std::string name{};
-    int8_t mechanism = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Mechanism", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(mechanism, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(mechanism, kFields[1]);
-    }
-
-    friend bool operator==(const ScramCredentialDeletion&, const ScramCredentialDeletion&) = default;
-  };
-
-  struct ScramCredentialUpsertion {
-    std::string name{};
-    int8_t mechanism = 0;
-    int32_t iterations = 0;
-    Bytes salt{};
-    Bytes salted_password{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 5> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Mechanism", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Iterations", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Salt", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"SaltedPassword", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(mechanism, kFields[1]);
-      v(iterations, kFields[2]);
-      v(salt, kFields[3]);
-      v(salted_password, kFields[4]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(mechanism, kFields[1]);
-      v(iterations, kFields[2]);
-      v(salt, kFields[3]);
-      v(salted_password, kFields[4]);
-    }
-
-    friend bool operator==(const ScramCredentialUpsertion&, const ScramCredentialUpsertion&) = default;
-  };
+  using ScramCredentialDeletion = alter_user_scram_credentials_request::ScramCredentialDeletion;
+  using ScramCredentialUpsertion = alter_user_scram_credentials_request::ScramCredentialUpsertion;
 
   std::vector<ScramCredentialDeletion> deletions{};
   std::vector<ScramCredentialUpsertion> upsertions{};

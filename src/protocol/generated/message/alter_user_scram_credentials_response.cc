@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void AlterUserScramCredentialsResponse::AlterUserScramCredentialsResult::decode(ByteReader& r, int16_t version) {
+void alter_user_scram_credentials_response::AlterUserScramCredentialsResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -15,7 +15,7 @@ void AlterUserScramCredentialsResponse::AlterUserScramCredentialsResult::decode(
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AlterUserScramCredentialsResponse::AlterUserScramCredentialsResult::encode(ByteWriter& w, int16_t version) const {
+void alter_user_scram_credentials_response::AlterUserScramCredentialsResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,44 +11,50 @@
 
 namespace gregor::protocol {
 
+namespace alter_user_scram_credentials_response {
+
+struct AlterUserScramCredentialsResult {
+  std::string user{};
+  int16_t error_code = 0;
+  std::optional<std::string> error_message = "";
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"User", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(user, kFields[0]);
+    v(error_code, kFields[1]);
+    v(error_message, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(user, kFields[0]);
+    v(error_code, kFields[1]);
+    v(error_message, kFields[2]);
+  }
+
+  friend bool operator==(const AlterUserScramCredentialsResult&, const AlterUserScramCredentialsResult&) = default;
+};
+
+}  // namespace alter_user_scram_credentials_response
+
 struct AlterUserScramCredentialsResponse {
   static constexpr int16_t kApiKey = 51;
   static constexpr const char* kName = "AlterUserScramCredentialsResponse";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct AlterUserScramCredentialsResult {
-    std::string user{};
-    int16_t error_code = 0;
-    std::optional<std::string> error_message = "";
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"User", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(user, kFields[0]);
-      v(error_code, kFields[1]);
-      v(error_message, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(user, kFields[0]);
-      v(error_code, kFields[1]);
-      v(error_message, kFields[2]);
-    }
-
-    friend bool operator==(const AlterUserScramCredentialsResult&, const AlterUserScramCredentialsResult&) = default;
-  };
+  using AlterUserScramCredentialsResult = alter_user_scram_credentials_response::AlterUserScramCredentialsResult;
 
   int32_t throttle_time_ms = 0;
   std::vector<AlterUserScramCredentialsResult> results{};

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ApiVersionsResponse::ApiVersion::decode(ByteReader& r, int16_t version) {
+void api_versions_response::ApiVersion::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;
@@ -15,7 +15,7 @@ void ApiVersionsResponse::ApiVersion::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ApiVersionsResponse::ApiVersion::encode(ByteWriter& w, int16_t version) const {
+void api_versions_response::ApiVersion::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;
@@ -28,7 +28,7 @@ void ApiVersionsResponse::ApiVersion::encode(ByteWriter& w, int16_t version) con
   }
 }
 
-void ApiVersionsResponse::SupportedFeatureKey::decode(ByteReader& r, int16_t version) {
+void api_versions_response::SupportedFeatureKey::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;
@@ -44,7 +44,7 @@ void ApiVersionsResponse::SupportedFeatureKey::decode(ByteReader& r, int16_t ver
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ApiVersionsResponse::SupportedFeatureKey::encode(ByteWriter& w, int16_t version) const {
+void api_versions_response::SupportedFeatureKey::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;
@@ -72,7 +72,7 @@ void ApiVersionsResponse::SupportedFeatureKey::encode(ByteWriter& w, int16_t ver
   }
 }
 
-void ApiVersionsResponse::FinalizedFeatureKey::decode(ByteReader& r, int16_t version) {
+void api_versions_response::FinalizedFeatureKey::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;
@@ -88,7 +88,7 @@ void ApiVersionsResponse::FinalizedFeatureKey::decode(ByteReader& r, int16_t ver
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ApiVersionsResponse::FinalizedFeatureKey::encode(ByteWriter& w, int16_t version) const {
+void api_versions_response::FinalizedFeatureKey::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;

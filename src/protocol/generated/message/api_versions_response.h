@@ -11,110 +11,118 @@
 
 namespace gregor::protocol {
 
+namespace api_versions_response {
+
+struct ApiVersion {
+  int16_t api_key = 0;
+  int16_t min_version = 0;
+  int16_t max_version = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"ApiKey", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
+    {"MinVersion", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"MaxVersion", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(api_key, kFields[0]);
+    v(min_version, kFields[1]);
+    v(max_version, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(api_key, kFields[0]);
+    v(min_version, kFields[1]);
+    v(max_version, kFields[2]);
+  }
+
+  friend bool operator==(const ApiVersion&, const ApiVersion&) = default;
+};
+
+struct SupportedFeatureKey {
+  std::string name{};
+  int16_t min_version = 0;
+  int16_t max_version = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"Name", {3, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
+    {"MinVersion", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"MaxVersion", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(min_version, kFields[1]);
+    v(max_version, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(min_version, kFields[1]);
+    v(max_version, kFields[2]);
+  }
+
+  friend bool operator==(const SupportedFeatureKey&, const SupportedFeatureKey&) = default;
+};
+
+struct FinalizedFeatureKey {
+  std::string name{};
+  int16_t max_version_level = 0;
+  int16_t min_version_level = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"Name", {3, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
+    {"MaxVersionLevel", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"MinVersionLevel", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(max_version_level, kFields[1]);
+    v(min_version_level, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(max_version_level, kFields[1]);
+    v(min_version_level, kFields[2]);
+  }
+
+  friend bool operator==(const FinalizedFeatureKey&, const FinalizedFeatureKey&) = default;
+};
+
+}  // namespace api_versions_response
+
 struct ApiVersionsResponse {
   static constexpr int16_t kApiKey = 18;
   static constexpr const char* kName = "ApiVersionsResponse";
   static constexpr VersionRange kValidVersions = {0, 4};
   static constexpr VersionRange kFlexibleVersions = {3, 4};
 
-  struct ApiVersion {
-    int16_t api_key = 0;
-    int16_t min_version = 0;
-    int16_t max_version = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"ApiKey", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
-      {"MinVersion", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"MaxVersion", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(api_key, kFields[0]);
-      v(min_version, kFields[1]);
-      v(max_version, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(api_key, kFields[0]);
-      v(min_version, kFields[1]);
-      v(max_version, kFields[2]);
-    }
-
-    friend bool operator==(const ApiVersion&, const ApiVersion&) = default;
-  };
-
-  struct SupportedFeatureKey {
-    std::string name{};
-    int16_t min_version = 0;
-    int16_t max_version = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"Name", {3, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
-      {"MinVersion", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"MaxVersion", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(min_version, kFields[1]);
-      v(max_version, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(min_version, kFields[1]);
-      v(max_version, kFields[2]);
-    }
-
-    friend bool operator==(const SupportedFeatureKey&, const SupportedFeatureKey&) = default;
-  };
-
-  struct FinalizedFeatureKey {
-    std::string name{};
-    int16_t max_version_level = 0;
-    int16_t min_version_level = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"Name", {3, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
-      {"MaxVersionLevel", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"MinVersionLevel", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(max_version_level, kFields[1]);
-      v(min_version_level, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(max_version_level, kFields[1]);
-      v(min_version_level, kFields[2]);
-    }
-
-    friend bool operator==(const FinalizedFeatureKey&, const FinalizedFeatureKey&) = default;
-  };
+  using ApiVersion = api_versions_response::ApiVersion;
+  using SupportedFeatureKey = api_versions_response::SupportedFeatureKey;
+  using FinalizedFeatureKey = api_versions_response::FinalizedFeatureKey;
 
   int16_t error_code = 0;
   std::vector<ApiVersion> api_keys{};

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void AssignReplicasToDirsRequest::PartitionData::decode(ByteReader& r, int16_t version) {
+void assign_replicas_to_dirs_request::PartitionData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -13,7 +13,7 @@ void AssignReplicasToDirsRequest::PartitionData::decode(ByteReader& r, int16_t v
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AssignReplicasToDirsRequest::PartitionData::encode(ByteWriter& w, int16_t version) const {
+void assign_replicas_to_dirs_request::PartitionData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -24,7 +24,7 @@ void AssignReplicasToDirsRequest::PartitionData::encode(ByteWriter& w, int16_t v
   }
 }
 
-void AssignReplicasToDirsRequest::TopicData::decode(ByteReader& r, int16_t version) {
+void assign_replicas_to_dirs_request::TopicData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -44,7 +44,7 @@ void AssignReplicasToDirsRequest::TopicData::decode(ByteReader& r, int16_t versi
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AssignReplicasToDirsRequest::TopicData::encode(ByteWriter& w, int16_t version) const {
+void assign_replicas_to_dirs_request::TopicData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -59,7 +59,7 @@ void AssignReplicasToDirsRequest::TopicData::encode(ByteWriter& w, int16_t versi
   }
 }
 
-void AssignReplicasToDirsRequest::DirectoryData::decode(ByteReader& r, int16_t version) {
+void assign_replicas_to_dirs_request::DirectoryData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -79,7 +79,7 @@ void AssignReplicasToDirsRequest::DirectoryData::decode(ByteReader& r, int16_t v
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AssignReplicasToDirsRequest::DirectoryData::encode(ByteWriter& w, int16_t version) const {
+void assign_replicas_to_dirs_request::DirectoryData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void AssignReplicasToDirsResponse::PartitionData::decode(ByteReader& r, int16_t version) {
+void assign_replicas_to_dirs_response::PartitionData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void AssignReplicasToDirsResponse::PartitionData::decode(ByteReader& r, int16_t 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AssignReplicasToDirsResponse::PartitionData::encode(ByteWriter& w, int16_t version) const {
+void assign_replicas_to_dirs_response::PartitionData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void AssignReplicasToDirsResponse::PartitionData::encode(ByteWriter& w, int16_t 
   }
 }
 
-void AssignReplicasToDirsResponse::TopicData::decode(ByteReader& r, int16_t version) {
+void assign_replicas_to_dirs_response::TopicData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -46,7 +46,7 @@ void AssignReplicasToDirsResponse::TopicData::decode(ByteReader& r, int16_t vers
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AssignReplicasToDirsResponse::TopicData::encode(ByteWriter& w, int16_t version) const {
+void assign_replicas_to_dirs_response::TopicData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -61,7 +61,7 @@ void AssignReplicasToDirsResponse::TopicData::encode(ByteWriter& w, int16_t vers
   }
 }
 
-void AssignReplicasToDirsResponse::DirectoryData::decode(ByteReader& r, int16_t version) {
+void assign_replicas_to_dirs_response::DirectoryData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -81,7 +81,7 @@ void AssignReplicasToDirsResponse::DirectoryData::decode(ByteReader& r, int16_t 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void AssignReplicasToDirsResponse::DirectoryData::encode(ByteWriter& w, int16_t version) const {
+void assign_replicas_to_dirs_response::DirectoryData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,98 +11,106 @@
 
 namespace gregor::protocol {
 
+namespace assign_replicas_to_dirs_response {
+
+struct PartitionData {
+  int32_t partition_index = 0;
+  int16_t error_code = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(error_code, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(error_code, kFields[1]);
+  }
+
+  friend bool operator==(const PartitionData&, const PartitionData&) = default;
+};
+
+struct TopicData {
+  Uuid topic_id{};
+  std::vector<PartitionData> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_id, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_id, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const TopicData&, const TopicData&) = default;
+};
+
+struct DirectoryData {
+  Uuid id{};
+  std::vector<TopicData> topics{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Id", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Topics", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(id, kFields[0]);
+    v(topics, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(id, kFields[0]);
+    v(topics, kFields[1]);
+  }
+
+  friend bool operator==(const DirectoryData&, const DirectoryData&) = default;
+};
+
+}  // namespace assign_replicas_to_dirs_response
+
 struct AssignReplicasToDirsResponse {
   static constexpr int16_t kApiKey = 73;
   static constexpr const char* kName = "AssignReplicasToDirsResponse";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct PartitionData {
-    int32_t partition_index = 0;
-    int16_t error_code = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(error_code, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(error_code, kFields[1]);
-    }
-
-    friend bool operator==(const PartitionData&, const PartitionData&) = default;
-  };
-
-  struct TopicData {
-    Uuid topic_id{};
-    std::vector<PartitionData> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_id, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_id, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const TopicData&, const TopicData&) = default;
-  };
-
-  struct DirectoryData {
-    Uuid id{};
-    std::vector<TopicData> topics{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Id", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Topics", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(id, kFields[0]);
-      v(topics, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(id, kFields[0]);
-      v(topics, kFields[1]);
-    }
-
-    friend bool operator==(const DirectoryData&, const DirectoryData&) = default;
-  };
+  using PartitionData = assign_replicas_to_dirs_response::PartitionData;
+  using TopicData = assign_replicas_to_dirs_response::TopicData;
+  using DirectoryData = assign_replicas_to_dirs_response::DirectoryData;
 
   int32_t throttle_time_ms = 0;
   int16_t error_code = 0;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void BeginQuorumEpochRequest::PartitionData::decode(ByteReader& r, int16_t version) {
+void begin_quorum_epoch_request::PartitionData::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -18,7 +18,7 @@ void BeginQuorumEpochRequest::PartitionData::decode(ByteReader& r, int16_t versi
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void BeginQuorumEpochRequest::PartitionData::encode(ByteWriter& w, int16_t version) const {
+void begin_quorum_epoch_request::PartitionData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -34,7 +34,7 @@ void BeginQuorumEpochRequest::PartitionData::encode(ByteWriter& w, int16_t versi
   }
 }
 
-void BeginQuorumEpochRequest::TopicData::decode(ByteReader& r, int16_t version) {
+void begin_quorum_epoch_request::TopicData::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -54,7 +54,7 @@ void BeginQuorumEpochRequest::TopicData::decode(ByteReader& r, int16_t version) 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void BeginQuorumEpochRequest::TopicData::encode(ByteWriter& w, int16_t version) const {
+void begin_quorum_epoch_request::TopicData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -69,7 +69,7 @@ void BeginQuorumEpochRequest::TopicData::encode(ByteWriter& w, int16_t version) 
   }
 }
 
-void BeginQuorumEpochRequest::LeaderEndpoint::decode(ByteReader& r, int16_t version) {
+void begin_quorum_epoch_request::LeaderEndpoint::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -85,7 +85,7 @@ void BeginQuorumEpochRequest::LeaderEndpoint::decode(ByteReader& r, int16_t vers
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void BeginQuorumEpochRequest::LeaderEndpoint::encode(ByteWriter& w, int16_t version) const {
+void begin_quorum_epoch_request::LeaderEndpoint::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;

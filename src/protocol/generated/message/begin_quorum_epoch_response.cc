@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void BeginQuorumEpochResponse::PartitionData::decode(ByteReader& r, int16_t version) {
+void begin_quorum_epoch_response::PartitionData::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -16,7 +16,7 @@ void BeginQuorumEpochResponse::PartitionData::decode(ByteReader& r, int16_t vers
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void BeginQuorumEpochResponse::PartitionData::encode(ByteWriter& w, int16_t version) const {
+void begin_quorum_epoch_response::PartitionData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -30,7 +30,7 @@ void BeginQuorumEpochResponse::PartitionData::encode(ByteWriter& w, int16_t vers
   }
 }
 
-void BeginQuorumEpochResponse::TopicData::decode(ByteReader& r, int16_t version) {
+void begin_quorum_epoch_response::TopicData::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -50,7 +50,7 @@ void BeginQuorumEpochResponse::TopicData::decode(ByteReader& r, int16_t version)
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void BeginQuorumEpochResponse::TopicData::encode(ByteWriter& w, int16_t version) const {
+void begin_quorum_epoch_response::TopicData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -65,7 +65,7 @@ void BeginQuorumEpochResponse::TopicData::encode(ByteWriter& w, int16_t version)
   }
 }
 
-void BeginQuorumEpochResponse::NodeEndpoint::decode(ByteReader& r, int16_t version) {
+void begin_quorum_epoch_response::NodeEndpoint::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -81,7 +81,7 @@ void BeginQuorumEpochResponse::NodeEndpoint::decode(ByteReader& r, int16_t versi
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void BeginQuorumEpochResponse::NodeEndpoint::encode(ByteWriter& w, int16_t version) const {
+void begin_quorum_epoch_response::NodeEndpoint::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ConsumerGroupDescribeResponse::TopicPartitions::decode(ByteReader& r, int16_t version) {
+void consumer_group_describe_response::TopicPartitions::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -27,7 +27,7 @@ void ConsumerGroupDescribeResponse::TopicPartitions::decode(ByteReader& r, int16
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ConsumerGroupDescribeResponse::TopicPartitions::encode(ByteWriter& w, int16_t version) const {
+void consumer_group_describe_response::TopicPartitions::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -43,7 +43,7 @@ void ConsumerGroupDescribeResponse::TopicPartitions::encode(ByteWriter& w, int16
   }
 }
 
-void ConsumerGroupDescribeResponse::Assignment::decode(ByteReader& r, int16_t version) {
+void consumer_group_describe_response::Assignment::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -62,7 +62,7 @@ void ConsumerGroupDescribeResponse::Assignment::decode(ByteReader& r, int16_t ve
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ConsumerGroupDescribeResponse::Assignment::encode(ByteWriter& w, int16_t version) const {
+void consumer_group_describe_response::Assignment::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -76,7 +76,7 @@ void ConsumerGroupDescribeResponse::Assignment::encode(ByteWriter& w, int16_t ve
   }
 }
 
-void ConsumerGroupDescribeResponse::Member::decode(ByteReader& r, int16_t version) {
+void consumer_group_describe_response::Member::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -104,7 +104,7 @@ void ConsumerGroupDescribeResponse::Member::decode(ByteReader& r, int16_t versio
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ConsumerGroupDescribeResponse::Member::encode(ByteWriter& w, int16_t version) const {
+void consumer_group_describe_response::Member::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -127,7 +127,7 @@ void ConsumerGroupDescribeResponse::Member::encode(ByteWriter& w, int16_t versio
   }
 }
 
-void ConsumerGroupDescribeResponse::DescribedGroup::decode(ByteReader& r, int16_t version) {
+void consumer_group_describe_response::DescribedGroup::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -154,7 +154,7 @@ void ConsumerGroupDescribeResponse::DescribedGroup::decode(ByteReader& r, int16_
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ConsumerGroupDescribeResponse::DescribedGroup::encode(ByteWriter& w, int16_t version) const {
+void consumer_group_describe_response::DescribedGroup::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ConsumerGroupHeartbeatRequest::TopicPartitions::decode(ByteReader& r, int16_t version) {
+void consumer_group_heartbeat_request::TopicPartitions::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void ConsumerGroupHeartbeatRequest::TopicPartitions::decode(ByteReader& r, int16
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ConsumerGroupHeartbeatRequest::TopicPartitions::encode(ByteWriter& w, int16_t version) const {
+void consumer_group_heartbeat_request::TopicPartitions::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,40 +11,46 @@
 
 namespace gregor::protocol {
 
+namespace consumer_group_heartbeat_request {
+
+struct TopicPartitions {
+  Uuid topic_id{};
+  std::vector<int32_t> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_id, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_id, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const TopicPartitions&, const TopicPartitions&) = default;
+};
+
+}  // namespace consumer_group_heartbeat_request
+
 struct ConsumerGroupHeartbeatRequest {
   static constexpr int16_t kApiKey = 68;
   static constexpr const char* kName = "ConsumerGroupHeartbeatRequest";
   static constexpr VersionRange kValidVersions = {0, 1};
   static constexpr VersionRange kFlexibleVersions = {0, 1};
 
-  struct TopicPartitions {
-    Uuid topic_id{};
-    std::vector<int32_t> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_id, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_id, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const TopicPartitions&, const TopicPartitions&) = default;
-  };
+  using TopicPartitions = consumer_group_heartbeat_request::TopicPartitions;
 
   std::string group_id{};
   std::string member_id{};

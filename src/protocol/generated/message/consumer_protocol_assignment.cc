@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ConsumerProtocolAssignment::TopicPartition::decode(ByteReader& r, int16_t version) {
+void consumer_protocol_assignment::TopicPartition::decode(ByteReader& r, int16_t version) {
   constexpr bool flexible = false;
   (void)flexible;
   (void)version;
@@ -25,7 +25,7 @@ void ConsumerProtocolAssignment::TopicPartition::decode(ByteReader& r, int16_t v
   }
 }
 
-void ConsumerProtocolAssignment::TopicPartition::encode(ByteWriter& w, int16_t version) const {
+void consumer_protocol_assignment::TopicPartition::encode(ByteWriter& w, int16_t version) const {
   constexpr bool flexible = false;
   (void)flexible;
   (void)version;

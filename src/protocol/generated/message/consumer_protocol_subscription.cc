@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ConsumerProtocolSubscription::TopicPartition::decode(ByteReader& r, int16_t version) {
+void consumer_protocol_subscription::TopicPartition::decode(ByteReader& r, int16_t version) {
   constexpr bool flexible = false;
   (void)flexible;
   (void)version;
@@ -29,7 +29,7 @@ void ConsumerProtocolSubscription::TopicPartition::decode(ByteReader& r, int16_t
   }
 }
 
-void ConsumerProtocolSubscription::TopicPartition::encode(ByteWriter& w, int16_t version) const {
+void consumer_protocol_subscription::TopicPartition::encode(ByteWriter& w, int16_t version) const {
   constexpr bool flexible = false;
   (void)flexible;
   (void)version;

@@ -11,39 +11,45 @@
 
 namespace gregor::protocol {
 
+namespace consumer_protocol_subscription {
+
+struct TopicPartition {
+  std::string topic{};
+  std::vector<int32_t> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Topic", {1, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
+    {"Partitions", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const TopicPartition&, const TopicPartition&) = default;
+};
+
+}  // namespace consumer_protocol_subscription
+
 struct ConsumerProtocolSubscription {
   static constexpr const char* kName = "ConsumerProtocolSubscription";
   static constexpr VersionRange kValidVersions = {0, 3};
   static constexpr VersionRange kFlexibleVersions = {1, 0};
 
-  struct TopicPartition {
-    std::string topic{};
-    std::vector<int32_t> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Topic", {1, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
-      {"Partitions", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const TopicPartition&, const TopicPartition&) = default;
-  };
+  using TopicPartition = consumer_protocol_subscription::TopicPartition;
 
   std::vector<std::string> topics{};
   std::optional<BytesView> user_data = std::nullopt;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ControlledShutdownResponse::RemainingPartition::decode(ByteReader& r, int16_t version) {
+void controlled_shutdown_response::RemainingPartition::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void ControlledShutdownResponse::RemainingPartition::decode(ByteReader& r, int16
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ControlledShutdownResponse::RemainingPartition::encode(ByteWriter& w, int16_t version) const {
+void controlled_shutdown_response::RemainingPartition::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;

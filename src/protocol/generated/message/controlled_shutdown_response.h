@@ -11,40 +11,46 @@
 
 namespace gregor::protocol {
 
+namespace controlled_shutdown_response {
+
+struct RemainingPartition {
+  std::string topic_name{};
+  int32_t partition_index = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"TopicName", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_name, kFields[0]);
+    v(partition_index, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_name, kFields[0]);
+    v(partition_index, kFields[1]);
+  }
+
+  friend bool operator==(const RemainingPartition&, const RemainingPartition&) = default;
+};
+
+}  // namespace controlled_shutdown_response
+
 struct ControlledShutdownResponse {
   static constexpr int16_t kApiKey = 7;
   static constexpr const char* kName = "ControlledShutdownResponse";
   static constexpr VersionRange kValidVersions = {0, 3};
   static constexpr VersionRange kFlexibleVersions = {3, 3};
 
-  struct RemainingPartition {
-    std::string topic_name{};
-    int32_t partition_index = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"TopicName", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_name, kFields[0]);
-      v(partition_index, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_name, kFields[0]);
-      v(partition_index, kFields[1]);
-    }
-
-    friend bool operator==(const RemainingPartition&, const RemainingPartition&) = default;
-  };
+  using RemainingPartition = controlled_shutdown_response::RemainingPartition;
 
   int16_t error_code = 0;
   std::vector<RemainingPartition> remaining_partitions{};

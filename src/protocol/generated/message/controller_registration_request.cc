@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ControllerRegistrationRequest::Listener::decode(ByteReader& r, int16_t version) {
+void controller_registration_request::Listener::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -16,7 +16,7 @@ void ControllerRegistrationRequest::Listener::decode(ByteReader& r, int16_t vers
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ControllerRegistrationRequest::Listener::encode(ByteWriter& w, int16_t version) const {
+void controller_registration_request::Listener::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -30,7 +30,7 @@ void ControllerRegistrationRequest::Listener::encode(ByteWriter& w, int16_t vers
   }
 }
 
-void ControllerRegistrationRequest::Feature::decode(ByteReader& r, int16_t version) {
+void controller_registration_request::Feature::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -40,7 +40,7 @@ void ControllerRegistrationRequest::Feature::decode(ByteReader& r, int16_t versi
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ControllerRegistrationRequest::Feature::encode(ByteWriter& w, int16_t version) const {
+void controller_registration_request::Feature::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

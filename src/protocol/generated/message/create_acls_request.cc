@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void CreateAclsRequest::AclCreation::decode(ByteReader& r, int16_t version) {
+void create_acls_request::AclCreation::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -21,7 +21,7 @@ void CreateAclsRequest::AclCreation::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void CreateAclsRequest::AclCreation::encode(ByteWriter& w, int16_t version) const {
+void create_acls_request::AclCreation::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;

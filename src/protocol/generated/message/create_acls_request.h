@@ -11,60 +11,66 @@
 
 namespace gregor::protocol {
 
+namespace create_acls_request {
+
+struct AclCreation {
+  int8_t resource_type = 0;
+  std::string resource_name{};
+  int8_t resource_pattern_type = 3;
+  std::string principal{};
+  std::string host{};
+  int8_t operation = 0;
+  int8_t permission_type = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 7> kFields = {{
+    {"ResourceType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ResourceName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ResourcePatternType", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Principal", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Host", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Operation", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"PermissionType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(resource_type, kFields[0]);
+    v(resource_name, kFields[1]);
+    v(resource_pattern_type, kFields[2]);
+    v(principal, kFields[3]);
+    v(host, kFields[4]);
+    v(operation, kFields[5]);
+    v(permission_type, kFields[6]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(resource_type, kFields[0]);
+    v(resource_name, kFields[1]);
+    v(resource_pattern_type, kFields[2]);
+    v(principal, kFields[3]);
+    v(host, kFields[4]);
+    v(operation, kFields[5]);
+    v(permission_type, kFields[6]);
+  }
+
+  friend bool operator==(const AclCreation&, const AclCreation&) = default;
+};
+
+}  // namespace create_acls_request
+
 struct CreateAclsRequest {
   static constexpr int16_t kApiKey = 30;
   static constexpr const char* kName = "CreateAclsRequest";
   static constexpr VersionRange kValidVersions = {0, 3};
   static constexpr VersionRange kFlexibleVersions = {2, 3};
 
-  struct AclCreation {
-    int8_t resource_type = 0;
-    std::string resource_name{};
-    int8_t resource_pattern_type = 3;
-    std::string principal{};
-    std::string host{};
-    int8_t operation = 0;
-    int8_t permission_type = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 7> kFields = {{
-      {"ResourceType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ResourceName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ResourcePatternType", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Principal", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Host", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Operation", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"PermissionType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(resource_type, kFields[0]);
-      v(resource_name, kFields[1]);
-      v(resource_pattern_type, kFields[2]);
-      v(principal, kFields[3]);
-      v(host, kFields[4]);
-      v(operation, kFields[5]);
-      v(permission_type, kFields[6]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(resource_type, kFields[0]);
-      v(resource_name, kFields[1]);
-      v(resource_pattern_type, kFields[2]);
-      v(principal, kFields[3]);
-      v(host, kFields[4]);
-      v(operation, kFields[5]);
-      v(permission_type, kFields[6]);
-    }
-
-    friend bool operator==(const AclCreation&, const AclCreation&) = default;
-  };
+  using AclCreation = create_acls_request::AclCreation;
 
   std::vector<AclCreation> creations{};
   TaggedFields unknown_tagged_fields;

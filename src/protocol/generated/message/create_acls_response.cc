@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void CreateAclsResponse::AclCreationResult::decode(ByteReader& r, int16_t version) {
+void create_acls_response::AclCreationResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void CreateAclsResponse::AclCreationResult::decode(ByteReader& r, int16_t versio
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void CreateAclsResponse::AclCreationResult::encode(ByteWriter& w, int16_t version) const {
+void create_acls_response::AclCreationResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;

@@ -11,40 +11,46 @@
 
 namespace gregor::protocol {
 
+namespace create_acls_response {
+
+struct AclCreationResult {
+  int16_t error_code = 0;
+  std::optional<std::string> error_message = "";
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(error_code, kFields[0]);
+    v(error_message, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(error_code, kFields[0]);
+    v(error_message, kFields[1]);
+  }
+
+  friend bool operator==(const AclCreationResult&, const AclCreationResult&) = default;
+};
+
+}  // namespace create_acls_response
+
 struct CreateAclsResponse {
   static constexpr int16_t kApiKey = 30;
   static constexpr const char* kName = "CreateAclsResponse";
   static constexpr VersionRange kValidVersions = {0, 3};
   static constexpr VersionRange kFlexibleVersions = {2, 3};
 
-  struct AclCreationResult {
-    int16_t error_code = 0;
-    std::optional<std::string> error_message = "";
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(error_code, kFields[0]);
-      v(error_message, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(error_code, kFields[0]);
-      v(error_message, kFields[1]);
-    }
-
-    friend bool operator==(const AclCreationResult&, const AclCreationResult&) = default;
-  };
+  using AclCreationResult = create_acls_response::AclCreationResult;
 
   int32_t throttle_time_ms = 0;
   std::vector<AclCreationResult> results{};

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void CreateDelegationTokenRequest::CreatableRenewers::decode(ByteReader& r, int16_t version) {
+void create_delegation_token_request::CreatableRenewers::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void CreateDelegationTokenRequest::CreatableRenewers::decode(ByteReader& r, int1
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void CreateDelegationTokenRequest::CreatableRenewers::encode(ByteWriter& w, int16_t version) const {
+void create_delegation_token_request::CreatableRenewers::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;

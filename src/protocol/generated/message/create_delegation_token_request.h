@@ -11,40 +11,46 @@
 
 namespace gregor::protocol {
 
+namespace create_delegation_token_request {
+
+struct CreatableRenewers {
+  std::string principal_type{};
+  std::string principal_name{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"PrincipalType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"PrincipalName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(principal_type, kFields[0]);
+    v(principal_name, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(principal_type, kFields[0]);
+    v(principal_name, kFields[1]);
+  }
+
+  friend bool operator==(const CreatableRenewers&, const CreatableRenewers&) = default;
+};
+
+}  // namespace create_delegation_token_request
+
 struct CreateDelegationTokenRequest {
   static constexpr int16_t kApiKey = 38;
   static constexpr const char* kName = "CreateDelegationTokenRequest";
   static constexpr VersionRange kValidVersions = {0, 3};
   static constexpr VersionRange kFlexibleVersions = {2, 3};
 
-  struct CreatableRenewers {
-    std::string principal_type{};
-    std::string principal_name{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"PrincipalType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"PrincipalName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(principal_type, kFields[0]);
-      v(principal_name, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(principal_type, kFields[0]);
-      v(principal_name, kFields[1]);
-    }
-
-    friend bool operator==(const CreatableRenewers&, const CreatableRenewers&) = default;
-  };
+  using CreatableRenewers = create_delegation_token_request::CreatableRenewers;
 
   std::optional<std::string> owner_principal_type = "";
   std::optional<std::string> owner_principal_name = "";

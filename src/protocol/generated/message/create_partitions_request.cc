@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void CreatePartitionsRequest::CreatePartitionsAssignment::decode(ByteReader& r, int16_t version) {
+void create_partitions_request::CreatePartitionsAssignment::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -25,7 +25,7 @@ void CreatePartitionsRequest::CreatePartitionsAssignment::decode(ByteReader& r, 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void CreatePartitionsRequest::CreatePartitionsAssignment::encode(ByteWriter& w, int16_t version) const {
+void create_partitions_request::CreatePartitionsAssignment::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -39,7 +39,7 @@ void CreatePartitionsRequest::CreatePartitionsAssignment::encode(ByteWriter& w, 
   }
 }
 
-void CreatePartitionsRequest::CreatePartitionsTopic::decode(ByteReader& r, int16_t version) {
+void create_partitions_request::CreatePartitionsTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -60,7 +60,7 @@ void CreatePartitionsRequest::CreatePartitionsTopic::decode(ByteReader& r, int16
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void CreatePartitionsRequest::CreatePartitionsTopic::encode(ByteWriter& w, int16_t version) const {
+void create_partitions_request::CreatePartitionsTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;

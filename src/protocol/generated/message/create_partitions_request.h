@@ -11,69 +11,76 @@
 
 namespace gregor::protocol {
 
+namespace create_partitions_request {
+
+struct CreatePartitionsAssignment {
+  std::vector<int32_t> broker_ids{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 1> kFields = {{
+    {"BrokerIds", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(broker_ids, kFields[0]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(broker_ids, kFields[0]);
+  }
+
+  friend bool operator==(const CreatePartitionsAssignment&, const CreatePartitionsAssignment&) = default;
+};
+
+struct CreatePartitionsTopic {
+  std::string name{};
+  int32_t count = 0;
+  std::optional<std::vector<CreatePartitionsAssignment>> assignments = std::vector<CreatePartitionsAssignment>{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
+    {"Count", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Assignments", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(count, kFields[1]);
+    v(assignments, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(count, kFields[1]);
+    v(assignments, kFields[2]);
+  }
+
+  friend bool operator==(const CreatePartitionsTopic&, const CreatePartitionsTopic&) = default;
+};
+
+}  // namespace create_partitions_request
+
 struct CreatePartitionsRequest {
   static constexpr int16_t kApiKey = 37;
   static constexpr const char* kName = "CreatePartitionsRequest";
   static constexpr VersionRange kValidVersions = {0, 3};
   static constexpr VersionRange kFlexibleVersions = {2, 3};
 
-  struct CreatePartitionsAssignment {
-    std::vector<int32_t> broker_ids{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 1> kFields = {{
-      {"BrokerIds", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(broker_ids, kFields[0]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(broker_ids, kFields[0]);
-    }
-
-    friend bool operator==(const CreatePartitionsAssignment&, const CreatePartitionsAssignment&) = default;
-  };
-
-  struct CreatePartitionsTopic {
-    std::string name{};
-    int32_t count = 0;
-    std::optional<std::vector<CreatePartitionsAssignment>> assignments = std::vector<CreatePartitionsAssignment>{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
-      {"Count", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Assignments", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(count, kFields[1]);
-      v(assignments, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(count, kFields[1]);
-      v(assignments, kFields[2]);
-    }
-
-    friend bool operator==(const CreatePartitionsTopic&, const CreatePartitionsTopic&) = default;
-  };
+  using CreatePartitionsAssignment = create_partitions_request::CreatePartitionsAssignment;
+  using CreatePartitionsTopic = create_partitions_request::CreatePartitionsTopic;
 
   std::vector<CreatePartitionsTopic> topics{};
   int32_t timeout_ms = 0;

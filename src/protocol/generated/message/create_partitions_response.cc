@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void CreatePartitionsResponse::CreatePartitionsTopicResult::decode(ByteReader& r, int16_t version) {
+void create_partitions_response::CreatePartitionsTopicResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -15,7 +15,7 @@ void CreatePartitionsResponse::CreatePartitionsTopicResult::decode(ByteReader& r
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void CreatePartitionsResponse::CreatePartitionsTopicResult::encode(ByteWriter& w, int16_t version) const {
+void create_partitions_response::CreatePartitionsTopicResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;

@@ -11,44 +11,50 @@
 
 namespace gregor::protocol {
 
+namespace create_partitions_response {
+
+struct CreatePartitionsTopicResult {
+  std::string name{};
+  int16_t error_code = 0;
+  std::optional<std::string> error_message = std::nullopt;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(error_code, kFields[1]);
+    v(error_message, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(error_code, kFields[1]);
+    v(error_message, kFields[2]);
+  }
+
+  friend bool operator==(const CreatePartitionsTopicResult&, const CreatePartitionsTopicResult&) = default;
+};
+
+}  // namespace create_partitions_response
+
 struct CreatePartitionsResponse {
   static constexpr int16_t kApiKey = 37;
   static constexpr const char* kName = "CreatePartitionsResponse";
   static constexpr VersionRange kValidVersions = {0, 3};
   static constexpr VersionRange kFlexibleVersions = {2, 3};
 
-  struct CreatePartitionsTopicResult {
-    std::string name{};
-    int16_t error_code = 0;
-    std::optional<std::string> error_message = std::nullopt;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(error_code, kFields[1]);
-      v(error_message, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(error_code, kFields[1]);
-      v(error_message, kFields[2]);
-    }
-
-    friend bool operator==(const CreatePartitionsTopicResult&, const CreatePartitionsTopicResult&) = default;
-  };
+  using CreatePartitionsTopicResult = create_partitions_response::CreatePartitionsTopicResult;
 
   int32_t throttle_time_ms = 0;
   std::vector<CreatePartitionsTopicResult> results{};

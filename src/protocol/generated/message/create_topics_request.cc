@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void CreateTopicsRequest::CreatableReplicaAssignment::decode(ByteReader& r, int16_t version) {
+void create_topics_request::CreatableReplicaAssignment::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 5;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void CreateTopicsRequest::CreatableReplicaAssignment::decode(ByteReader& r, int1
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void CreateTopicsRequest::CreatableReplicaAssignment::encode(ByteWriter& w, int16_t version) const {
+void create_topics_request::CreatableReplicaAssignment::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 5;
   (void)flexible;
   (void)version;
@@ -41,7 +41,7 @@ void CreateTopicsRequest::CreatableReplicaAssignment::encode(ByteWriter& w, int1
   }
 }
 
-void CreateTopicsRequest::CreatableTopicConfig::decode(ByteReader& r, int16_t version) {
+void create_topics_request::CreatableTopicConfig::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 5;
   (void)flexible;
   (void)version;
@@ -50,7 +50,7 @@ void CreateTopicsRequest::CreatableTopicConfig::decode(ByteReader& r, int16_t ve
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void CreateTopicsRequest::CreatableTopicConfig::encode(ByteWriter& w, int16_t version) const {
+void create_topics_request::CreatableTopicConfig::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 5;
   (void)flexible;
   (void)version;
@@ -62,7 +62,7 @@ void CreateTopicsRequest::CreatableTopicConfig::encode(ByteWriter& w, int16_t ve
   }
 }
 
-void CreateTopicsRequest::CreatableTopic::decode(ByteReader& r, int16_t version) {
+void create_topics_request::CreatableTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 5;
   (void)flexible;
   (void)version;
@@ -96,7 +96,7 @@ void CreateTopicsRequest::CreatableTopic::decode(ByteReader& r, int16_t version)
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void CreateTopicsRequest::CreatableTopic::encode(ByteWriter& w, int16_t version) const {
+void create_topics_request::CreatableTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 5;
   (void)flexible;
   (void)version;

@@ -11,110 +11,118 @@
 
 namespace gregor::protocol {
 
+namespace create_topics_request {
+
+struct CreatableReplicaAssignment {
+  int32_t partition_index = 0;
+  std::vector<int32_t> broker_ids{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
+    {"BrokerIds", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(broker_ids, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(broker_ids, kFields[1]);
+  }
+
+  friend bool operator==(const CreatableReplicaAssignment&, const CreatableReplicaAssignment&) = default;
+};
+
+struct CreatableTopicConfig {
+  std::string name{};
+  std::optional<std::string> value = "";
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
+    {"Value", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(value, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(value, kFields[1]);
+  }
+
+  friend bool operator==(const CreatableTopicConfig&, const CreatableTopicConfig&) = default;
+};
+
+struct CreatableTopic {
+  std::string name{};
+  int32_t num_partitions = 0;
+  int16_t replication_factor = 0;
+  std::vector<CreatableReplicaAssignment> assignments{};
+  std::vector<CreatableTopicConfig> configs{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 5> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
+    {"NumPartitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ReplicationFactor", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Assignments", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Configs", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(num_partitions, kFields[1]);
+    v(replication_factor, kFields[2]);
+    v(assignments, kFields[3]);
+    v(configs, kFields[4]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(num_partitions, kFields[1]);
+    v(replication_factor, kFields[2]);
+    v(assignments, kFields[3]);
+    v(configs, kFields[4]);
+  }
+
+  friend bool operator==(const CreatableTopic&, const CreatableTopic&) = default;
+};
+
+}  // namespace create_topics_request
+
 struct CreateTopicsRequest {
   static constexpr int16_t kApiKey = 19;
   static constexpr const char* kName = "CreateTopicsRequest";
   static constexpr VersionRange kValidVersions = {0, 7};
   static constexpr VersionRange kFlexibleVersions = {5, 7};
 
-  struct CreatableReplicaAssignment {
-    int32_t partition_index = 0;
-    std::vector<int32_t> broker_ids{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
-      {"BrokerIds", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(broker_ids, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(broker_ids, kFields[1]);
-    }
-
-    friend bool operator==(const CreatableReplicaAssignment&, const CreatableReplicaAssignment&) = default;
-  };
-
-  struct CreatableTopicConfig {
-    std::string name{};
-    std::optional<std::string> value = "";
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
-      {"Value", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(value, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(value, kFields[1]);
-    }
-
-    friend bool operator==(const CreatableTopicConfig&, const CreatableTopicConfig&) = default;
-  };
-
-  struct CreatableTopic {
-    std::string name{};
-    int32_t num_partitions = 0;
-    int16_t replication_factor = 0;
-    std::vector<CreatableReplicaAssignment> assignments{};
-    std::vector<CreatableTopicConfig> configs{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 5> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
-      {"NumPartitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ReplicationFactor", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Assignments", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Configs", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(num_partitions, kFields[1]);
-      v(replication_factor, kFields[2]);
-      v(assignments, kFields[3]);
-      v(configs, kFields[4]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(num_partitions, kFields[1]);
-      v(replication_factor, kFields[2]);
-      v(assignments, kFields[3]);
-      v(configs, kFields[4]);
-    }
-
-    friend bool operator==(const CreatableTopic&, const CreatableTopic&) = default;
-  };
+  using CreatableReplicaAssignment = create_topics_request::CreatableReplicaAssignment;
+  using CreatableTopicConfig = create_topics_request::CreatableTopicConfig;
+  using CreatableTopic = create_topics_request::CreatableTopic;
 
   std::vector<CreatableTopic> topics{};
   int32_t timeout_ms = 60000;

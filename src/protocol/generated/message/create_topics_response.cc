@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void CreateTopicsResponse::CreatableTopicConfigs::decode(ByteReader& r, int16_t version) {
+void create_topics_response::CreatableTopicConfigs::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 5;
   (void)flexible;
   (void)version;
@@ -27,7 +27,7 @@ void CreateTopicsResponse::CreatableTopicConfigs::decode(ByteReader& r, int16_t 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void CreateTopicsResponse::CreatableTopicConfigs::encode(ByteWriter& w, int16_t version) const {
+void create_topics_response::CreatableTopicConfigs::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 5;
   (void)flexible;
   (void)version;
@@ -64,7 +64,7 @@ void CreateTopicsResponse::CreatableTopicConfigs::encode(ByteWriter& w, int16_t 
   }
 }
 
-void CreateTopicsResponse::CreatableTopicResult::decode(ByteReader& r, int16_t version) {
+void create_topics_response::CreatableTopicResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 5;
   (void)flexible;
   (void)version;
@@ -110,7 +110,7 @@ void CreateTopicsResponse::CreatableTopicResult::decode(ByteReader& r, int16_t v
   }
 }
 
-void CreateTopicsResponse::CreatableTopicResult::encode(ByteWriter& w, int16_t version) const {
+void create_topics_response::CreatableTopicResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 5;
   (void)flexible;
   (void)version;

@@ -11,105 +11,112 @@
 
 namespace gregor::protocol {
 
+namespace create_topics_response {
+
+struct CreatableTopicConfigs {
+  std::string name{};
+  std::optional<std::string> value = "";
+  bool read_only = false;
+  int8_t config_source = -1;
+  bool is_sensitive = false;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 5> kFields = {{
+    {"Name", {5, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Value", {5, 32767}, {5, 32767}, {1, 0}, -1, false, false, ""},
+    {"ReadOnly", {5, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ConfigSource", {5, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"IsSensitive", {5, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(value, kFields[1]);
+    v(read_only, kFields[2]);
+    v(config_source, kFields[3]);
+    v(is_sensitive, kFields[4]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(value, kFields[1]);
+    v(read_only, kFields[2]);
+    v(config_source, kFields[3]);
+    v(is_sensitive, kFields[4]);
+  }
+
+  friend bool operator==(const CreatableTopicConfigs&, const CreatableTopicConfigs&) = default;
+};
+
+struct CreatableTopicResult {
+  std::string name{};
+  Uuid topic_id{};
+  int16_t error_code = 0;
+  std::optional<std::string> error_message = "";
+  int16_t topic_config_error_code = 0;
+  int32_t num_partitions = -1;
+  int16_t replication_factor = -1;
+  std::optional<std::vector<CreatableTopicConfigs>> configs = std::vector<CreatableTopicConfigs>{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 8> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
+    {"TopicId", {7, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorMessage", {1, 32767}, {1, 32767}, {1, 0}, -1, true, false, ""},
+    {"TopicConfigErrorCode", {5, 32767}, {1, 0}, {5, 32767}, 0, true, false, ""},
+    {"NumPartitions", {5, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"ReplicationFactor", {5, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"Configs", {5, 32767}, {5, 32767}, {1, 0}, -1, true, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(topic_id, kFields[1]);
+    v(error_code, kFields[2]);
+    v(error_message, kFields[3]);
+    v(topic_config_error_code, kFields[4]);
+    v(num_partitions, kFields[5]);
+    v(replication_factor, kFields[6]);
+    v(configs, kFields[7]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(topic_id, kFields[1]);
+    v(error_code, kFields[2]);
+    v(error_message, kFields[3]);
+    v(topic_config_error_code, kFields[4]);
+    v(num_partitions, kFields[5]);
+    v(replication_factor, kFields[6]);
+    v(configs, kFields[7]);
+  }
+
+  friend bool operator==(const CreatableTopicResult&, const CreatableTopicResult&) = default;
+};
+
+}  // namespace create_topics_response
+
 struct CreateTopicsResponse {
   static constexpr int16_t kApiKey = 19;
   static constexpr const char* kName = "CreateTopicsResponse";
   static constexpr VersionRange kValidVersions = {0, 7};
   static constexpr VersionRange kFlexibleVersions = {5, 7};
 
-  struct CreatableTopicConfigs {
-    std::string name{};
-    std::optional<std::string> value = "";
-    bool read_only = false;
-    int8_t config_source = -1;
-    bool is_sensitive = false;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 5> kFields = {{
-      {"Name", {5, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Value", {5, 32767}, {5, 32767}, {1, 0}, -1, false, false, ""},
-      {"ReadOnly", {5, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ConfigSource", {5, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"IsSensitive", {5, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(value, kFields[1]);
-      v(read_only, kFields[2]);
-      v(config_source, kFields[3]);
-      v(is_sensitive, kFields[4]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(value, kFields[1]);
-      v(read_only, kFields[2]);
-      v(config_source, kFields[3]);
-      v(is_sensitive, kFields[4]);
-    }
-
-    friend bool operator==(const CreatableTopicConfigs&, const CreatableTopicConfigs&) = default;
-  };
-
-  struct CreatableTopicResult {
-    std::string name{};
-    Uuid topic_id{};
-    int16_t error_code = 0;
-    std::optional<std::string> error_message = "";
-    int16_t topic_config_error_code = 0;
-    int32_t num_partitions = -1;
-    int16_t replication_factor = -1;
-    std::optional<std::vector<CreatableTopicConfigs>> configs = std::vector<CreatableTopicConfigs>{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 8> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
-      {"TopicId", {7, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorMessage", {1, 32767}, {1, 32767}, {1, 0}, -1, true, false, ""},
-      {"TopicConfigErrorCode", {5, 32767}, {1, 0}, {5, 32767}, 0, true, false, ""},
-      {"NumPartitions", {5, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"ReplicationFactor", {5, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"Configs", {5, 32767}, {5, 32767}, {1, 0}, -1, true, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(topic_id, kFields[1]);
-      v(error_code, kFields[2]);
-      v(error_message, kFields[3]);
-      v(topic_config_error_code, kFields[4]);
-      v(num_partitions, kFields[5]);
-      v(replication_factor, kFields[6]);
-      v(configs, kFields[7]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(topic_id, kFields[1]);
-      v(error_code, kFields[2]);
-      v(error_message, kFields[3]);
-      v(topic_config_error_code, kFields[4]);
-      v(num_partitions, kFields[5]);
-      v(replication_factor, kFields[6]);
-      v(configs, kFields[7]);
-    }
-
-    friend bool operator==(const CreatableTopicResult&, const CreatableTopicResult&) = default;
-  };
+  using CreatableTopicConfigs = create_topics_response::CreatableTopicConfigs;
+  using CreatableTopicResult = create_topics_response::CreatableTopicResult;
 
   int32_t throttle_time_ms = 0;
   std::vector<CreatableTopicResult> topics{};

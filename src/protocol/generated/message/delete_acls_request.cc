@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DeleteAclsRequest::DeleteAclsFilter::decode(ByteReader& r, int16_t version) {
+void delete_acls_request::DeleteAclsFilter::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -21,7 +21,7 @@ void DeleteAclsRequest::DeleteAclsFilter::decode(ByteReader& r, int16_t version)
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DeleteAclsRequest::DeleteAclsFilter::encode(ByteWriter& w, int16_t version) const {
+void delete_acls_request::DeleteAclsFilter::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;

@@ -11,60 +11,66 @@
 
 namespace gregor::protocol {
 
+namespace delete_acls_request {
+
+struct DeleteAclsFilter {
+  int8_t resource_type_filter = 0;
+  std::optional<std::string> resource_name_filter = "";
+  int8_t pattern_type_filter = 3;
+  std::optional<std::string> principal_filter = "";
+  std::optional<std::string> host_filter = "";
+  int8_t operation = 0;
+  int8_t permission_type = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 7> kFields = {{
+    {"ResourceTypeFilter", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ResourceNameFilter", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+    {"PatternTypeFilter", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"PrincipalFilter", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+    {"HostFilter", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+    {"Operation", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"PermissionType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(resource_type_filter, kFields[0]);
+    v(resource_name_filter, kFields[1]);
+    v(pattern_type_filter, kFields[2]);
+    v(principal_filter, kFields[3]);
+    v(host_filter, kFields[4]);
+    v(operation, kFields[5]);
+    v(permission_type, kFields[6]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(resource_type_filter, kFields[0]);
+    v(resource_name_filter, kFields[1]);
+    v(pattern_type_filter, kFields[2]);
+    v(principal_filter, kFields[3]);
+    v(host_filter, kFields[4]);
+    v(operation, kFields[5]);
+    v(permission_type, kFields[6]);
+  }
+
+  friend bool operator==(const DeleteAclsFilter&, const DeleteAclsFilter&) = default;
+};
+
+}  // namespace delete_acls_request
+
 struct DeleteAclsRequest {
   static constexpr int16_t kApiKey = 31;
   static constexpr const char* kName = "DeleteAclsRequest";
   static constexpr VersionRange kValidVersions = {0, 3};
   static constexpr VersionRange kFlexibleVersions = {2, 3};
 
-  struct DeleteAclsFilter {
-    int8_t resource_type_filter = 0;
-    std::optional<std::string> resource_name_filter = "";
-    int8_t pattern_type_filter = 3;
-    std::optional<std::string> principal_filter = "";
-    std::optional<std::string> host_filter = "";
-    int8_t operation = 0;
-    int8_t permission_type = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 7> kFields = {{
-      {"ResourceTypeFilter", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ResourceNameFilter", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-      {"PatternTypeFilter", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"PrincipalFilter", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-      {"HostFilter", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-      {"Operation", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"PermissionType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(resource_type_filter, kFields[0]);
-      v(resource_name_filter, kFields[1]);
-      v(pattern_type_filter, kFields[2]);
-      v(principal_filter, kFields[3]);
-      v(host_filter, kFields[4]);
-      v(operation, kFields[5]);
-      v(permission_type, kFields[6]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(resource_type_filter, kFields[0]);
-      v(resource_name_filter, kFields[1]);
-      v(pattern_type_filter, kFields[2]);
-      v(principal_filter, kFields[3]);
-      v(host_filter, kFields[4]);
-      v(operation, kFields[5]);
-      v(permission_type, kFields[6]);
-    }
-
-    friend bool operator==(const DeleteAclsFilter&, const DeleteAclsFilter&) = default;
-  };
+  using DeleteAclsFilter = delete_acls_request::DeleteAclsFilter;
 
   std::vector<DeleteAclsFilter> filters{};
   TaggedFields unknown_tagged_fields;

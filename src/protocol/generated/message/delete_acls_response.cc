@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DeleteAclsResponse::DeleteAclsMatchingAcl::decode(ByteReader& r, int16_t version) {
+void delete_acls_response::DeleteAclsMatchingAcl::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -23,7 +23,7 @@ void DeleteAclsResponse::DeleteAclsMatchingAcl::decode(ByteReader& r, int16_t ve
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DeleteAclsResponse::DeleteAclsMatchingAcl::encode(ByteWriter& w, int16_t version) const {
+void delete_acls_response::DeleteAclsMatchingAcl::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -47,7 +47,7 @@ void DeleteAclsResponse::DeleteAclsMatchingAcl::encode(ByteWriter& w, int16_t ve
   }
 }
 
-void DeleteAclsResponse::DeleteAclsFilterResult::decode(ByteReader& r, int16_t version) {
+void delete_acls_response::DeleteAclsFilterResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -68,7 +68,7 @@ void DeleteAclsResponse::DeleteAclsFilterResult::decode(ByteReader& r, int16_t v
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DeleteAclsResponse::DeleteAclsFilterResult::encode(ByteWriter& w, int16_t version) const {
+void delete_acls_response::DeleteAclsFilterResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;

@@ -11,101 +11,108 @@
 
 namespace gregor::protocol {
 
+namespace delete_acls_response {
+
+struct DeleteAclsMatchingAcl {
+  int16_t error_code = 0;
+  std::optional<std::string> error_message = "";
+  int8_t resource_type = 0;
+  std::string resource_name{};
+  int8_t pattern_type = 3;
+  std::string principal{};
+  std::string host{};
+  int8_t operation = 0;
+  int8_t permission_type = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 9> kFields = {{
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+    {"ResourceType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ResourceName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"PatternType", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Principal", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Host", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Operation", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"PermissionType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(error_code, kFields[0]);
+    v(error_message, kFields[1]);
+    v(resource_type, kFields[2]);
+    v(resource_name, kFields[3]);
+    v(pattern_type, kFields[4]);
+    v(principal, kFields[5]);
+    v(host, kFields[6]);
+    v(operation, kFields[7]);
+    v(permission_type, kFields[8]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(error_code, kFields[0]);
+    v(error_message, kFields[1]);
+    v(resource_type, kFields[2]);
+    v(resource_name, kFields[3]);
+    v(pattern_type, kFields[4]);
+    v(principal, kFields[5]);
+    v(host, kFields[6]);
+    v(operation, kFields[7]);
+    v(permission_type, kFields[8]);
+  }
+
+  friend bool operator==(const DeleteAclsMatchingAcl&, const DeleteAclsMatchingAcl&) = default;
+};
+
+struct DeleteAclsFilterResult {
+  int16_t error_code = 0;
+  std::optional<std::string> error_message = "";
+  std::vector<DeleteAclsMatchingAcl> matching_acls{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+    {"MatchingAcls", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(error_code, kFields[0]);
+    v(error_message, kFields[1]);
+    v(matching_acls, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(error_code, kFields[0]);
+    v(error_message, kFields[1]);
+    v(matching_acls, kFields[2]);
+  }
+
+  friend bool operator==(const DeleteAclsFilterResult&, const DeleteAclsFilterResult&) = default;
+};
+
+}  // namespace delete_acls_response
+
 struct DeleteAclsResponse {
   static constexpr int16_t kApiKey = 31;
   static constexpr const char* kName = "DeleteAclsResponse";
   static constexpr VersionRange kValidVersions = {0, 3};
   static constexpr VersionRange kFlexibleVersions = {2, 3};
 
-  struct DeleteAclsMatchingAcl {
-    int16_t error_code = 0;
-    std::optional<std::string> error_message = "";
-    int8_t resource_type = 0;
-    std::string resource_name{};
-    int8_t pattern_type = 3;
-    std::string principal{};
-    std::string host{};
-    int8_t operation = 0;
-    int8_t permission_type = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 9> kFields = {{
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-      {"ResourceType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ResourceName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"PatternType", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Principal", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Host", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Operation", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"PermissionType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(error_code, kFields[0]);
-      v(error_message, kFields[1]);
-      v(resource_type, kFields[2]);
-      v(resource_name, kFields[3]);
-      v(pattern_type, kFields[4]);
-      v(principal, kFields[5]);
-      v(host, kFields[6]);
-      v(operation, kFields[7]);
-      v(permission_type, kFields[8]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(error_code, kFields[0]);
-      v(error_message, kFields[1]);
-      v(resource_type, kFields[2]);
-      v(resource_name, kFields[3]);
-      v(pattern_type, kFields[4]);
-      v(principal, kFields[5]);
-      v(host, kFields[6]);
-      v(operation, kFields[7]);
-      v(permission_type, kFields[8]);
-    }
-
-    friend bool operator==(const DeleteAclsMatchingAcl&, const DeleteAclsMatchingAcl&) = default;
-  };
-
-  struct DeleteAclsFilterResult {
-    int16_t error_code = 0;
-    std::optional<std::string> error_message = "";
-    std::vector<DeleteAclsMatchingAcl> matching_acls{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-      {"MatchingAcls", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(error_code, kFields[0]);
-      v(error_message, kFields[1]);
-      v(matching_acls, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(error_code, kFields[0]);
-      v(error_message, kFields[1]);
-      v(matching_acls, kFields[2]);
-    }
-
-    friend bool operator==(const DeleteAclsFilterResult&, const DeleteAclsFilterResult&) = default;
-  };
+  using DeleteAclsMatchingAcl = delete_acls_response::DeleteAclsMatchingAcl;
+  using DeleteAclsFilterResult = delete_acls_response::DeleteAclsFilterResult;
 
   int32_t throttle_time_ms = 0;
   std::vector<DeleteAclsFilterResult> filter_results{};

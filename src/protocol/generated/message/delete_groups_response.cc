@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DeleteGroupsResponse::DeletableGroupResult::decode(ByteReader& r, int16_t version) {
+void delete_groups_response::DeletableGroupResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void DeleteGroupsResponse::DeletableGroupResult::decode(ByteReader& r, int16_t v
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DeleteGroupsResponse::DeletableGroupResult::encode(ByteWriter& w, int16_t version) const {
+void delete_groups_response::DeletableGroupResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;

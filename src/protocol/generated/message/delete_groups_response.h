@@ -11,40 +11,46 @@
 
 namespace gregor::protocol {
 
+namespace delete_groups_response {
+
+struct DeletableGroupResult {
+  std::string group_id{};
+  int16_t error_code = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"GroupId", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "groupId"},
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(group_id, kFields[0]);
+    v(error_code, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(group_id, kFields[0]);
+    v(error_code, kFields[1]);
+  }
+
+  friend bool operator==(const DeletableGroupResult&, const DeletableGroupResult&) = default;
+};
+
+}  // namespace delete_groups_response
+
 struct DeleteGroupsResponse {
   static constexpr int16_t kApiKey = 42;
   static constexpr const char* kName = "DeleteGroupsResponse";
   static constexpr VersionRange kValidVersions = {0, 2};
   static constexpr VersionRange kFlexibleVersions = {2, 2};
 
-  struct DeletableGroupResult {
-    std::string group_id{};
-    int16_t error_code = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"GroupId", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "groupId"},
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(group_id, kFields[0]);
-      v(error_code, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(group_id, kFields[0]);
-      v(error_code, kFields[1]);
-    }
-
-    friend bool operator==(const DeletableGroupResult&, const DeletableGroupResult&) = default;
-  };
+  using DeletableGroupResult = delete_groups_response::DeletableGroupResult;
 
   int32_t throttle_time_ms = 0;
   std::vector<DeletableGroupResult> results{};

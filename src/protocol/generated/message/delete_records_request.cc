@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DeleteRecordsRequest::DeleteRecordsPartition::decode(ByteReader& r, int16_t version) {
+void delete_records_request::DeleteRecordsPartition::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void DeleteRecordsRequest::DeleteRecordsPartition::decode(ByteReader& r, int16_t
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DeleteRecordsRequest::DeleteRecordsPartition::encode(ByteWriter& w, int16_t version) const {
+void delete_records_request::DeleteRecordsPartition::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void DeleteRecordsRequest::DeleteRecordsPartition::encode(ByteWriter& w, int16_t
   }
 }
 
-void DeleteRecordsRequest::DeleteRecordsTopic::decode(ByteReader& r, int16_t version) {
+void delete_records_request::DeleteRecordsTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -46,7 +46,7 @@ void DeleteRecordsRequest::DeleteRecordsTopic::decode(ByteReader& r, int16_t ver
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DeleteRecordsRequest::DeleteRecordsTopic::encode(ByteWriter& w, int16_t version) const {
+void delete_records_request::DeleteRecordsTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;

@@ -11,69 +11,76 @@
 
 namespace gregor::protocol {
 
+namespace delete_records_request {
+
+struct DeleteRecordsPartition {
+  int32_t partition_index = 0;
+  int64_t offset = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Offset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(offset, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(offset, kFields[1]);
+  }
+
+  friend bool operator==(const DeleteRecordsPartition&, const DeleteRecordsPartition&) = default;
+};
+
+struct DeleteRecordsTopic {
+  std::string name{};
+  std::vector<DeleteRecordsPartition> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const DeleteRecordsTopic&, const DeleteRecordsTopic&) = default;
+};
+
+}  // namespace delete_records_request
+
 struct DeleteRecordsRequest {
   static constexpr int16_t kApiKey = 21;
   static constexpr const char* kName = "DeleteRecordsRequest";
   static constexpr VersionRange kValidVersions = {0, 2};
   static constexpr VersionRange kFlexibleVersions = {2, 2};
 
-  struct DeleteRecordsPartition {
-    int32_t partition_index = 0;
-    int64_t offset = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Offset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(offset, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(offset, kFields[1]);
-    }
-
-    friend bool operator==(const DeleteRecordsPartition&, const DeleteRecordsPartition&) = default;
-  };
-
-  struct DeleteRecordsTopic {
-    std::string name{};
-    std::vector<DeleteRecordsPartition> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const DeleteRecordsTopic&, const DeleteRecordsTopic&) = default;
-  };
+  using DeleteRecordsPartition = delete_records_request::DeleteRecordsPartition;
+  using DeleteRecordsTopic = delete_records_request::DeleteRecordsTopic;
 
   std::vector<DeleteRecordsTopic> topics{};
   int32_t timeout_ms = 0;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DeleteRecordsResponse::DeleteRecordsPartitionResult::decode(ByteReader& r, int16_t version) {
+void delete_records_response::DeleteRecordsPartitionResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -15,7 +15,7 @@ void DeleteRecordsResponse::DeleteRecordsPartitionResult::decode(ByteReader& r, 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DeleteRecordsResponse::DeleteRecordsPartitionResult::encode(ByteWriter& w, int16_t version) const {
+void delete_records_response::DeleteRecordsPartitionResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -28,7 +28,7 @@ void DeleteRecordsResponse::DeleteRecordsPartitionResult::encode(ByteWriter& w, 
   }
 }
 
-void DeleteRecordsResponse::DeleteRecordsTopicResult::decode(ByteReader& r, int16_t version) {
+void delete_records_response::DeleteRecordsTopicResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -48,7 +48,7 @@ void DeleteRecordsResponse::DeleteRecordsTopicResult::decode(ByteReader& r, int1
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DeleteRecordsResponse::DeleteRecordsTopicResult::encode(ByteWriter& w, int16_t version) const {
+void delete_records_response::DeleteRecordsTopicResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;

@@ -11,73 +11,80 @@
 
 namespace gregor::protocol {
 
+namespace delete_records_response {
+
+struct DeleteRecordsPartitionResult {
+  int32_t partition_index = 0;
+  int64_t low_watermark = 0;
+  int16_t error_code = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
+    {"LowWatermark", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(low_watermark, kFields[1]);
+    v(error_code, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(low_watermark, kFields[1]);
+    v(error_code, kFields[2]);
+  }
+
+  friend bool operator==(const DeleteRecordsPartitionResult&, const DeleteRecordsPartitionResult&) = default;
+};
+
+struct DeleteRecordsTopicResult {
+  std::string name{};
+  std::vector<DeleteRecordsPartitionResult> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const DeleteRecordsTopicResult&, const DeleteRecordsTopicResult&) = default;
+};
+
+}  // namespace delete_records_response
+
 struct DeleteRecordsResponse {
   static constexpr int16_t kApiKey = 21;
   static constexpr const char* kName = "DeleteRecordsResponse";
   static constexpr VersionRange kValidVersions = {0, 2};
   static constexpr VersionRange kFlexibleVersions = {2, 2};
 
-  struct DeleteRecordsPartitionResult {
-    int32_t partition_index = 0;
-    int64_t low_watermark = 0;
-    int16_t error_code = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
-      {"LowWatermark", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(low_watermark, kFields[1]);
-      v(error_code, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(low_watermark, kFields[1]);
-      v(error_code, kFields[2]);
-    }
-
-    friend bool operator==(const DeleteRecordsPartitionResult&, const DeleteRecordsPartitionResult&) = default;
-  };
-
-  struct DeleteRecordsTopicResult {
-    std::string name{};
-    std::vector<DeleteRecordsPartitionResult> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const DeleteRecordsTopicResult&, const DeleteRecordsTopicResult&) = default;
-  };
+  using DeleteRecordsPartitionResult = delete_records_response::DeleteRecordsPartitionResult;
+  using DeleteRecordsTopicResult = delete_records_response::DeleteRecordsTopicResult;
 
   int32_t throttle_time_ms = 0;
   std::vector<DeleteRecordsTopicResult> topics{};

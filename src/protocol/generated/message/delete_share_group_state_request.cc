@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DeleteShareGroupStateRequest::PartitionData::decode(ByteReader& r, int16_t version) {
+void delete_share_group_state_request::PartitionData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -13,7 +13,7 @@ void DeleteShareGroupStateRequest::PartitionData::decode(ByteReader& r, int16_t 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DeleteShareGroupStateRequest::PartitionData::encode(ByteWriter& w, int16_t version) const {
+void delete_share_group_state_request::PartitionData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -24,7 +24,7 @@ void DeleteShareGroupStateRequest::PartitionData::encode(ByteWriter& w, int16_t 
   }
 }
 
-void DeleteShareGroupStateRequest::DeleteStateData::decode(ByteReader& r, int16_t version) {
+void delete_share_group_state_request::DeleteStateData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -44,7 +44,7 @@ void DeleteShareGroupStateRequest::DeleteStateData::decode(ByteReader& r, int16_
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DeleteShareGroupStateRequest::DeleteStateData::encode(ByteWriter& w, int16_t version) const {
+void delete_share_group_state_request::DeleteStateData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

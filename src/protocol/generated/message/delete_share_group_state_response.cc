@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DeleteShareGroupStateResponse::PartitionResult::decode(ByteReader& r, int16_t version) {
+void delete_share_group_state_response::PartitionResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -15,7 +15,7 @@ void DeleteShareGroupStateResponse::PartitionResult::decode(ByteReader& r, int16
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DeleteShareGroupStateResponse::PartitionResult::encode(ByteWriter& w, int16_t version) const {
+void delete_share_group_state_response::PartitionResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -28,7 +28,7 @@ void DeleteShareGroupStateResponse::PartitionResult::encode(ByteWriter& w, int16
   }
 }
 
-void DeleteShareGroupStateResponse::DeleteStateResult::decode(ByteReader& r, int16_t version) {
+void delete_share_group_state_response::DeleteStateResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -48,7 +48,7 @@ void DeleteShareGroupStateResponse::DeleteStateResult::decode(ByteReader& r, int
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DeleteShareGroupStateResponse::DeleteStateResult::encode(ByteWriter& w, int16_t version) const {
+void delete_share_group_state_response::DeleteStateResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

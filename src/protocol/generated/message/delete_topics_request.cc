@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DeleteTopicsRequest::DeleteTopicState::decode(ByteReader& r, int16_t version) {
+void delete_topics_request::DeleteTopicState::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -18,7 +18,7 @@ void DeleteTopicsRequest::DeleteTopicState::decode(ByteReader& r, int16_t versio
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DeleteTopicsRequest::DeleteTopicState::encode(ByteWriter& w, int16_t version) const {
+void delete_topics_request::DeleteTopicState::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;

@@ -11,40 +11,46 @@
 
 namespace gregor::protocol {
 
+namespace delete_topics_request {
+
+struct DeleteTopicState {
+  std::optional<std::string> name = std::nullopt;
+  Uuid topic_id{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {6, 32767}, {6, 32767}, {1, 0}, -1, false, false, "topicName"},
+    {"TopicId", {6, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(topic_id, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(topic_id, kFields[1]);
+  }
+
+  friend bool operator==(const DeleteTopicState&, const DeleteTopicState&) = default;
+};
+
+}  // namespace delete_topics_request
+
 struct DeleteTopicsRequest {
   static constexpr int16_t kApiKey = 20;
   static constexpr const char* kName = "DeleteTopicsRequest";
   static constexpr VersionRange kValidVersions = {0, 6};
   static constexpr VersionRange kFlexibleVersions = {4, 6};
 
-  struct DeleteTopicState {
-    std::optional<std::string> name = std::nullopt;
-    Uuid topic_id{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {6, 32767}, {6, 32767}, {1, 0}, -1, false, false, "topicName"},
-      {"TopicId", {6, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(topic_id, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(topic_id, kFields[1]);
-    }
-
-    friend bool operator==(const DeleteTopicState&, const DeleteTopicState&) = default;
-  };
+  using DeleteTopicState = delete_topics_request::DeleteTopicState;
 
   std::vector<DeleteTopicState> topics{};
   std::vector<std::string> topic_names{};

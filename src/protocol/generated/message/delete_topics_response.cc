@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DeleteTopicsResponse::DeletableTopicResult::decode(ByteReader& r, int16_t version) {
+void delete_topics_response::DeletableTopicResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -21,7 +21,7 @@ void DeleteTopicsResponse::DeletableTopicResult::decode(ByteReader& r, int16_t v
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DeleteTopicsResponse::DeletableTopicResult::encode(ByteWriter& w, int16_t version) const {
+void delete_topics_response::DeletableTopicResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;

@@ -11,48 +11,54 @@
 
 namespace gregor::protocol {
 
+namespace delete_topics_response {
+
+struct DeletableTopicResult {
+  std::optional<std::string> name = "";
+  Uuid topic_id{};
+  int16_t error_code = 0;
+  std::optional<std::string> error_message = std::nullopt;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"Name", {0, 32767}, {6, 32767}, {1, 0}, -1, false, true, "topicName"},
+    {"TopicId", {6, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorMessage", {5, 32767}, {5, 32767}, {1, 0}, -1, true, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(topic_id, kFields[1]);
+    v(error_code, kFields[2]);
+    v(error_message, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(topic_id, kFields[1]);
+    v(error_code, kFields[2]);
+    v(error_message, kFields[3]);
+  }
+
+  friend bool operator==(const DeletableTopicResult&, const DeletableTopicResult&) = default;
+};
+
+}  // namespace delete_topics_response
+
 struct DeleteTopicsResponse {
   static constexpr int16_t kApiKey = 20;
   static constexpr const char* kName = "DeleteTopicsResponse";
   static constexpr VersionRange kValidVersions = {0, 6};
   static constexpr VersionRange kFlexibleVersions = {4, 6};
 
-  struct DeletableTopicResult {
-    std::optional<std::string> name = "";
-    Uuid topic_id{};
-    int16_t error_code = 0;
-    std::optional<std::string> error_message = std::nullopt;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"Name", {0, 32767}, {6, 32767}, {1, 0}, -1, false, true, "topicName"},
-      {"TopicId", {6, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorMessage", {5, 32767}, {5, 32767}, {1, 0}, -1, true, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(topic_id, kFields[1]);
-      v(error_code, kFields[2]);
-      v(error_message, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(topic_id, kFields[1]);
-      v(error_code, kFields[2]);
-      v(error_message, kFields[3]);
-    }
-
-    friend bool operator==(const DeletableTopicResult&, const DeletableTopicResult&) = default;
-  };
+  using DeletableTopicResult = delete_topics_response::DeletableTopicResult;
 
   int32_t throttle_time_ms = 0;
   std::vector<DeletableTopicResult> responses{};

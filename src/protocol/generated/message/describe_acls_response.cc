@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DescribeAclsResponse::AclDescription::decode(ByteReader& r, int16_t version) {
+void describe_acls_response::AclDescription::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -16,7 +16,7 @@ void DescribeAclsResponse::AclDescription::decode(ByteReader& r, int16_t version
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeAclsResponse::AclDescription::encode(ByteWriter& w, int16_t version) const {
+void describe_acls_response::AclDescription::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -30,7 +30,7 @@ void DescribeAclsResponse::AclDescription::encode(ByteWriter& w, int16_t version
   }
 }
 
-void DescribeAclsResponse::DescribeAclsResource::decode(ByteReader& r, int16_t version) {
+void describe_acls_response::DescribeAclsResource::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -54,7 +54,7 @@ void DescribeAclsResponse::DescribeAclsResource::decode(ByteReader& r, int16_t v
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeAclsResponse::DescribeAclsResource::encode(ByteWriter& w, int16_t version) const {
+void describe_acls_response::DescribeAclsResource::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;

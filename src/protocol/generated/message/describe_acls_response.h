@@ -11,85 +11,92 @@
 
 namespace gregor::protocol {
 
+namespace describe_acls_response {
+
+struct AclDescription {
+  std::string principal{};
+  std::string host{};
+  int8_t operation = 0;
+  int8_t permission_type = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"Principal", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Host", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Operation", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"PermissionType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(principal, kFields[0]);
+    v(host, kFields[1]);
+    v(operation, kFields[2]);
+    v(permission_type, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(principal, kFields[0]);
+    v(host, kFields[1]);
+    v(operation, kFields[2]);
+    v(permission_type, kFields[3]);
+  }
+
+  friend bool operator==(const AclDescription&, const AclDescription&) = default;
+};
+
+struct DescribeAclsResource {
+  int8_t resource_type = 0;
+  std::string resource_name{};
+  int8_t pattern_type = 3;
+  std::vector<AclDescription> acls{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"ResourceType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ResourceName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"PatternType", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Acls", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(resource_type, kFields[0]);
+    v(resource_name, kFields[1]);
+    v(pattern_type, kFields[2]);
+    v(acls, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(resource_type, kFields[0]);
+    v(resource_name, kFields[1]);
+    v(pattern_type, kFields[2]);
+    v(acls, kFields[3]);
+  }
+
+  friend bool operator==(const DescribeAclsResource&, const DescribeAclsResource&) = default;
+};
+
+}  // namespace describe_acls_response
+
 struct DescribeAclsResponse {
   static constexpr int16_t kApiKey = 29;
   static constexpr const char* kName = "DescribeAclsResponse";
   static constexpr VersionRange kValidVersions = {0, 3};
   static constexpr VersionRange kFlexibleVersions = {2, 3};
 
-  struct AclDescription {
-    std::string principal{};
-    std::string host{};
-    int8_t operation = 0;
-    int8_t permission_type = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"Principal", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Host", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Operation", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"PermissionType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(principal, kFields[0]);
-      v(host, kFields[1]);
-      v(operation, kFields[2]);
-      v(permission_type, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(principal, kFields[0]);
-      v(host, kFields[1]);
-      v(operation, kFields[2]);
-      v(permission_type, kFields[3]);
-    }
-
-    friend bool operator==(const AclDescription&, const AclDescription&) = default;
-  };
-
-  struct DescribeAclsResource {
-    int8_t resource_type = 0;
-    std::string resource_name{};
-    int8_t pattern_type = 3;
-    std::vector<AclDescription> acls{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"ResourceType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ResourceName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"PatternType", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Acls", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(resource_type, kFields[0]);
-      v(resource_name, kFields[1]);
-      v(pattern_type, kFields[2]);
-      v(acls, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(resource_type, kFields[0]);
-      v(resource_name, kFields[1]);
-      v(pattern_type, kFields[2]);
-      v(acls, kFields[3]);
-    }
-
-    friend bool operator==(const DescribeAclsResource&, const DescribeAclsResource&) = default;
-  };
+  using AclDescription = describe_acls_response::AclDescription;
+  using DescribeAclsResource = describe_acls_response::DescribeAclsResource;
 
   int32_t throttle_time_ms = 0;
   int16_t error_code = 0;

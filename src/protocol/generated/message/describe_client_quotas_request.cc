@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DescribeClientQuotasRequest::ComponentData::decode(ByteReader& r, int16_t version) {
+void describe_client_quotas_request::ComponentData::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -15,7 +15,7 @@ void DescribeClientQuotasRequest::ComponentData::decode(ByteReader& r, int16_t v
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeClientQuotasRequest::ComponentData::encode(ByteWriter& w, int16_t version) const {
+void describe_client_quotas_request::ComponentData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;

@@ -11,44 +11,50 @@
 
 namespace gregor::protocol {
 
+namespace describe_client_quotas_request {
+
+struct ComponentData {
+  std::string entity_type{};
+  int8_t match_type = 0;
+  std::optional<std::string> match = "";
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"EntityType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"MatchType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Match", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(entity_type, kFields[0]);
+    v(match_type, kFields[1]);
+    v(match, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(entity_type, kFields[0]);
+    v(match_type, kFields[1]);
+    v(match, kFields[2]);
+  }
+
+  friend bool operator==(const ComponentData&, const ComponentData&) = default;
+};
+
+}  // namespace describe_client_quotas_request
+
 struct DescribeClientQuotasRequest {
   static constexpr int16_t kApiKey = 48;
   static constexpr const char* kName = "DescribeClientQuotasRequest";
   static constexpr VersionRange kValidVersions = {0, 1};
   static constexpr VersionRange kFlexibleVersions = {1, 1};
 
-  struct ComponentData {
-    std::string entity_type{};
-    int8_t match_type = 0;
-    std::optional<std::string> match = "";
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"EntityType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"MatchType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Match", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(entity_type, kFields[0]);
-      v(match_type, kFields[1]);
-      v(match, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(entity_type, kFields[0]);
-      v(match_type, kFields[1]);
-      v(match, kFields[2]);
-    }
-
-    friend bool operator==(const ComponentData&, const ComponentData&) = default;
-  };
+  using ComponentData = describe_client_quotas_request::ComponentData;
 
   std::vector<ComponentData> components{};
   bool strict = false;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DescribeClientQuotasResponse::EntityData::decode(ByteReader& r, int16_t version) {
+void describe_client_quotas_response::EntityData::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void DescribeClientQuotasResponse::EntityData::decode(ByteReader& r, int16_t ver
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeClientQuotasResponse::EntityData::encode(ByteWriter& w, int16_t version) const {
+void describe_client_quotas_response::EntityData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void DescribeClientQuotasResponse::EntityData::encode(ByteWriter& w, int16_t ver
   }
 }
 
-void DescribeClientQuotasResponse::ValueData::decode(ByteReader& r, int16_t version) {
+void describe_client_quotas_response::ValueData::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -35,7 +35,7 @@ void DescribeClientQuotasResponse::ValueData::decode(ByteReader& r, int16_t vers
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeClientQuotasResponse::ValueData::encode(ByteWriter& w, int16_t version) const {
+void describe_client_quotas_response::ValueData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -47,7 +47,7 @@ void DescribeClientQuotasResponse::ValueData::encode(ByteWriter& w, int16_t vers
   }
 }
 
-void DescribeClientQuotasResponse::EntryData::decode(ByteReader& r, int16_t version) {
+void describe_client_quotas_response::EntryData::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -78,7 +78,7 @@ void DescribeClientQuotasResponse::EntryData::decode(ByteReader& r, int16_t vers
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeClientQuotasResponse::EntryData::encode(ByteWriter& w, int16_t version) const {
+void describe_client_quotas_response::EntryData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;

@@ -11,98 +11,106 @@
 
 namespace gregor::protocol {
 
+namespace describe_client_quotas_response {
+
+struct EntityData {
+  std::string entity_type{};
+  std::optional<std::string> entity_name = "";
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"EntityType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"EntityName", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(entity_type, kFields[0]);
+    v(entity_name, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(entity_type, kFields[0]);
+    v(entity_name, kFields[1]);
+  }
+
+  friend bool operator==(const EntityData&, const EntityData&) = default;
+};
+
+struct ValueData {
+  std::string key{};
+  double value = 0.0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Key", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Value", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(key, kFields[0]);
+    v(value, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(key, kFields[0]);
+    v(value, kFields[1]);
+  }
+
+  friend bool operator==(const ValueData&, const ValueData&) = default;
+};
+
+struct EntryData {
+  std::vector<EntityData> entity{};
+  std::vector<ValueData> values{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Entity", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Values", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(entity, kFields[0]);
+    v(values, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(entity, kFields[0]);
+    v(values, kFields[1]);
+  }
+
+  friend bool operator==(const EntryData&, const EntryData&) = default;
+};
+
+}  // namespace describe_client_quotas_response
+
 struct DescribeClientQuotasResponse {
   static constexpr int16_t kApiKey = 48;
   static constexpr const char* kName = "DescribeClientQuotasResponse";
   static constexpr VersionRange kValidVersions = {0, 1};
   static constexpr VersionRange kFlexibleVersions = {1, 1};
 
-  struct EntityData {
-    std::string entity_type{};
-    std::optional<std::string> entity_name = "";
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"EntityType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"EntityName", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(entity_type, kFields[0]);
-      v(entity_name, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(entity_type, kFields[0]);
-      v(entity_name, kFields[1]);
-    }
-
-    friend bool operator==(const EntityData&, const EntityData&) = default;
-  };
-
-  struct ValueData {
-    std::string key{};
-    double value = 0.0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Key", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Value", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(key, kFields[0]);
-      v(value, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(key, kFields[0]);
-      v(value, kFields[1]);
-    }
-
-    friend bool operator==(const ValueData&, const ValueData&) = default;
-  };
-
-  struct EntryData {
-    std::vector<EntityData> entity{};
-    std::vector<ValueData> values{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Entity", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Values", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(entity, kFields[0]);
-      v(values, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(entity, kFields[0]);
-      v(values, kFields[1]);
-    }
-
-    friend bool operator==(const EntryData&, const EntryData&) = default;
-  };
+  using EntityData = describe_client_quotas_response::EntityData;
+  using ValueData = describe_client_quotas_response::ValueData;
+  using EntryData = describe_client_quotas_response::EntryData;
 
   int32_t throttle_time_ms = 0;
   int16_t error_code = 0;

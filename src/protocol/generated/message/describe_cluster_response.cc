@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DescribeClusterResponse::DescribeClusterBroker::decode(ByteReader& r, int16_t version) {
+void describe_cluster_response::DescribeClusterBroker::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -16,7 +16,7 @@ void DescribeClusterResponse::DescribeClusterBroker::decode(ByteReader& r, int16
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeClusterResponse::DescribeClusterBroker::encode(ByteWriter& w, int16_t version) const {
+void describe_cluster_response::DescribeClusterBroker::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

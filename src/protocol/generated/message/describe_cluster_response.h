@@ -11,48 +11,54 @@
 
 namespace gregor::protocol {
 
+namespace describe_cluster_response {
+
+struct DescribeClusterBroker {
+  int32_t broker_id = 0;
+  std::string host{};
+  int32_t port = 0;
+  std::optional<std::string> rack = std::nullopt;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"BrokerId", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "brokerId"},
+    {"Host", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Port", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Rack", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(broker_id, kFields[0]);
+    v(host, kFields[1]);
+    v(port, kFields[2]);
+    v(rack, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(broker_id, kFields[0]);
+    v(host, kFields[1]);
+    v(port, kFields[2]);
+    v(rack, kFields[3]);
+  }
+
+  friend bool operator==(const DescribeClusterBroker&, const DescribeClusterBroker&) = default;
+};
+
+}  // namespace describe_cluster_response
+
 struct DescribeClusterResponse {
   static constexpr int16_t kApiKey = 60;
   static constexpr const char* kName = "DescribeClusterResponse";
   static constexpr VersionRange kValidVersions = {0, 1};
   static constexpr VersionRange kFlexibleVersions = {0, 1};
 
-  struct DescribeClusterBroker {
-    int32_t broker_id = 0;
-    std::string host{};
-    int32_t port = 0;
-    std::optional<std::string> rack = std::nullopt;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"BrokerId", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "brokerId"},
-      {"Host", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Port", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Rack", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(broker_id, kFields[0]);
-      v(host, kFields[1]);
-      v(port, kFields[2]);
-      v(rack, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(broker_id, kFields[0]);
-      v(host, kFields[1]);
-      v(port, kFields[2]);
-      v(rack, kFields[3]);
-    }
-
-    friend bool operator==(const DescribeClusterBroker&, const DescribeClusterBroker&) = default;
-  };
+  using DescribeClusterBroker = describe_cluster_response::DescribeClusterBroker;
 
   int32_t throttle_time_ms = 0;
   int16_t error_code = 0;

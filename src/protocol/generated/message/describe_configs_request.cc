@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DescribeConfigsRequest::DescribeConfigsResource::decode(ByteReader& r, int16_t version) {
+void describe_configs_request::DescribeConfigsResource::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void DescribeConfigsRequest::DescribeConfigsResource::decode(ByteReader& r, int1
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeConfigsRequest::DescribeConfigsResource::encode(ByteWriter& w, int16_t version) const {
+void describe_configs_request::DescribeConfigsResource::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;

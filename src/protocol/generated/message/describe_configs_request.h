@@ -11,44 +11,50 @@
 
 namespace gregor::protocol {
 
+namespace describe_configs_request {
+
+struct DescribeConfigsResource {
+  int8_t resource_type = 0;
+  std::string resource_name{};
+  std::optional<std::vector<std::string>> configuration_keys = std::vector<std::string>{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"ResourceType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ResourceName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ConfigurationKeys", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(resource_type, kFields[0]);
+    v(resource_name, kFields[1]);
+    v(configuration_keys, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(resource_type, kFields[0]);
+    v(resource_name, kFields[1]);
+    v(configuration_keys, kFields[2]);
+  }
+
+  friend bool operator==(const DescribeConfigsResource&, const DescribeConfigsResource&) = default;
+};
+
+}  // namespace describe_configs_request
+
 struct DescribeConfigsRequest {
   static constexpr int16_t kApiKey = 32;
   static constexpr const char* kName = "DescribeConfigsRequest";
   static constexpr VersionRange kValidVersions = {0, 4};
   static constexpr VersionRange kFlexibleVersions = {4, 4};
 
-  struct DescribeConfigsResource {
-    int8_t resource_type = 0;
-    std::string resource_name{};
-    std::optional<std::vector<std::string>> configuration_keys = std::vector<std::string>{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"ResourceType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ResourceName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ConfigurationKeys", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(resource_type, kFields[0]);
-      v(resource_name, kFields[1]);
-      v(configuration_keys, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(resource_type, kFields[0]);
-      v(resource_name, kFields[1]);
-      v(configuration_keys, kFields[2]);
-    }
-
-    friend bool operator==(const DescribeConfigsResource&, const DescribeConfigsResource&) = default;
-  };
+  using DescribeConfigsResource = describe_configs_request::DescribeConfigsResource;
 
   std::vector<DescribeConfigsResource> resources{};
   bool include_synonyms = false;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DescribeConfigsResponse::DescribeConfigsSynonym::decode(ByteReader& r, int16_t version) {
+void describe_configs_response::DescribeConfigsSynonym::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -21,7 +21,7 @@ void DescribeConfigsResponse::DescribeConfigsSynonym::decode(ByteReader& r, int1
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeConfigsResponse::DescribeConfigsSynonym::encode(ByteWriter& w, int16_t version) const {
+void describe_configs_response::DescribeConfigsSynonym::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -49,7 +49,7 @@ void DescribeConfigsResponse::DescribeConfigsSynonym::encode(ByteWriter& w, int1
   }
 }
 
-void DescribeConfigsResponse::DescribeConfigsResourceResult::decode(ByteReader& r, int16_t version) {
+void describe_configs_response::DescribeConfigsResourceResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -86,7 +86,7 @@ void DescribeConfigsResponse::DescribeConfigsResourceResult::decode(ByteReader& 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeConfigsResponse::DescribeConfigsResourceResult::encode(ByteWriter& w, int16_t version) const {
+void describe_configs_response::DescribeConfigsResourceResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -121,7 +121,7 @@ void DescribeConfigsResponse::DescribeConfigsResourceResult::encode(ByteWriter& 
   }
 }
 
-void DescribeConfigsResponse::DescribeConfigsResult::decode(ByteReader& r, int16_t version) {
+void describe_configs_response::DescribeConfigsResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -144,7 +144,7 @@ void DescribeConfigsResponse::DescribeConfigsResult::decode(ByteReader& r, int16
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeConfigsResponse::DescribeConfigsResult::encode(ByteWriter& w, int16_t version) const {
+void describe_configs_response::DescribeConfigsResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;

@@ -11,142 +11,150 @@
 
 namespace gregor::protocol {
 
+namespace describe_configs_response {
+
+struct DescribeConfigsSynonym {
+  std::string name{};
+  std::optional<std::string> value = "";
+  int8_t source = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"Name", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Value", {1, 32767}, {1, 32767}, {1, 0}, -1, false, false, ""},
+    {"Source", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(value, kFields[1]);
+    v(source, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(value, kFields[1]);
+    v(source, kFields[2]);
+  }
+
+  friend bool operator==(const DescribeConfigsSynonym&, const DescribeConfigsSynonym&) = default;
+};
+
+struct DescribeConfigsResourceResult {
+  std::string name{};
+  std::optional<std::string> value = "";
+  bool read_only = false;
+  bool is_default = false;
+  int8_t config_source = -1;
+  bool is_sensitive = false;
+  std::vector<DescribeConfigsSynonym> synonyms{};
+  int8_t config_type = 0;
+  std::optional<std::string> documentation = "";
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 9> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Value", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+    {"ReadOnly", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"IsDefault", {0, 0}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ConfigSource", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"IsSensitive", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Synonyms", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"ConfigType", {3, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"Documentation", {3, 32767}, {3, 32767}, {1, 0}, -1, true, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(value, kFields[1]);
+    v(read_only, kFields[2]);
+    v(is_default, kFields[3]);
+    v(config_source, kFields[4]);
+    v(is_sensitive, kFields[5]);
+    v(synonyms, kFields[6]);
+    v(config_type, kFields[7]);
+    v(documentation, kFields[8]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(value, kFields[1]);
+    v(read_only, kFields[2]);
+    v(is_default, kFields[3]);
+    v(config_source, kFields[4]);
+    v(is_sensitive, kFields[5]);
+    v(synonyms, kFields[6]);
+    v(config_type, kFields[7]);
+    v(documentation, kFields[8]);
+  }
+
+  friend bool operator==(const DescribeConfigsResourceResult&, const DescribeConfigsResourceResult&) = default;
+};
+
+struct DescribeConfigsResult {
+  int16_t error_code = 0;
+  std::optional<std::string> error_message = "";
+  int8_t resource_type = 0;
+  std::string resource_name{};
+  std::vector<DescribeConfigsResourceResult> configs{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 5> kFields = {{
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+    {"ResourceType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ResourceName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Configs", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(error_code, kFields[0]);
+    v(error_message, kFields[1]);
+    v(resource_type, kFields[2]);
+    v(resource_name, kFields[3]);
+    v(configs, kFields[4]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(error_code, kFields[0]);
+    v(error_message, kFields[1]);
+    v(resource_type, kFields[2]);
+    v(resource_name, kFields[3]);
+    v(configs, kFields[4]);
+  }
+
+  friend bool operator==(const DescribeConfigsResult&, const DescribeConfigsResult&) = default;
+};
+
+}  // namespace describe_configs_response
+
 struct DescribeConfigsResponse {
   static constexpr int16_t kApiKey = 32;
   static constexpr const char* kName = "DescribeConfigsResponse";
   static constexpr VersionRange kValidVersions = {0, 4};
   static constexpr VersionRange kFlexibleVersions = {4, 4};
 
-  struct DescribeConfigsSynonym {
-    std::string name{};
-    std::optional<std::string> value = "";
-    int8_t source = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"Name", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Value", {1, 32767}, {1, 32767}, {1, 0}, -1, false, false, ""},
-      {"Source", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(value, kFields[1]);
-      v(source, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(value, kFields[1]);
-      v(source, kFields[2]);
-    }
-
-    friend bool operator==(const DescribeConfigsSynonym&, const DescribeConfigsSynonym&) = default;
-  };
-
-  struct DescribeConfigsResourceResult {
-    std::string name{};
-    std::optional<std::string> value = "";
-    bool read_only = false;
-    bool is_default = false;
-    int8_t config_source = -1;
-    bool is_sensitive = false;
-    std::vector<DescribeConfigsSynonym> synonyms{};
-    int8_t config_type = 0;
-    std::optional<std::string> documentation = "";
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 9> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Value", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-      {"ReadOnly", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"IsDefault", {0, 0}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ConfigSource", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"IsSensitive", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Synonyms", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"ConfigType", {3, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"Documentation", {3, 32767}, {3, 32767}, {1, 0}, -1, true, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(value, kFields[1]);
-      v(read_only, kFields[2]);
-      v(is_default, kFields[3]);
-      v(config_source, kFields[4]);
-      v(is_sensitive, kFields[5]);
-      v(synonyms, kFields[6]);
-      v(config_type, kFields[7]);
-      v(documentation, kFields[8]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(value, kFields[1]);
-      v(read_only, kFields[2]);
-      v(is_default, kFields[3]);
-      v(config_source, kFields[4]);
-      v(is_sensitive, kFields[5]);
-      v(synonyms, kFields[6]);
-      v(config_type, kFields[7]);
-      v(documentation, kFields[8]);
-    }
-
-    friend bool operator==(const DescribeConfigsResourceResult&, const DescribeConfigsResourceResult&) = default;
-  };
-
-  struct DescribeConfigsResult {
-    int16_t error_code = 0;
-    std::optional<std::string> error_message = "";
-    int8_t resource_type = 0;
-    std::string resource_name{};
-    std::vector<DescribeConfigsResourceResult> configs{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 5> kFields = {{
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-      {"ResourceType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ResourceName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Configs", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(error_code, kFields[0]);
-      v(error_message, kFields[1]);
-      v(resource_type, kFields[2]);
-      v(resource_name, kFields[3]);
-      v(configs, kFields[4]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(error_code, kFields[0]);
-      v(error_message, kFields[1]);
-      v(resource_type, kFields[2]);
-      v(resource_name, kFields[3]);
-      v(configs, kFields[4]);
-    }
-
-    friend bool operator==(const DescribeConfigsResult&, const DescribeConfigsResult&) = default;
-  };
+  using DescribeConfigsSynonym = describe_configs_response::DescribeConfigsSynonym;
+  using DescribeConfigsResourceResult = describe_configs_response::DescribeConfigsResourceResult;
+  using DescribeConfigsResult = describe_configs_response::DescribeConfigsResult;
 
   int32_t throttle_time_ms = 0;
   std::vector<DescribeConfigsResult> results{};

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DescribeDelegationTokenRequest::DescribeDelegationTokenOwner::decode(ByteReader& r, int16_t version) {
+void describe_delegation_token_request::DescribeDelegationTokenOwner::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void DescribeDelegationTokenRequest::DescribeDelegationTokenOwner::decode(ByteRe
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeDelegationTokenRequest::DescribeDelegationTokenOwner::encode(ByteWriter& w, int16_t version) const {
+void describe_delegation_token_request::DescribeDelegationTokenOwner::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DescribeDelegationTokenResponse::DescribedDelegationTokenRenewer::decode(ByteReader& r, int16_t version) {
+void describe_delegation_token_response::DescribedDelegationTokenRenewer::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void DescribeDelegationTokenResponse::DescribedDelegationTokenRenewer::decode(By
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeDelegationTokenResponse::DescribedDelegationTokenRenewer::encode(ByteWriter& w, int16_t version) const {
+void describe_delegation_token_response::DescribedDelegationTokenRenewer::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void DescribeDelegationTokenResponse::DescribedDelegationTokenRenewer::encode(By
   }
 }
 
-void DescribeDelegationTokenResponse::DescribedDelegationToken::decode(ByteReader& r, int16_t version) {
+void describe_delegation_token_response::DescribedDelegationToken::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -58,7 +58,7 @@ void DescribeDelegationTokenResponse::DescribedDelegationToken::decode(ByteReade
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeDelegationTokenResponse::DescribedDelegationToken::encode(ByteWriter& w, int16_t version) const {
+void describe_delegation_token_response::DescribedDelegationToken::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;

@@ -11,101 +11,108 @@
 
 namespace gregor::protocol {
 
+namespace describe_delegation_token_response {
+
+struct DescribedDelegationTokenRenewer {
+  std::string principal_type{};
+  std::string principal_name{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"PrincipalType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"PrincipalName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(principal_type, kFields[0]);
+    v(principal_name, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(principal_type, kFields[0]);
+    v(principal_name, kFields[1]);
+  }
+
+  friend bool operator==(const DescribedDelegationTokenRenewer&, const DescribedDelegationTokenRenewer&) = default;
+};
+
+struct DescribedDelegationToken {
+  std::string principal_type{};
+  std::string principal_name{};
+  std::string token_requester_principal_type{};
+  std::string token_requester_principal_name{};
+  int64_t issue_timestamp = 0;
+  int64_t expiry_timestamp = 0;
+  int64_t max_timestamp = 0;
+  std::string token_id{};
+  Bytes hmac{};
+  std::vector<DescribedDelegationTokenRenewer> renewers{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 10> kFields = {{
+    {"PrincipalType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"PrincipalName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"TokenRequesterPrincipalType", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"TokenRequesterPrincipalName", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"IssueTimestamp", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ExpiryTimestamp", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"MaxTimestamp", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"TokenId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Hmac", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Renewers", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(principal_type, kFields[0]);
+    v(principal_name, kFields[1]);
+    v(token_requester_principal_type, kFields[2]);
+    v(token_requester_principal_name, kFields[3]);
+    v(issue_timestamp, kFields[4]);
+    v(expiry_timestamp, kFields[5]);
+    v(max_timestamp, kFields[6]);
+    v(token_id, kFields[7]);
+    v(hmac, kFields[8]);
+    v(renewers, kFields[9]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(principal_type, kFields[0]);
+    v(principal_name, kFields[1]);
+    v(token_requester_principal_type, kFields[2]);
+    v(token_requester_principal_name, kFields[3]);
+    v(issue_timestamp, kFields[4]);
+    v(expiry_timestamp, kFields[5]);
+    v(max_timestamp, kFields[6]);
+    v(token_id, kFields[7]);
+    v(hmac, kFields[8]);
+    v(renewers, kFields[9]);
+  }
+
+  friend bool operator==(const DescribedDelegationToken&, const DescribedDelegationToken&) = default;
+};
+
+}  // namespace describe_delegation_token_response
+
 struct DescribeDelegationTokenResponse {
   static constexpr int16_t kApiKey = 41;
   static constexpr const char* kName = "DescribeDelegationTokenResponse";
   static constexpr VersionRange kValidVersions = {0, 3};
   static constexpr VersionRange kFlexibleVersions = {2, 3};
 
-  struct DescribedDelegationTokenRenewer {
-    std::string principal_type{};
-    std::string principal_name{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"PrincipalType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"PrincipalName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(principal_type, kFields[0]);
-      v(principal_name, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(principal_type, kFields[0]);
-      v(principal_name, kFields[1]);
-    }
-
-    friend bool operator==(const DescribedDelegationTokenRenewer&, const DescribedDelegationTokenRenewer&) = default;
-  };
-
-  struct DescribedDelegationToken {
-    std::string principal_type{};
-    std::string principal_name{};
-    std::string token_requester_principal_type{};
-    std::string token_requester_principal_name{};
-    int64_t issue_timestamp = 0;
-    int64_t expiry_timestamp = 0;
-    int64_t max_timestamp = 0;
-    std::string token_id{};
-    Bytes hmac{};
-    std::vector<DescribedDelegationTokenRenewer> renewers{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 10> kFields = {{
-      {"PrincipalType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"PrincipalName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"TokenRequesterPrincipalType", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"TokenRequesterPrincipalName", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"IssueTimestamp", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ExpiryTimestamp", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"MaxTimestamp", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"TokenId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Hmac", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Renewers", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(principal_type, kFields[0]);
-      v(principal_name, kFields[1]);
-      v(token_requester_principal_type, kFields[2]);
-      v(token_requester_principal_name, kFields[3]);
-      v(issue_timestamp, kFields[4]);
-      v(expiry_timestamp, kFields[5]);
-      v(max_timestamp, kFields[6]);
-      v(token_id, kFields[7]);
-      v(hmac, kFields[8]);
-      v(renewers, kFields[9]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(principal_type, kFields[0]);
-      v(principal_name, kFields[1]);
-      v(token_requester_principal_type, kFields[2]);
-      v(token_requester_principal_name, kFields[3]);
-      v(issue_timestamp, kFields[4]);
-      v(expiry_timestamp, kFields[5]);
-      v(max_timestamp, kFields[6]);
-      v(token_id, kFields[7]);
-      v(hmac, kFields[8]);
-      v(renewers, kFields[9]);
-    }
-
-    friend bool operator==(const DescribedDelegationToken&, const DescribedDelegationToken&) = default;
-  };
+  using DescribedDelegationTokenRenewer = describe_delegation_token_response::DescribedDelegationTokenRenewer;
+  using DescribedDelegationToken = describe_delegation_token_response::DescribedDelegationToken;
 
   int16_t error_code = 0;
   std::vector<DescribedDelegationToken> tokens{};

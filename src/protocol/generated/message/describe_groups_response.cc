@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DescribeGroupsResponse::DescribedGroupMember::decode(ByteReader& r, int16_t version) {
+void describe_groups_response::DescribedGroupMember::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 5;
   (void)flexible;
   (void)version;
@@ -20,7 +20,7 @@ void DescribeGroupsResponse::DescribedGroupMember::decode(ByteReader& r, int16_t
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeGroupsResponse::DescribedGroupMember::encode(ByteWriter& w, int16_t version) const {
+void describe_groups_response::DescribedGroupMember::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 5;
   (void)flexible;
   (void)version;
@@ -38,7 +38,7 @@ void DescribeGroupsResponse::DescribedGroupMember::encode(ByteWriter& w, int16_t
   }
 }
 
-void DescribeGroupsResponse::DescribedGroup::decode(ByteReader& r, int16_t version) {
+void describe_groups_response::DescribedGroup::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 5;
   (void)flexible;
   (void)version;
@@ -65,7 +65,7 @@ void DescribeGroupsResponse::DescribedGroup::decode(ByteReader& r, int16_t versi
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeGroupsResponse::DescribedGroup::encode(ByteWriter& w, int16_t version) const {
+void describe_groups_response::DescribedGroup::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 5;
   (void)flexible;
   (void)version;

@@ -11,105 +11,112 @@
 
 namespace gregor::protocol {
 
+namespace describe_groups_response {
+
+struct DescribedGroupMember {
+  std::string member_id{};
+  std::optional<std::string> group_instance_id = std::nullopt;
+  std::string client_id{};
+  std::string client_host{};
+  Bytes member_metadata{};
+  Bytes member_assignment{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 6> kFields = {{
+    {"MemberId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"GroupInstanceId", {4, 32767}, {4, 32767}, {1, 0}, -1, true, false, ""},
+    {"ClientId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ClientHost", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"MemberMetadata", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"MemberAssignment", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(member_id, kFields[0]);
+    v(group_instance_id, kFields[1]);
+    v(client_id, kFields[2]);
+    v(client_host, kFields[3]);
+    v(member_metadata, kFields[4]);
+    v(member_assignment, kFields[5]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(member_id, kFields[0]);
+    v(group_instance_id, kFields[1]);
+    v(client_id, kFields[2]);
+    v(client_host, kFields[3]);
+    v(member_metadata, kFields[4]);
+    v(member_assignment, kFields[5]);
+  }
+
+  friend bool operator==(const DescribedGroupMember&, const DescribedGroupMember&) = default;
+};
+
+struct DescribedGroup {
+  int16_t error_code = 0;
+  std::string group_id{};
+  std::string group_state{};
+  std::string protocol_type{};
+  std::string protocol_data{};
+  std::vector<DescribedGroupMember> members{};
+  int32_t authorized_operations = INT32_MIN;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 7> kFields = {{
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"GroupId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "groupId"},
+    {"GroupState", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ProtocolType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ProtocolData", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Members", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"AuthorizedOperations", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(error_code, kFields[0]);
+    v(group_id, kFields[1]);
+    v(group_state, kFields[2]);
+    v(protocol_type, kFields[3]);
+    v(protocol_data, kFields[4]);
+    v(members, kFields[5]);
+    v(authorized_operations, kFields[6]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(error_code, kFields[0]);
+    v(group_id, kFields[1]);
+    v(group_state, kFields[2]);
+    v(protocol_type, kFields[3]);
+    v(protocol_data, kFields[4]);
+    v(members, kFields[5]);
+    v(authorized_operations, kFields[6]);
+  }
+
+  friend bool operator==(const DescribedGroup&, const DescribedGroup&) = default;
+};
+
+}  // namespace describe_groups_response
+
 struct DescribeGroupsResponse {
   static constexpr int16_t kApiKey = 15;
   static constexpr const char* kName = "DescribeGroupsResponse";
   static constexpr VersionRange kValidVersions = {0, 5};
   static constexpr VersionRange kFlexibleVersions = {5, 5};
 
-  struct DescribedGroupMember {
-    std::string member_id{};
-    std::optional<std::string> group_instance_id = std::nullopt;
-    std::string client_id{};
-    std::string client_host{};
-    Bytes member_metadata{};
-    Bytes member_assignment{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 6> kFields = {{
-      {"MemberId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"GroupInstanceId", {4, 32767}, {4, 32767}, {1, 0}, -1, true, false, ""},
-      {"ClientId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ClientHost", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"MemberMetadata", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"MemberAssignment", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(member_id, kFields[0]);
-      v(group_instance_id, kFields[1]);
-      v(client_id, kFields[2]);
-      v(client_host, kFields[3]);
-      v(member_metadata, kFields[4]);
-      v(member_assignment, kFields[5]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(member_id, kFields[0]);
-      v(group_instance_id, kFields[1]);
-      v(client_id, kFields[2]);
-      v(client_host, kFields[3]);
-      v(member_metadata, kFields[4]);
-      v(member_assignment, kFields[5]);
-    }
-
-    friend bool operator==(const DescribedGroupMember&, const DescribedGroupMember&) = default;
-  };
-
-  struct DescribedGroup {
-    int16_t error_code = 0;
-    std::string group_id{};
-    std::string group_state{};
-    std::string protocol_type{};
-    std::string protocol_data{};
-    std::vector<DescribedGroupMember> members{};
-    int32_t authorized_operations = INT32_MIN;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 7> kFields = {{
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"GroupId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "groupId"},
-      {"GroupState", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ProtocolType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ProtocolData", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Members", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"AuthorizedOperations", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(error_code, kFields[0]);
-      v(group_id, kFields[1]);
-      v(group_state, kFields[2]);
-      v(protocol_type, kFields[3]);
-      v(protocol_data, kFields[4]);
-      v(members, kFields[5]);
-      v(authorized_operations, kFields[6]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(error_code, kFields[0]);
-      v(group_id, kFields[1]);
-      v(group_state, kFields[2]);
-      v(protocol_type, kFields[3]);
-      v(protocol_data, kFields[4]);
-      v(members, kFields[5]);
-      v(authorized_operations, kFields[6]);
-    }
-
-    friend bool operator==(const DescribedGroup&, const DescribedGroup&) = default;
-  };
+  using DescribedGroupMember = describe_groups_response::DescribedGroupMember;
+  using DescribedGroup = describe_groups_response::DescribedGroup;
 
   int32_t throttle_time_ms = 0;
   std::vector<DescribedGroup> groups{};

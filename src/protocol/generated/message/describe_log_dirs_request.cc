@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DescribeLogDirsRequest::DescribableLogDirTopic::decode(ByteReader& r, int16_t version) {
+void describe_log_dirs_request::DescribableLogDirTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void DescribeLogDirsRequest::DescribableLogDirTopic::decode(ByteReader& r, int16
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeLogDirsRequest::DescribableLogDirTopic::encode(ByteWriter& w, int16_t version) const {
+void describe_log_dirs_request::DescribableLogDirTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;

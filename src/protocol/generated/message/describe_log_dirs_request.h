@@ -11,40 +11,46 @@
 
 namespace gregor::protocol {
 
+namespace describe_log_dirs_request {
+
+struct DescribableLogDirTopic {
+  std::string topic{};
+  std::vector<int32_t> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Topic", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const DescribableLogDirTopic&, const DescribableLogDirTopic&) = default;
+};
+
+}  // namespace describe_log_dirs_request
+
 struct DescribeLogDirsRequest {
   static constexpr int16_t kApiKey = 35;
   static constexpr const char* kName = "DescribeLogDirsRequest";
   static constexpr VersionRange kValidVersions = {0, 4};
   static constexpr VersionRange kFlexibleVersions = {2, 4};
 
-  struct DescribableLogDirTopic {
-    std::string topic{};
-    std::vector<int32_t> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Topic", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const DescribableLogDirTopic&, const DescribableLogDirTopic&) = default;
-  };
+  using DescribableLogDirTopic = describe_log_dirs_request::DescribableLogDirTopic;
 
   std::optional<std::vector<DescribableLogDirTopic>> topics = std::vector<DescribableLogDirTopic>{};
   TaggedFields unknown_tagged_fields;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DescribeLogDirsResponse::DescribeLogDirsPartition::decode(ByteReader& r, int16_t version) {
+void describe_log_dirs_response::DescribeLogDirsPartition::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -16,7 +16,7 @@ void DescribeLogDirsResponse::DescribeLogDirsPartition::decode(ByteReader& r, in
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeLogDirsResponse::DescribeLogDirsPartition::encode(ByteWriter& w, int16_t version) const {
+void describe_log_dirs_response::DescribeLogDirsPartition::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -30,7 +30,7 @@ void DescribeLogDirsResponse::DescribeLogDirsPartition::encode(ByteWriter& w, in
   }
 }
 
-void DescribeLogDirsResponse::DescribeLogDirsTopic::decode(ByteReader& r, int16_t version) {
+void describe_log_dirs_response::DescribeLogDirsTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -50,7 +50,7 @@ void DescribeLogDirsResponse::DescribeLogDirsTopic::decode(ByteReader& r, int16_
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeLogDirsResponse::DescribeLogDirsTopic::encode(ByteWriter& w, int16_t version) const {
+void describe_log_dirs_response::DescribeLogDirsTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -65,7 +65,7 @@ void DescribeLogDirsResponse::DescribeLogDirsTopic::encode(ByteWriter& w, int16_
   }
 }
 
-void DescribeLogDirsResponse::DescribeLogDirsResult::decode(ByteReader& r, int16_t version) {
+void describe_log_dirs_response::DescribeLogDirsResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -92,7 +92,7 @@ void DescribeLogDirsResponse::DescribeLogDirsResult::decode(ByteReader& r, int16
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeLogDirsResponse::DescribeLogDirsResult::encode(ByteWriter& w, int16_t version) const {
+void describe_log_dirs_response::DescribeLogDirsResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;

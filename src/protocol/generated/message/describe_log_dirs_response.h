@@ -11,118 +11,126 @@
 
 namespace gregor::protocol {
 
+namespace describe_log_dirs_response {
+
+struct DescribeLogDirsPartition {
+  int32_t partition_index = 0;
+  int64_t partition_size = 0;
+  int64_t offset_lag = 0;
+  bool is_future_key = false;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"PartitionSize", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"OffsetLag", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"IsFutureKey", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(partition_size, kFields[1]);
+    v(offset_lag, kFields[2]);
+    v(is_future_key, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(partition_size, kFields[1]);
+    v(offset_lag, kFields[2]);
+    v(is_future_key, kFields[3]);
+  }
+
+  friend bool operator==(const DescribeLogDirsPartition&, const DescribeLogDirsPartition&) = default;
+};
+
+struct DescribeLogDirsTopic {
+  std::string name{};
+  std::vector<DescribeLogDirsPartition> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const DescribeLogDirsTopic&, const DescribeLogDirsTopic&) = default;
+};
+
+struct DescribeLogDirsResult {
+  int16_t error_code = 0;
+  std::string log_dir{};
+  std::vector<DescribeLogDirsTopic> topics{};
+  int64_t total_bytes = INT64_C(-1);
+  int64_t usable_bytes = INT64_C(-1);
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 5> kFields = {{
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LogDir", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Topics", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"TotalBytes", {4, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"UsableBytes", {4, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(error_code, kFields[0]);
+    v(log_dir, kFields[1]);
+    v(topics, kFields[2]);
+    v(total_bytes, kFields[3]);
+    v(usable_bytes, kFields[4]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(error_code, kFields[0]);
+    v(log_dir, kFields[1]);
+    v(topics, kFields[2]);
+    v(total_bytes, kFields[3]);
+    v(usable_bytes, kFields[4]);
+  }
+
+  friend bool operator==(const DescribeLogDirsResult&, const DescribeLogDirsResult&) = default;
+};
+
+}  // namespace describe_log_dirs_response
+
 struct DescribeLogDirsResponse {
   static constexpr int16_t kApiKey = 35;
   static constexpr const char* kName = "DescribeLogDirsResponse";
   static constexpr VersionRange kValidVersions = {0, 4};
   static constexpr VersionRange kFlexibleVersions = {2, 4};
 
-  struct DescribeLogDirsPartition {
-    int32_t partition_index = 0;
-    int64_t partition_size = 0;
-    int64_t offset_lag = 0;
-    bool is_future_key = false;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"PartitionSize", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"OffsetLag", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"IsFutureKey", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(partition_size, kFields[1]);
-      v(offset_lag, kFields[2]);
-      v(is_future_key, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(partition_size, kFields[1]);
-      v(offset_lag, kFields[2]);
-      v(is_future_key, kFields[3]);
-    }
-
-    friend bool operator==(const DescribeLogDirsPartition&, const DescribeLogDirsPartition&) = default;
-  };
-
-  struct DescribeLogDirsTopic {
-    std::string name{};
-    std::vector<DescribeLogDirsPartition> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const DescribeLogDirsTopic&, const DescribeLogDirsTopic&) = default;
-  };
-
-  struct DescribeLogDirsResult {
-    int16_t error_code = 0;
-    std::string log_dir{};
-    std::vector<DescribeLogDirsTopic> topics{};
-    int64_t total_bytes = INT64_C(-1);
-    int64_t usable_bytes = INT64_C(-1);
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 5> kFields = {{
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LogDir", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Topics", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"TotalBytes", {4, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"UsableBytes", {4, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(error_code, kFields[0]);
-      v(log_dir, kFields[1]);
-      v(topics, kFields[2]);
-      v(total_bytes, kFields[3]);
-      v(usable_bytes, kFields[4]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(error_code, kFields[0]);
-      v(log_dir, kFields[1]);
-      v(topics, kFields[2]);
-      v(total_bytes, kFields[3]);
-      v(usable_bytes, kFields[4]);
-    }
-
-    friend bool operator==(const DescribeLogDirsResult&, const DescribeLogDirsResult&) = default;
-  };
+  using DescribeLogDirsPartition = describe_log_dirs_response::DescribeLogDirsPartition;
+  using DescribeLogDirsTopic = describe_log_dirs_response::DescribeLogDirsTopic;
+  using DescribeLogDirsResult = describe_log_dirs_response::DescribeLogDirsResult;
 
   int32_t throttle_time_ms = 0;
   int16_t error_code = 0;

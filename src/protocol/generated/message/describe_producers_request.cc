@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DescribeProducersRequest::TopicRequest::decode(ByteReader& r, int16_t version) {
+void describe_producers_request::TopicRequest::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void DescribeProducersRequest::TopicRequest::decode(ByteReader& r, int16_t versi
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeProducersRequest::TopicRequest::encode(ByteWriter& w, int16_t version) const {
+void describe_producers_request::TopicRequest::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,40 +11,46 @@
 
 namespace gregor::protocol {
 
+namespace describe_producers_request {
+
+struct TopicRequest {
+  std::string name{};
+  std::vector<int32_t> partition_indexes{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"PartitionIndexes", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partition_indexes, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partition_indexes, kFields[1]);
+  }
+
+  friend bool operator==(const TopicRequest&, const TopicRequest&) = default;
+};
+
+}  // namespace describe_producers_request
+
 struct DescribeProducersRequest {
   static constexpr int16_t kApiKey = 61;
   static constexpr const char* kName = "DescribeProducersRequest";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct TopicRequest {
-    std::string name{};
-    std::vector<int32_t> partition_indexes{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"PartitionIndexes", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partition_indexes, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partition_indexes, kFields[1]);
-    }
-
-    friend bool operator==(const TopicRequest&, const TopicRequest&) = default;
-  };
+  using TopicRequest = describe_producers_request::TopicRequest;
 
   std::vector<TopicRequest> topics{};
   TaggedFields unknown_tagged_fields;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DescribeProducersResponse::ProducerState::decode(ByteReader& r, int16_t version) {
+void describe_producers_response::ProducerState::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -18,7 +18,7 @@ void DescribeProducersResponse::ProducerState::decode(ByteReader& r, int16_t ver
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeProducersResponse::ProducerState::encode(ByteWriter& w, int16_t version) const {
+void describe_producers_response::ProducerState::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -34,7 +34,7 @@ void DescribeProducersResponse::ProducerState::encode(ByteWriter& w, int16_t ver
   }
 }
 
-void DescribeProducersResponse::PartitionResponse::decode(ByteReader& r, int16_t version) {
+void describe_producers_response::PartitionResponse::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -56,7 +56,7 @@ void DescribeProducersResponse::PartitionResponse::decode(ByteReader& r, int16_t
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeProducersResponse::PartitionResponse::encode(ByteWriter& w, int16_t version) const {
+void describe_producers_response::PartitionResponse::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -73,7 +73,7 @@ void DescribeProducersResponse::PartitionResponse::encode(ByteWriter& w, int16_t
   }
 }
 
-void DescribeProducersResponse::TopicResponse::decode(ByteReader& r, int16_t version) {
+void describe_producers_response::TopicResponse::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -93,7 +93,7 @@ void DescribeProducersResponse::TopicResponse::decode(ByteReader& r, int16_t ver
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeProducersResponse::TopicResponse::encode(ByteWriter& w, int16_t version) const {
+void describe_producers_response::TopicResponse::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

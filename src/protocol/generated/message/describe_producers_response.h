@@ -11,122 +11,130 @@
 
 namespace gregor::protocol {
 
+namespace describe_producers_response {
+
+struct ProducerState {
+  int64_t producer_id = 0;
+  int32_t producer_epoch = 0;
+  int32_t last_sequence = -1;
+  int64_t last_timestamp = INT64_C(-1);
+  int32_t coordinator_epoch = 0;
+  int64_t current_txn_start_offset = INT64_C(-1);
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 6> kFields = {{
+    {"ProducerId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "producerId"},
+    {"ProducerEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LastSequence", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LastTimestamp", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"CoordinatorEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"CurrentTxnStartOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(producer_id, kFields[0]);
+    v(producer_epoch, kFields[1]);
+    v(last_sequence, kFields[2]);
+    v(last_timestamp, kFields[3]);
+    v(coordinator_epoch, kFields[4]);
+    v(current_txn_start_offset, kFields[5]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(producer_id, kFields[0]);
+    v(producer_epoch, kFields[1]);
+    v(last_sequence, kFields[2]);
+    v(last_timestamp, kFields[3]);
+    v(coordinator_epoch, kFields[4]);
+    v(current_txn_start_offset, kFields[5]);
+  }
+
+  friend bool operator==(const ProducerState&, const ProducerState&) = default;
+};
+
+struct PartitionResponse {
+  int32_t partition_index = 0;
+  int16_t error_code = 0;
+  std::optional<std::string> error_message = std::nullopt;
+  std::vector<ProducerState> active_producers{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+    {"ActiveProducers", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(error_code, kFields[1]);
+    v(error_message, kFields[2]);
+    v(active_producers, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(error_code, kFields[1]);
+    v(error_message, kFields[2]);
+    v(active_producers, kFields[3]);
+  }
+
+  friend bool operator==(const PartitionResponse&, const PartitionResponse&) = default;
+};
+
+struct TopicResponse {
+  std::string name{};
+  std::vector<PartitionResponse> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const TopicResponse&, const TopicResponse&) = default;
+};
+
+}  // namespace describe_producers_response
+
 struct DescribeProducersResponse {
   static constexpr int16_t kApiKey = 61;
   static constexpr const char* kName = "DescribeProducersResponse";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct ProducerState {
-    int64_t producer_id = 0;
-    int32_t producer_epoch = 0;
-    int32_t last_sequence = -1;
-    int64_t last_timestamp = INT64_C(-1);
-    int32_t coordinator_epoch = 0;
-    int64_t current_txn_start_offset = INT64_C(-1);
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 6> kFields = {{
-      {"ProducerId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "producerId"},
-      {"ProducerEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LastSequence", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LastTimestamp", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"CoordinatorEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"CurrentTxnStartOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(producer_id, kFields[0]);
-      v(producer_epoch, kFields[1]);
-      v(last_sequence, kFields[2]);
-      v(last_timestamp, kFields[3]);
-      v(coordinator_epoch, kFields[4]);
-      v(current_txn_start_offset, kFields[5]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(producer_id, kFields[0]);
-      v(producer_epoch, kFields[1]);
-      v(last_sequence, kFields[2]);
-      v(last_timestamp, kFields[3]);
-      v(coordinator_epoch, kFields[4]);
-      v(current_txn_start_offset, kFields[5]);
-    }
-
-    friend bool operator==(const ProducerState&, const ProducerState&) = default;
-  };
-
-  struct PartitionResponse {
-    int32_t partition_index = 0;
-    int16_t error_code = 0;
-    std::optional<std::string> error_message = std::nullopt;
-    std::vector<ProducerState> active_producers{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-      {"ActiveProducers", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(error_code, kFields[1]);
-      v(error_message, kFields[2]);
-      v(active_producers, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(error_code, kFields[1]);
-      v(error_message, kFields[2]);
-      v(active_producers, kFields[3]);
-    }
-
-    friend bool operator==(const PartitionResponse&, const PartitionResponse&) = default;
-  };
-
-  struct TopicResponse {
-    std::string name{};
-    std::vector<PartitionResponse> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const TopicResponse&, const TopicResponse&) = default;
-  };
+  using ProducerState = describe_producers_response::ProducerState;
+  using PartitionResponse = describe_producers_response::PartitionResponse;
+  using TopicResponse = describe_producers_response::TopicResponse;
 
   int32_t throttle_time_ms = 0;
   std::vector<TopicResponse> topics{};

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DescribeQuorumRequest::PartitionData::decode(ByteReader& r, int16_t version) {
+void describe_quorum_request::PartitionData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -13,7 +13,7 @@ void DescribeQuorumRequest::PartitionData::decode(ByteReader& r, int16_t version
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeQuorumRequest::PartitionData::encode(ByteWriter& w, int16_t version) const {
+void describe_quorum_request::PartitionData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -24,7 +24,7 @@ void DescribeQuorumRequest::PartitionData::encode(ByteWriter& w, int16_t version
   }
 }
 
-void DescribeQuorumRequest::TopicData::decode(ByteReader& r, int16_t version) {
+void describe_quorum_request::TopicData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -44,7 +44,7 @@ void DescribeQuorumRequest::TopicData::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeQuorumRequest::TopicData::encode(ByteWriter& w, int16_t version) const {
+void describe_quorum_request::TopicData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

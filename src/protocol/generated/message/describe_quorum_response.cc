@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DescribeQuorumResponse::ReplicaState::decode(ByteReader& r, int16_t version) {
+void describe_quorum_response::ReplicaState::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -23,7 +23,7 @@ void DescribeQuorumResponse::ReplicaState::decode(ByteReader& r, int16_t version
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeQuorumResponse::ReplicaState::encode(ByteWriter& w, int16_t version) const {
+void describe_quorum_response::ReplicaState::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -47,7 +47,7 @@ void DescribeQuorumResponse::ReplicaState::encode(ByteWriter& w, int16_t version
   }
 }
 
-void DescribeQuorumResponse::PartitionData::decode(ByteReader& r, int16_t version) {
+void describe_quorum_response::PartitionData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -86,7 +86,7 @@ void DescribeQuorumResponse::PartitionData::decode(ByteReader& r, int16_t versio
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeQuorumResponse::PartitionData::encode(ByteWriter& w, int16_t version) const {
+void describe_quorum_response::PartitionData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -112,7 +112,7 @@ void DescribeQuorumResponse::PartitionData::encode(ByteWriter& w, int16_t versio
   }
 }
 
-void DescribeQuorumResponse::TopicData::decode(ByteReader& r, int16_t version) {
+void describe_quorum_response::TopicData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -132,7 +132,7 @@ void DescribeQuorumResponse::TopicData::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeQuorumResponse::TopicData::encode(ByteWriter& w, int16_t version) const {
+void describe_quorum_response::TopicData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -147,7 +147,7 @@ void DescribeQuorumResponse::TopicData::encode(ByteWriter& w, int16_t version) c
   }
 }
 
-void DescribeQuorumResponse::Listener::decode(ByteReader& r, int16_t version) {
+void describe_quorum_response::Listener::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -163,7 +163,7 @@ void DescribeQuorumResponse::Listener::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeQuorumResponse::Listener::encode(ByteWriter& w, int16_t version) const {
+void describe_quorum_response::Listener::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -191,7 +191,7 @@ void DescribeQuorumResponse::Listener::encode(ByteWriter& w, int16_t version) co
   }
 }
 
-void DescribeQuorumResponse::Node::decode(ByteReader& r, int16_t version) {
+void describe_quorum_response::Node::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -215,7 +215,7 @@ void DescribeQuorumResponse::Node::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeQuorumResponse::Node::encode(ByteWriter& w, int16_t version) const {
+void describe_quorum_response::Node::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

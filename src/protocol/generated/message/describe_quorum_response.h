@@ -11,196 +11,206 @@
 
 namespace gregor::protocol {
 
+namespace describe_quorum_response {
+
+struct ReplicaState {
+  int32_t replica_id = 0;
+  Uuid replica_directory_id{};
+  int64_t log_end_offset = 0;
+  int64_t last_fetch_timestamp = INT64_C(-1);
+  int64_t last_caught_up_timestamp = INT64_C(-1);
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 5> kFields = {{
+    {"ReplicaId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"ReplicaDirectoryId", {2, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LogEndOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LastFetchTimestamp", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"LastCaughtUpTimestamp", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(replica_id, kFields[0]);
+    v(replica_directory_id, kFields[1]);
+    v(log_end_offset, kFields[2]);
+    v(last_fetch_timestamp, kFields[3]);
+    v(last_caught_up_timestamp, kFields[4]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(replica_id, kFields[0]);
+    v(replica_directory_id, kFields[1]);
+    v(log_end_offset, kFields[2]);
+    v(last_fetch_timestamp, kFields[3]);
+    v(last_caught_up_timestamp, kFields[4]);
+  }
+
+  friend bool operator==(const ReplicaState&, const ReplicaState&) = default;
+};
+
+struct PartitionData {
+  int32_t partition_index = 0;
+  int16_t error_code = 0;
+  std::optional<std::string> error_message = "";
+  int32_t leader_id = 0;
+  int32_t leader_epoch = 0;
+  int64_t high_watermark = 0;
+  std::vector<ReplicaState> current_voters{};
+  std::vector<ReplicaState> observers{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 8> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorMessage", {2, 32767}, {2, 32767}, {1, 0}, -1, true, false, ""},
+    {"LeaderId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"HighWatermark", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"CurrentVoters", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Observers", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(error_code, kFields[1]);
+    v(error_message, kFields[2]);
+    v(leader_id, kFields[3]);
+    v(leader_epoch, kFields[4]);
+    v(high_watermark, kFields[5]);
+    v(current_voters, kFields[6]);
+    v(observers, kFields[7]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(error_code, kFields[1]);
+    v(error_message, kFields[2]);
+    v(leader_id, kFields[3]);
+    v(leader_epoch, kFields[4]);
+    v(high_watermark, kFields[5]);
+    v(current_voters, kFields[6]);
+    v(observers, kFields[7]);
+  }
+
+  friend bool operator==(const PartitionData&, const PartitionData&) = default;
+};
+
+struct TopicData {
+  std::string topic_name{};
+  std::vector<PartitionData> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"TopicName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const TopicData&, const TopicData&) = default;
+};
+
+struct Listener {
+  std::string name{};
+  std::string host{};
+  uint16_t port = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"Name", {2, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
+    {"Host", {2, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Port", {2, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(host, kFields[1]);
+    v(port, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(host, kFields[1]);
+    v(port, kFields[2]);
+  }
+
+  friend bool operator==(const Listener&, const Listener&) = default;
+};
+
+struct Node {
+  int32_t node_id = 0;
+  std::vector<Listener> listeners{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"NodeId", {2, 32767}, {1, 0}, {1, 0}, -1, false, true, "brokerId"},
+    {"Listeners", {2, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(node_id, kFields[0]);
+    v(listeners, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(node_id, kFields[0]);
+    v(listeners, kFields[1]);
+  }
+
+  friend bool operator==(const Node&, const Node&) = default;
+};
+
+}  // namespace describe_quorum_response
+
 struct DescribeQuorumResponse {
   static constexpr int16_t kApiKey = 55;
   static constexpr const char* kName = "DescribeQuorumResponse";
   static constexpr VersionRange kValidVersions = {0, 2};
   static constexpr VersionRange kFlexibleVersions = {0, 2};
 
-  struct ReplicaState {
-    int32_t replica_id = 0;
-    Uuid replica_directory_id{};
-    int64_t log_end_offset = 0;
-    int64_t last_fetch_timestamp = INT64_C(-1);
-    int64_t last_caught_up_timestamp = INT64_C(-1);
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 5> kFields = {{
-      {"ReplicaId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"ReplicaDirectoryId", {2, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LogEndOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LastFetchTimestamp", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"LastCaughtUpTimestamp", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(replica_id, kFields[0]);
-      v(replica_directory_id, kFields[1]);
-      v(log_end_offset, kFields[2]);
-      v(last_fetch_timestamp, kFields[3]);
-      v(last_caught_up_timestamp, kFields[4]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(replica_id, kFields[0]);
-      v(replica_directory_id, kFields[1]);
-      v(log_end_offset, kFields[2]);
-      v(last_fetch_timestamp, kFields[3]);
-      v(last_caught_up_timestamp, kFields[4]);
-    }
-
-    friend bool operator==(const ReplicaState&, const ReplicaState&) = default;
-  };
-
-  struct PartitionData {
-    int32_t partition_index = 0;
-    int16_t error_code = 0;
-    std::optional<std::string> error_message = "";
-    int32_t leader_id = 0;
-    int32_t leader_epoch = 0;
-    int64_t high_watermark = 0;
-    std::vector<ReplicaState> current_voters{};
-    std::vector<ReplicaState> observers{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 8> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorMessage", {2, 32767}, {2, 32767}, {1, 0}, -1, true, false, ""},
-      {"LeaderId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"HighWatermark", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"CurrentVoters", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Observers", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(error_code, kFields[1]);
-      v(error_message, kFields[2]);
-      v(leader_id, kFields[3]);
-      v(leader_epoch, kFields[4]);
-      v(high_watermark, kFields[5]);
-      v(current_voters, kFields[6]);
-      v(observers, kFields[7]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(error_code, kFields[1]);
-      v(error_message, kFields[2]);
-      v(leader_id, kFields[3]);
-      v(leader_epoch, kFields[4]);
-      v(high_watermark, kFields[5]);
-      v(current_voters, kFields[6]);
-      v(observers, kFields[7]);
-    }
-
-    friend bool operator==(const PartitionData&, const PartitionData&) = default;
-  };
-
-  struct TopicData {
-    std::string topic_name{};
-    std::vector<PartitionData> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"TopicName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const TopicData&, const TopicData&) = default;
-  };
-
-  struct Listener {
-    std::string name{};
-    std::string host{};
-    uint16_t port = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"Name", {2, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
-      {"Host", {2, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Port", {2, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(host, kFields[1]);
-      v(port, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(host, kFields[1]);
-      v(port, kFields[2]);
-    }
-
-    friend bool operator==(const Listener&, const Listener&) = default;
-  };
-
-  struct Node {
-    int32_t node_id = 0;
-    std::vector<Listener> listeners{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"NodeId", {2, 32767}, {1, 0}, {1, 0}, -1, false, true, "brokerId"},
-      {"Listeners", {2, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(node_id, kFields[0]);
-      v(listeners, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(node_id, kFields[0]);
-      v(listeners, kFields[1]);
-    }
-
-    friend bool operator==(const Node&, const Node&) = default;
-  };
+  using ReplicaState = describe_quorum_response::ReplicaState;
+  using PartitionData = describe_quorum_response::PartitionData;
+  using TopicData = describe_quorum_response::TopicData;
+  using Listener = describe_quorum_response::Listener;
+  using Node = describe_quorum_response::Node;
 
   int16_t error_code = 0;
   std::optional<std::string> error_message = "";

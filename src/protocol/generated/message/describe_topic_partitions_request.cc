@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DescribeTopicPartitionsRequest::TopicRequest::decode(ByteReader& r, int16_t version) {
+void describe_topic_partitions_request::TopicRequest::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -13,7 +13,7 @@ void DescribeTopicPartitionsRequest::TopicRequest::decode(ByteReader& r, int16_t
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeTopicPartitionsRequest::TopicRequest::encode(ByteWriter& w, int16_t version) const {
+void describe_topic_partitions_request::TopicRequest::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -24,7 +24,7 @@ void DescribeTopicPartitionsRequest::TopicRequest::encode(ByteWriter& w, int16_t
   }
 }
 
-void DescribeTopicPartitionsRequest::Cursor::decode(ByteReader& r, int16_t version) {
+void describe_topic_partitions_request::Cursor::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -33,7 +33,7 @@ void DescribeTopicPartitionsRequest::Cursor::decode(ByteReader& r, int16_t versi
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeTopicPartitionsRequest::Cursor::encode(ByteWriter& w, int16_t version) const {
+void describe_topic_partitions_request::Cursor::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DescribeTopicPartitionsResponse::DescribeTopicPartitionsResponsePartition::decode(ByteReader& r, int16_t version) {
+void describe_topic_partitions_response::DescribeTopicPartitionsResponsePartition::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -81,7 +81,7 @@ void DescribeTopicPartitionsResponse::DescribeTopicPartitionsResponsePartition::
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeTopicPartitionsResponse::DescribeTopicPartitionsResponsePartition::encode(ByteWriter& w, int16_t version) const {
+void describe_topic_partitions_response::DescribeTopicPartitionsResponsePartition::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -123,7 +123,7 @@ void DescribeTopicPartitionsResponse::DescribeTopicPartitionsResponsePartition::
   }
 }
 
-void DescribeTopicPartitionsResponse::DescribeTopicPartitionsResponseTopic::decode(ByteReader& r, int16_t version) {
+void describe_topic_partitions_response::DescribeTopicPartitionsResponseTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -147,7 +147,7 @@ void DescribeTopicPartitionsResponse::DescribeTopicPartitionsResponseTopic::deco
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeTopicPartitionsResponse::DescribeTopicPartitionsResponseTopic::encode(ByteWriter& w, int16_t version) const {
+void describe_topic_partitions_response::DescribeTopicPartitionsResponseTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -166,7 +166,7 @@ void DescribeTopicPartitionsResponse::DescribeTopicPartitionsResponseTopic::enco
   }
 }
 
-void DescribeTopicPartitionsResponse::Cursor::decode(ByteReader& r, int16_t version) {
+void describe_topic_partitions_response::Cursor::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -175,7 +175,7 @@ void DescribeTopicPartitionsResponse::Cursor::decode(ByteReader& r, int16_t vers
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeTopicPartitionsResponse::Cursor::encode(ByteWriter& w, int16_t version) const {
+void describe_topic_partitions_response::Cursor::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,142 +11,150 @@
 
 namespace gregor::protocol {
 
+namespace describe_topic_partitions_response {
+
+struct DescribeTopicPartitionsResponsePartition {
+  int16_t error_code = 0;
+  int32_t partition_index = 0;
+  int32_t leader_id = 0;
+  int32_t leader_epoch = -1;
+  std::vector<int32_t> replica_nodes{};
+  std::vector<int32_t> isr_nodes{};
+  std::optional<std::vector<int32_t>> eligible_leader_replicas = std::nullopt;
+  std::optional<std::vector<int32_t>> last_known_elr = std::nullopt;
+  std::vector<int32_t> offline_replicas{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 9> kFields = {{
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LeaderId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"ReplicaNodes", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"IsrNodes", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"EligibleLeaderReplicas", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, "brokerId"},
+    {"LastKnownElr", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, "brokerId"},
+    {"OfflineReplicas", {0, 32767}, {1, 0}, {1, 0}, -1, true, false, "brokerId"},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(error_code, kFields[0]);
+    v(partition_index, kFields[1]);
+    v(leader_id, kFields[2]);
+    v(leader_epoch, kFields[3]);
+    v(replica_nodes, kFields[4]);
+    v(isr_nodes, kFields[5]);
+    v(eligible_leader_replicas, kFields[6]);
+    v(last_known_elr, kFields[7]);
+    v(offline_replicas, kFields[8]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(error_code, kFields[0]);
+    v(partition_index, kFields[1]);
+    v(leader_id, kFields[2]);
+    v(leader_epoch, kFields[3]);
+    v(replica_nodes, kFields[4]);
+    v(isr_nodes, kFields[5]);
+    v(eligible_leader_replicas, kFields[6]);
+    v(last_known_elr, kFields[7]);
+    v(offline_replicas, kFields[8]);
+  }
+
+  friend bool operator==(const DescribeTopicPartitionsResponsePartition&, const DescribeTopicPartitionsResponsePartition&) = default;
+};
+
+struct DescribeTopicPartitionsResponseTopic {
+  int16_t error_code = 0;
+  std::optional<std::string> name = "";
+  Uuid topic_id{};
+  bool is_internal = false;
+  std::vector<DescribeTopicPartitionsResponsePartition> partitions{};
+  int32_t topic_authorized_operations = INT32_MIN;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 6> kFields = {{
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Name", {0, 32767}, {0, 32767}, {1, 0}, -1, false, true, "topicName"},
+    {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"IsInternal", {0, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"TopicAuthorizedOperations", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(error_code, kFields[0]);
+    v(name, kFields[1]);
+    v(topic_id, kFields[2]);
+    v(is_internal, kFields[3]);
+    v(partitions, kFields[4]);
+    v(topic_authorized_operations, kFields[5]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(error_code, kFields[0]);
+    v(name, kFields[1]);
+    v(topic_id, kFields[2]);
+    v(is_internal, kFields[3]);
+    v(partitions, kFields[4]);
+    v(topic_authorized_operations, kFields[5]);
+  }
+
+  friend bool operator==(const DescribeTopicPartitionsResponseTopic&, const DescribeTopicPartitionsResponseTopic&) = default;
+};
+
+struct Cursor {
+  std::string topic_name{};
+  int32_t partition_index = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"TopicName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_name, kFields[0]);
+    v(partition_index, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_name, kFields[0]);
+    v(partition_index, kFields[1]);
+  }
+
+  friend bool operator==(const Cursor&, const Cursor&) = default;
+};
+
+}  // namespace describe_topic_partitions_response
+
 struct DescribeTopicPartitionsResponse {
   static constexpr int16_t kApiKey = 75;
   static constexpr const char* kName = "DescribeTopicPartitionsResponse";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct DescribeTopicPartitionsResponsePartition {
-    int16_t error_code = 0;
-    int32_t partition_index = 0;
-    int32_t leader_id = 0;
-    int32_t leader_epoch = -1;
-    std::vector<int32_t> replica_nodes{};
-    std::vector<int32_t> isr_nodes{};
-    std::optional<std::vector<int32_t>> eligible_leader_replicas = std::nullopt;
-    std::optional<std::vector<int32_t>> last_known_elr = std::nullopt;
-    std::vector<int32_t> offline_replicas{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 9> kFields = {{
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LeaderId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"ReplicaNodes", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"IsrNodes", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"EligibleLeaderReplicas", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, "brokerId"},
-      {"LastKnownElr", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, "brokerId"},
-      {"OfflineReplicas", {0, 32767}, {1, 0}, {1, 0}, -1, true, false, "brokerId"},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(error_code, kFields[0]);
-      v(partition_index, kFields[1]);
-      v(leader_id, kFields[2]);
-      v(leader_epoch, kFields[3]);
-      v(replica_nodes, kFields[4]);
-      v(isr_nodes, kFields[5]);
-      v(eligible_leader_replicas, kFields[6]);
-      v(last_known_elr, kFields[7]);
-      v(offline_replicas, kFields[8]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(error_code, kFields[0]);
-      v(partition_index, kFields[1]);
-      v(leader_id, kFields[2]);
-      v(leader_epoch, kFields[3]);
-      v(replica_nodes, kFields[4]);
-      v(isr_nodes, kFields[5]);
-      v(eligible_leader_replicas, kFields[6]);
-      v(last_known_elr, kFields[7]);
-      v(offline_replicas, kFields[8]);
-    }
-
-    friend bool operator==(const DescribeTopicPartitionsResponsePartition&, const DescribeTopicPartitionsResponsePartition&) = default;
-  };
-
-  struct DescribeTopicPartitionsResponseTopic {
-    int16_t error_code = 0;
-    std::optional<std::string> name = "";
-    Uuid topic_id{};
-    bool is_internal = false;
-    std::vector<DescribeTopicPartitionsResponsePartition> partitions{};
-    int32_t topic_authorized_operations = INT32_MIN;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 6> kFields = {{
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Name", {0, 32767}, {0, 32767}, {1, 0}, -1, false, true, "topicName"},
-      {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"IsInternal", {0, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"TopicAuthorizedOperations", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(error_code, kFields[0]);
-      v(name, kFields[1]);
-      v(topic_id, kFields[2]);
-      v(is_internal, kFields[3]);
-      v(partitions, kFields[4]);
-      v(topic_authorized_operations, kFields[5]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(error_code, kFields[0]);
-      v(name, kFields[1]);
-      v(topic_id, kFields[2]);
-      v(is_internal, kFields[3]);
-      v(partitions, kFields[4]);
-      v(topic_authorized_operations, kFields[5]);
-    }
-
-    friend bool operator==(const DescribeTopicPartitionsResponseTopic&, const DescribeTopicPartitionsResponseTopic&) = default;
-  };
-
-  struct Cursor {
-    std::string topic_name{};
-    int32_t partition_index = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"TopicName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_name, kFields[0]);
-      v(partition_index, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_name, kFields[0]);
-      v(partition_index, kFields[1]);
-    }
-
-    friend bool operator==(const Cursor&, const Cursor&) = default;
-  };
+  using DescribeTopicPartitionsResponsePartition = describe_topic_partitions_response::DescribeTopicPartitionsResponsePartition;
+  using DescribeTopicPartitionsResponseTopic = describe_topic_partitions_response::DescribeTopicPartitionsResponseTopic;
+  using Cursor = describe_topic_partitions_response::Cursor;
 
   int32_t throttle_time_ms = 0;
   std::vector<DescribeTopicPartitionsResponseTopic> topics{};

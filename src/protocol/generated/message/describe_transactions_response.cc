@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DescribeTransactionsResponse::TopicData::decode(ByteReader& r, int16_t version) {
+void describe_transactions_response::TopicData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void DescribeTransactionsResponse::TopicData::decode(ByteReader& r, int16_t vers
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeTransactionsResponse::TopicData::encode(ByteWriter& w, int16_t version) const {
+void describe_transactions_response::TopicData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -41,7 +41,7 @@ void DescribeTransactionsResponse::TopicData::encode(ByteWriter& w, int16_t vers
   }
 }
 
-void DescribeTransactionsResponse::TransactionState::decode(ByteReader& r, int16_t version) {
+void describe_transactions_response::TransactionState::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -67,7 +67,7 @@ void DescribeTransactionsResponse::TransactionState::decode(ByteReader& r, int16
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeTransactionsResponse::TransactionState::encode(ByteWriter& w, int16_t version) const {
+void describe_transactions_response::TransactionState::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

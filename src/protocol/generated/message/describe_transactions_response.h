@@ -11,93 +11,100 @@
 
 namespace gregor::protocol {
 
+namespace describe_transactions_response {
+
+struct TopicData {
+  std::string topic{};
+  std::vector<int32_t> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Topic", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const TopicData&, const TopicData&) = default;
+};
+
+struct TransactionState {
+  int16_t error_code = 0;
+  std::string transactional_id{};
+  std::string transaction_state{};
+  int32_t transaction_timeout_ms = 0;
+  int64_t transaction_start_time_ms = 0;
+  int64_t producer_id = 0;
+  int16_t producer_epoch = 0;
+  std::vector<TopicData> topics{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 8> kFields = {{
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"TransactionalId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "transactionalId"},
+    {"TransactionState", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"TransactionTimeoutMs", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"TransactionStartTimeMs", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ProducerId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "producerId"},
+    {"ProducerEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Topics", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(error_code, kFields[0]);
+    v(transactional_id, kFields[1]);
+    v(transaction_state, kFields[2]);
+    v(transaction_timeout_ms, kFields[3]);
+    v(transaction_start_time_ms, kFields[4]);
+    v(producer_id, kFields[5]);
+    v(producer_epoch, kFields[6]);
+    v(topics, kFields[7]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(error_code, kFields[0]);
+    v(transactional_id, kFields[1]);
+    v(transaction_state, kFields[2]);
+    v(transaction_timeout_ms, kFields[3]);
+    v(transaction_start_time_ms, kFields[4]);
+    v(producer_id, kFields[5]);
+    v(producer_epoch, kFields[6]);
+    v(topics, kFields[7]);
+  }
+
+  friend bool operator==(const TransactionState&, const TransactionState&) = default;
+};
+
+}  // namespace describe_transactions_response
+
 struct DescribeTransactionsResponse {
   static constexpr int16_t kApiKey = 65;
   static constexpr const char* kName = "DescribeTransactionsResponse";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct TopicData {
-    std::string topic{};
-    std::vector<int32_t> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Topic", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const TopicData&, const TopicData&) = default;
-  };
-
-  struct TransactionState {
-    int16_t error_code = 0;
-    std::string transactional_id{};
-    std::string transaction_state{};
-    int32_t transaction_timeout_ms = 0;
-    int64_t transaction_start_time_ms = 0;
-    int64_t producer_id = 0;
-    int16_t producer_epoch = 0;
-    std::vector<TopicData> topics{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 8> kFields = {{
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"TransactionalId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "transactionalId"},
-      {"TransactionState", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"TransactionTimeoutMs", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"TransactionStartTimeMs", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ProducerId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "producerId"},
-      {"ProducerEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Topics", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(error_code, kFields[0]);
-      v(transactional_id, kFields[1]);
-      v(transaction_state, kFields[2]);
-      v(transaction_timeout_ms, kFields[3]);
-      v(transaction_start_time_ms, kFields[4]);
-      v(producer_id, kFields[5]);
-      v(producer_epoch, kFields[6]);
-      v(topics, kFields[7]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(error_code, kFields[0]);
-      v(transactional_id, kFields[1]);
-      v(transaction_state, kFields[2]);
-      v(transaction_timeout_ms, kFields[3]);
-      v(transaction_start_time_ms, kFields[4]);
-      v(producer_id, kFields[5]);
-      v(producer_epoch, kFields[6]);
-      v(topics, kFields[7]);
-    }
-
-    friend bool operator==(const TransactionState&, const TransactionState&) = default;
-  };
+  using TopicData = describe_transactions_response::TopicData;
+  using TransactionState = describe_transactions_response::TransactionState;
 
   int32_t throttle_time_ms = 0;
   std::vector<TransactionState> transaction_states{};

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DescribeUserScramCredentialsRequest::UserName::decode(ByteReader& r, int16_t version) {
+void describe_user_scram_credentials_request::UserName::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -13,7 +13,7 @@ void DescribeUserScramCredentialsRequest::UserName::decode(ByteReader& r, int16_
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeUserScramCredentialsRequest::UserName::encode(ByteWriter& w, int16_t version) const {
+void describe_user_scram_credentials_request::UserName::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,36 +11,42 @@
 
 namespace gregor::protocol {
 
+namespace describe_user_scram_credentials_request {
+
+struct UserName {
+  std::string name{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 1> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+  }
+
+  friend bool operator==(const UserName&, const UserName&) = default;
+};
+
+}  // namespace describe_user_scram_credentials_request
+
 struct DescribeUserScramCredentialsRequest {
   static constexpr int16_t kApiKey = 50;
   static constexpr const char* kName = "DescribeUserScramCredentialsRequest";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct UserName {
-    std::string name{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 1> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-    }
-
-    friend bool operator==(const UserName&, const UserName&) = default;
-  };
+  using UserName = describe_user_scram_credentials_request::UserName;
 
   std::optional<std::vector<UserName>> users = std::vector<UserName>{};
   TaggedFields unknown_tagged_fields;

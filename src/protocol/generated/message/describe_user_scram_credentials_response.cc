@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void DescribeUserScramCredentialsResponse::CredentialInfo::decode(ByteReader& r, int16_t version) {
+void describe_user_scram_credentials_response::CredentialInfo::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void DescribeUserScramCredentialsResponse::CredentialInfo::decode(ByteReader& r,
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeUserScramCredentialsResponse::CredentialInfo::encode(ByteWriter& w, int16_t version) const {
+void describe_user_scram_credentials_response::CredentialInfo::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void DescribeUserScramCredentialsResponse::CredentialInfo::encode(ByteWriter& w,
   }
 }
 
-void DescribeUserScramCredentialsResponse::DescribeUserScramCredentialsResult::decode(ByteReader& r, int16_t version) {
+void describe_user_scram_credentials_response::DescribeUserScramCredentialsResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -48,7 +48,7 @@ void DescribeUserScramCredentialsResponse::DescribeUserScramCredentialsResult::d
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void DescribeUserScramCredentialsResponse::DescribeUserScramCredentialsResult::encode(ByteWriter& w, int16_t version) const {
+void describe_user_scram_credentials_response::DescribeUserScramCredentialsResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,77 +11,84 @@
 
 namespace gregor::protocol {
 
+namespace describe_user_scram_credentials_response {
+
+struct CredentialInfo {
+  int8_t mechanism = 0;
+  int32_t iterations = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Mechanism", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Iterations", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(mechanism, kFields[0]);
+    v(iterations, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(mechanism, kFields[0]);
+    v(iterations, kFields[1]);
+  }
+
+  friend bool operator==(const CredentialInfo&, const CredentialInfo&) = default;
+};
+
+struct DescribeUserScramCredentialsResult {
+  std::string user{};
+  int16_t error_code = 0;
+  std::optional<std::string> error_message = "";
+  std::vector<CredentialInfo> credential_infos{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"User", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+    {"CredentialInfos", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(user, kFields[0]);
+    v(error_code, kFields[1]);
+    v(error_message, kFields[2]);
+    v(credential_infos, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(user, kFields[0]);
+    v(error_code, kFields[1]);
+    v(error_message, kFields[2]);
+    v(credential_infos, kFields[3]);
+  }
+
+  friend bool operator==(const DescribeUserScramCredentialsResult&, const DescribeUserScramCredentialsResult&) = default;
+};
+
+}  // namespace describe_user_scram_credentials_response
+
 struct DescribeUserScramCredentialsResponse {
   static constexpr int16_t kApiKey = 50;
   static constexpr const char* kName = "DescribeUserScramCredentialsResponse";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct CredentialInfo {
-    int8_t mechanism = 0;
-    int32_t iterations = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Mechanism", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Iterations", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(mechanism, kFields[0]);
-      v(iterations, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(mechanism, kFields[0]);
-      v(iterations, kFields[1]);
-    }
-
-    friend bool operator==(const CredentialInfo&, const CredentialInfo&) = default;
-  };
-
-  struct DescribeUserScramCredentialsResult {
-    std::string user{};
-    int16_t error_code = 0;
-    std::optional<std::string> error_message = "";
-    std::vector<CredentialInfo> credential_infos{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"User", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-      {"CredentialInfos", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(user, kFields[0]);
-      v(error_code, kFields[1]);
-      v(error_message, kFields[2]);
-      v(credential_infos, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(user, kFields[0]);
-      v(error_code, kFields[1]);
-      v(error_message, kFields[2]);
-      v(credential_infos, kFields[3]);
-    }
-
-    friend bool operator==(const DescribeUserScramCredentialsResult&, const DescribeUserScramCredentialsResult&) = default;
-  };
+  using CredentialInfo = describe_user_scram_credentials_response::CredentialInfo;
+  using DescribeUserScramCredentialsResult = describe_user_scram_credentials_response::DescribeUserScramCredentialsResult;
 
   int32_t throttle_time_ms = 0;
   int16_t error_code = 0;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ElectLeadersRequest::TopicPartitions::decode(ByteReader& r, int16_t version) {
+void elect_leaders_request::TopicPartitions::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void ElectLeadersRequest::TopicPartitions::decode(ByteReader& r, int16_t version
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ElectLeadersRequest::TopicPartitions::encode(ByteWriter& w, int16_t version) const {
+void elect_leaders_request::TopicPartitions::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;

@@ -11,40 +11,46 @@
 
 namespace gregor::protocol {
 
+namespace elect_leaders_request {
+
+struct TopicPartitions {
+  std::string topic{};
+  std::vector<int32_t> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Topic", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const TopicPartitions&, const TopicPartitions&) = default;
+};
+
+}  // namespace elect_leaders_request
+
 struct ElectLeadersRequest {
   static constexpr int16_t kApiKey = 43;
   static constexpr const char* kName = "ElectLeadersRequest";
   static constexpr VersionRange kValidVersions = {0, 2};
   static constexpr VersionRange kFlexibleVersions = {2, 2};
 
-  struct TopicPartitions {
-    std::string topic{};
-    std::vector<int32_t> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Topic", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const TopicPartitions&, const TopicPartitions&) = default;
-  };
+  using TopicPartitions = elect_leaders_request::TopicPartitions;
 
   int8_t election_type = 0;
   std::optional<std::vector<TopicPartitions>> topic_partitions = std::vector<TopicPartitions>{};

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ElectLeadersResponse::PartitionResult::decode(ByteReader& r, int16_t version) {
+void elect_leaders_response::PartitionResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -15,7 +15,7 @@ void ElectLeadersResponse::PartitionResult::decode(ByteReader& r, int16_t versio
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ElectLeadersResponse::PartitionResult::encode(ByteWriter& w, int16_t version) const {
+void elect_leaders_response::PartitionResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -28,7 +28,7 @@ void ElectLeadersResponse::PartitionResult::encode(ByteWriter& w, int16_t versio
   }
 }
 
-void ElectLeadersResponse::ReplicaElectionResult::decode(ByteReader& r, int16_t version) {
+void elect_leaders_response::ReplicaElectionResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -48,7 +48,7 @@ void ElectLeadersResponse::ReplicaElectionResult::decode(ByteReader& r, int16_t 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ElectLeadersResponse::ReplicaElectionResult::encode(ByteWriter& w, int16_t version) const {
+void elect_leaders_response::ReplicaElectionResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;

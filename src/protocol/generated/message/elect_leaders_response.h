@@ -11,73 +11,80 @@
 
 namespace gregor::protocol {
 
+namespace elect_leaders_response {
+
+struct PartitionResult {
+  int32_t partition_id = 0;
+  int16_t error_code = 0;
+  std::optional<std::string> error_message = "";
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"PartitionId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_id, kFields[0]);
+    v(error_code, kFields[1]);
+    v(error_message, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_id, kFields[0]);
+    v(error_code, kFields[1]);
+    v(error_message, kFields[2]);
+  }
+
+  friend bool operator==(const PartitionResult&, const PartitionResult&) = default;
+};
+
+struct ReplicaElectionResult {
+  std::string topic{};
+  std::vector<PartitionResult> partition_result{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Topic", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"PartitionResult", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic, kFields[0]);
+    v(partition_result, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic, kFields[0]);
+    v(partition_result, kFields[1]);
+  }
+
+  friend bool operator==(const ReplicaElectionResult&, const ReplicaElectionResult&) = default;
+};
+
+}  // namespace elect_leaders_response
+
 struct ElectLeadersResponse {
   static constexpr int16_t kApiKey = 43;
   static constexpr const char* kName = "ElectLeadersResponse";
   static constexpr VersionRange kValidVersions = {0, 2};
   static constexpr VersionRange kFlexibleVersions = {2, 2};
 
-  struct PartitionResult {
-    int32_t partition_id = 0;
-    int16_t error_code = 0;
-    std::optional<std::string> error_message = "";
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"PartitionId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_id, kFields[0]);
-      v(error_code, kFields[1]);
-      v(error_message, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_id, kFields[0]);
-      v(error_code, kFields[1]);
-      v(error_message, kFields[2]);
-    }
-
-    friend bool operator==(const PartitionResult&, const PartitionResult&) = default;
-  };
-
-  struct ReplicaElectionResult {
-    std::string topic{};
-    std::vector<PartitionResult> partition_result{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Topic", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"PartitionResult", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic, kFields[0]);
-      v(partition_result, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic, kFields[0]);
-      v(partition_result, kFields[1]);
-    }
-
-    friend bool operator==(const ReplicaElectionResult&, const ReplicaElectionResult&) = default;
-  };
+  using PartitionResult = elect_leaders_response::PartitionResult;
+  using ReplicaElectionResult = elect_leaders_response::ReplicaElectionResult;
 
   int32_t throttle_time_ms = 0;
   int16_t error_code = 0;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void EndQuorumEpochRequest::ReplicaInfo::decode(ByteReader& r, int16_t version) {
+void end_quorum_epoch_request::ReplicaInfo::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -18,7 +18,7 @@ void EndQuorumEpochRequest::ReplicaInfo::decode(ByteReader& r, int16_t version) 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void EndQuorumEpochRequest::ReplicaInfo::encode(ByteWriter& w, int16_t version) const {
+void end_quorum_epoch_request::ReplicaInfo::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -40,7 +40,7 @@ void EndQuorumEpochRequest::ReplicaInfo::encode(ByteWriter& w, int16_t version) 
   }
 }
 
-void EndQuorumEpochRequest::PartitionData::decode(ByteReader& r, int16_t version) {
+void end_quorum_epoch_request::PartitionData::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -79,7 +79,7 @@ void EndQuorumEpochRequest::PartitionData::decode(ByteReader& r, int16_t version
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void EndQuorumEpochRequest::PartitionData::encode(ByteWriter& w, int16_t version) const {
+void end_quorum_epoch_request::PartitionData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -104,7 +104,7 @@ void EndQuorumEpochRequest::PartitionData::encode(ByteWriter& w, int16_t version
   }
 }
 
-void EndQuorumEpochRequest::TopicData::decode(ByteReader& r, int16_t version) {
+void end_quorum_epoch_request::TopicData::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -124,7 +124,7 @@ void EndQuorumEpochRequest::TopicData::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void EndQuorumEpochRequest::TopicData::encode(ByteWriter& w, int16_t version) const {
+void end_quorum_epoch_request::TopicData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -139,7 +139,7 @@ void EndQuorumEpochRequest::TopicData::encode(ByteWriter& w, int16_t version) co
   }
 }
 
-void EndQuorumEpochRequest::LeaderEndpoint::decode(ByteReader& r, int16_t version) {
+void end_quorum_epoch_request::LeaderEndpoint::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -155,7 +155,7 @@ void EndQuorumEpochRequest::LeaderEndpoint::decode(ByteReader& r, int16_t versio
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void EndQuorumEpochRequest::LeaderEndpoint::encode(ByteWriter& w, int16_t version) const {
+void end_quorum_epoch_request::LeaderEndpoint::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;

@@ -11,143 +11,152 @@
 
 namespace gregor::protocol {
 
+namespace end_quorum_epoch_request {
+
+struct ReplicaInfo {
+  int32_t candidate_id = 0;
+  Uuid candidate_directory_id{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"CandidateId", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"CandidateDirectoryId", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(candidate_id, kFields[0]);
+    v(candidate_directory_id, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(candidate_id, kFields[0]);
+    v(candidate_directory_id, kFields[1]);
+  }
+
+  friend bool operator==(const ReplicaInfo&, const ReplicaInfo&) = default;
+};
+
+struct PartitionData {
+  int32_t partition_index = 0;
+  int32_t leader_id = 0;
+  int32_t leader_epoch = 0;
+  std::vector<int32_t> preferred_successors{};
+  std::vector<ReplicaInfo> preferred_candidates{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 5> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LeaderId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"PreferredSuccessors", {0, 0}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"PreferredCandidates", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(leader_id, kFields[1]);
+    v(leader_epoch, kFields[2]);
+    v(preferred_successors, kFields[3]);
+    v(preferred_candidates, kFields[4]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(leader_id, kFields[1]);
+    v(leader_epoch, kFields[2]);
+    v(preferred_successors, kFields[3]);
+    v(preferred_candidates, kFields[4]);
+  }
+
+  friend bool operator==(const PartitionData&, const PartitionData&) = default;
+};
+
+struct TopicData {
+  std::string topic_name{};
+  std::vector<PartitionData> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"TopicName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const TopicData&, const TopicData&) = default;
+};
+
+struct LeaderEndpoint {
+  std::string name{};
+  std::string host{};
+  uint16_t port = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"Name", {1, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
+    {"Host", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Port", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(host, kFields[1]);
+    v(port, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(host, kFields[1]);
+    v(port, kFields[2]);
+  }
+
+  friend bool operator==(const LeaderEndpoint&, const LeaderEndpoint&) = default;
+};
+
+}  // namespace end_quorum_epoch_request
+
 struct EndQuorumEpochRequest {
   static constexpr int16_t kApiKey = 54;
   static constexpr const char* kName = "EndQuorumEpochRequest";
   static constexpr VersionRange kValidVersions = {0, 1};
   static constexpr VersionRange kFlexibleVersions = {1, 1};
 
-  struct ReplicaInfo {
-    int32_t candidate_id = 0;
-    Uuid candidate_directory_id{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"CandidateId", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"CandidateDirectoryId", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(candidate_id, kFields[0]);
-      v(candidate_directory_id, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(candidate_id, kFields[0]);
-      v(candidate_directory_id, kFields[1]);
-    }
-
-    friend bool operator==(const ReplicaInfo&, const ReplicaInfo&) = default;
-  };
-
-  struct PartitionData {
-    int32_t partition_index = 0;
-    int32_t leader_id = 0;
-    int32_t leader_epoch = 0;
-    std::vector<int32_t> preferred_successors{};
-    std::vector<ReplicaInfo> preferred_candidates{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 5> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LeaderId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"PreferredSuccessors", {0, 0}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"PreferredCandidates", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(leader_id, kFields[1]);
-      v(leader_epoch, kFields[2]);
-      v(preferred_successors, kFields[3]);
-      v(preferred_candidates, kFields[4]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(leader_id, kFields[1]);
-      v(leader_epoch, kFields[2]);
-      v(preferred_successors, kFields[3]);
-      v(preferred_candidates, kFields[4]);
-    }
-
-    friend bool operator==(const PartitionData&, const PartitionData&) = default;
-  };
-
-  struct TopicData {
-    std::string topic_name{};
-    std::vector<PartitionData> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"TopicName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const TopicData&, const TopicData&) = default;
-  };
-
-  struct LeaderEndpoint {
-    std::string name{};
-    std::string host{};
-    uint16_t port = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"Name", {1, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
-      {"Host", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Port", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(host, kFields[1]);
-      v(port, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(host, kFields[1]);
-      v(port, kFields[2]);
-    }
-
-    friend bool operator==(const LeaderEndpoint&, const LeaderEndpoint&) = default;
-  };
+  using ReplicaInfo = end_quorum_epoch_request::ReplicaInfo;
+  using PartitionData = end_quorum_epoch_request::PartitionData;
+  using TopicData = end_quorum_epoch_request::TopicData;
+  using LeaderEndpoint = end_quorum_epoch_request::LeaderEndpoint;
 
   std::optional<std::string> cluster_id = std::nullopt;
   std::vector<TopicData> topics{};

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void EndQuorumEpochResponse::PartitionData::decode(ByteReader& r, int16_t version) {
+void end_quorum_epoch_response::PartitionData::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -16,7 +16,7 @@ void EndQuorumEpochResponse::PartitionData::decode(ByteReader& r, int16_t versio
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void EndQuorumEpochResponse::PartitionData::encode(ByteWriter& w, int16_t version) const {
+void end_quorum_epoch_response::PartitionData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -30,7 +30,7 @@ void EndQuorumEpochResponse::PartitionData::encode(ByteWriter& w, int16_t versio
   }
 }
 
-void EndQuorumEpochResponse::TopicData::decode(ByteReader& r, int16_t version) {
+void end_quorum_epoch_response::TopicData::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -50,7 +50,7 @@ void EndQuorumEpochResponse::TopicData::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void EndQuorumEpochResponse::TopicData::encode(ByteWriter& w, int16_t version) const {
+void end_quorum_epoch_response::TopicData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -65,7 +65,7 @@ void EndQuorumEpochResponse::TopicData::encode(ByteWriter& w, int16_t version) c
   }
 }
 
-void EndQuorumEpochResponse::NodeEndpoint::decode(ByteReader& r, int16_t version) {
+void end_quorum_epoch_response::NodeEndpoint::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -81,7 +81,7 @@ void EndQuorumEpochResponse::NodeEndpoint::decode(ByteReader& r, int16_t version
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void EndQuorumEpochResponse::NodeEndpoint::encode(ByteWriter& w, int16_t version) const {
+void end_quorum_epoch_response::NodeEndpoint::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;

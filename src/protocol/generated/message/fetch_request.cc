@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void FetchRequest::ReplicaState::decode(ByteReader& r, int16_t version) {
+void fetch_request::ReplicaState::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 12;
   (void)flexible;
   (void)version;
@@ -18,7 +18,7 @@ void FetchRequest::ReplicaState::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void FetchRequest::ReplicaState::encode(ByteWriter& w, int16_t version) const {
+void fetch_request::ReplicaState::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 12;
   (void)flexible;
   (void)version;
@@ -40,7 +40,7 @@ void FetchRequest::ReplicaState::encode(ByteWriter& w, int16_t version) const {
   }
 }
 
-void FetchRequest::FetchPartition::decode(ByteReader& r, int16_t version) {
+void fetch_request::FetchPartition::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 12;
   (void)flexible;
   (void)version;
@@ -70,7 +70,7 @@ void FetchRequest::FetchPartition::decode(ByteReader& r, int16_t version) {
   }
 }
 
-void FetchRequest::FetchPartition::encode(ByteWriter& w, int16_t version) const {
+void fetch_request::FetchPartition::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 12;
   (void)flexible;
   (void)version;
@@ -101,7 +101,7 @@ void FetchRequest::FetchPartition::encode(ByteWriter& w, int16_t version) const 
   }
 }
 
-void FetchRequest::FetchTopic::decode(ByteReader& r, int16_t version) {
+void fetch_request::FetchTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 12;
   (void)flexible;
   (void)version;
@@ -126,7 +126,7 @@ void FetchRequest::FetchTopic::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void FetchRequest::FetchTopic::encode(ByteWriter& w, int16_t version) const {
+void fetch_request::FetchTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 12;
   (void)flexible;
   (void)version;
@@ -146,7 +146,7 @@ void FetchRequest::FetchTopic::encode(ByteWriter& w, int16_t version) const {
   }
 }
 
-void FetchRequest::ForgottenTopic::decode(ByteReader& r, int16_t version) {
+void fetch_request::ForgottenTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 12;
   (void)flexible;
   (void)version;
@@ -174,7 +174,7 @@ void FetchRequest::ForgottenTopic::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void FetchRequest::ForgottenTopic::encode(ByteWriter& w, int16_t version) const {
+void fetch_request::ForgottenTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 12;
   (void)flexible;
   (void)version;

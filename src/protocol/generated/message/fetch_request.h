@@ -11,155 +11,164 @@
 
 namespace gregor::protocol {
 
+namespace fetch_request {
+
+struct ReplicaState {
+  int32_t replica_id = -1;
+  int64_t replica_epoch = INT64_C(-1);
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"ReplicaId", {15, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"ReplicaEpoch", {15, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(replica_id, kFields[0]);
+    v(replica_epoch, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(replica_id, kFields[0]);
+    v(replica_epoch, kFields[1]);
+  }
+
+  friend bool operator==(const ReplicaState&, const ReplicaState&) = default;
+};
+
+struct FetchPartition {
+  int32_t partition = 0;
+  int32_t current_leader_epoch = -1;
+  int64_t fetch_offset = 0;
+  int32_t last_fetched_epoch = -1;
+  int64_t log_start_offset = INT64_C(-1);
+  int32_t partition_max_bytes = 0;
+  Uuid replica_directory_id{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 7> kFields = {{
+    {"Partition", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"CurrentLeaderEpoch", {9, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"FetchOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LastFetchedEpoch", {12, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LogStartOffset", {5, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"PartitionMaxBytes", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ReplicaDirectoryId", {17, 32767}, {1, 0}, {17, 32767}, 0, true, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition, kFields[0]);
+    v(current_leader_epoch, kFields[1]);
+    v(fetch_offset, kFields[2]);
+    v(last_fetched_epoch, kFields[3]);
+    v(log_start_offset, kFields[4]);
+    v(partition_max_bytes, kFields[5]);
+    v(replica_directory_id, kFields[6]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition, kFields[0]);
+    v(current_leader_epoch, kFields[1]);
+    v(fetch_offset, kFields[2]);
+    v(last_fetched_epoch, kFields[3]);
+    v(log_start_offset, kFields[4]);
+    v(partition_max_bytes, kFields[5]);
+    v(replica_directory_id, kFields[6]);
+  }
+
+  friend bool operator==(const FetchPartition&, const FetchPartition&) = default;
+};
+
+struct FetchTopic {
+  std::string topic{};
+  Uuid topic_id{};
+  std::vector<FetchPartition> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"Topic", {0, 12}, {1, 0}, {1, 0}, -1, true, false, "topicName"},
+    {"TopicId", {13, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic, kFields[0]);
+    v(topic_id, kFields[1]);
+    v(partitions, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic, kFields[0]);
+    v(topic_id, kFields[1]);
+    v(partitions, kFields[2]);
+  }
+
+  friend bool operator==(const FetchTopic&, const FetchTopic&) = default;
+};
+
+struct ForgottenTopic {
+  std::string topic{};
+  Uuid topic_id{};
+  std::vector<int32_t> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"Topic", {7, 12}, {1, 0}, {1, 0}, -1, true, false, "topicName"},
+    {"TopicId", {13, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"Partitions", {7, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic, kFields[0]);
+    v(topic_id, kFields[1]);
+    v(partitions, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic, kFields[0]);
+    v(topic_id, kFields[1]);
+    v(partitions, kFields[2]);
+  }
+
+  friend bool operator==(const ForgottenTopic&, const ForgottenTopic&) = default;
+};
+
+}  // namespace fetch_request
+
 struct FetchRequest {
   static constexpr int16_t kApiKey = 1;
   static constexpr const char* kName = "FetchRequest";
   static constexpr VersionRange kValidVersions = {0, 17};
   static constexpr VersionRange kFlexibleVersions = {12, 17};
 
-  struct ReplicaState {
-    int32_t replica_id = -1;
-    int64_t replica_epoch = INT64_C(-1);
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"ReplicaId", {15, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"ReplicaEpoch", {15, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(replica_id, kFields[0]);
-      v(replica_epoch, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(replica_id, kFields[0]);
-      v(replica_epoch, kFields[1]);
-    }
-
-    friend bool operator==(const ReplicaState&, const ReplicaState&) = default;
-  };
-
-  struct FetchPartition {
-    int32_t partition = 0;
-    int32_t current_leader_epoch = -1;
-    int64_t fetch_offset = 0;
-    int32_t last_fetched_epoch = -1;
-    int64_t log_start_offset = INT64_C(-1);
-    int32_t partition_max_bytes = 0;
-    Uuid replica_directory_id{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 7> kFields = {{
-      {"Partition", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"CurrentLeaderEpoch", {9, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"FetchOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LastFetchedEpoch", {12, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LogStartOffset", {5, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"PartitionMaxBytes", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ReplicaDirectoryId", {17, 32767}, {1, 0}, {17, 32767}, 0, true, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition, kFields[0]);
-      v(current_leader_epoch, kFields[1]);
-      v(fetch_offset, kFields[2]);
-      v(last_fetched_epoch, kFields[3]);
-      v(log_start_offset, kFields[4]);
-      v(partition_max_bytes, kFields[5]);
-      v(replica_directory_id, kFields[6]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition, kFields[0]);
-      v(current_leader_epoch, kFields[1]);
-      v(fetch_offset, kFields[2]);
-      v(last_fetched_epoch, kFields[3]);
-      v(log_start_offset, kFields[4]);
-      v(partition_max_bytes, kFields[5]);
-      v(replica_directory_id, kFields[6]);
-    }
-
-    friend bool operator==(const FetchPartition&, const FetchPartition&) = default;
-  };
-
-  struct FetchTopic {
-    std::string topic{};
-    Uuid topic_id{};
-    std::vector<FetchPartition> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"Topic", {0, 12}, {1, 0}, {1, 0}, -1, true, false, "topicName"},
-      {"TopicId", {13, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic, kFields[0]);
-      v(topic_id, kFields[1]);
-      v(partitions, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic, kFields[0]);
-      v(topic_id, kFields[1]);
-      v(partitions, kFields[2]);
-    }
-
-    friend bool operator==(const FetchTopic&, const FetchTopic&) = default;
-  };
-
-  struct ForgottenTopic {
-    std::string topic{};
-    Uuid topic_id{};
-    std::vector<int32_t> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"Topic", {7, 12}, {1, 0}, {1, 0}, -1, true, false, "topicName"},
-      {"TopicId", {13, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"Partitions", {7, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic, kFields[0]);
-      v(topic_id, kFields[1]);
-      v(partitions, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic, kFields[0]);
-      v(topic_id, kFields[1]);
-      v(partitions, kFields[2]);
-    }
-
-    friend bool operator==(const ForgottenTopic&, const ForgottenTopic&) = default;
-  };
+  using ReplicaState = fetch_request::ReplicaState;
+  using FetchPartition = fetch_request::FetchPartition;
+  using FetchTopic = fetch_request::FetchTopic;
+  using ForgottenTopic = fetch_request::ForgottenTopic;
 
   std::optional<std::string> cluster_id = std::nullopt;
   int32_t replica_id = -1;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void FetchResponse::EpochEndOffset::decode(ByteReader& r, int16_t version) {
+void fetch_response::EpochEndOffset::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 12;
   (void)flexible;
   (void)version;
@@ -18,7 +18,7 @@ void FetchResponse::EpochEndOffset::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void FetchResponse::EpochEndOffset::encode(ByteWriter& w, int16_t version) const {
+void fetch_response::EpochEndOffset::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 12;
   (void)flexible;
   (void)version;
@@ -40,7 +40,7 @@ void FetchResponse::EpochEndOffset::encode(ByteWriter& w, int16_t version) const
   }
 }
 
-void FetchResponse::LeaderIdAndEpoch::decode(ByteReader& r, int16_t version) {
+void fetch_response::LeaderIdAndEpoch::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 12;
   (void)flexible;
   (void)version;
@@ -53,7 +53,7 @@ void FetchResponse::LeaderIdAndEpoch::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void FetchResponse::LeaderIdAndEpoch::encode(ByteWriter& w, int16_t version) const {
+void fetch_response::LeaderIdAndEpoch::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 12;
   (void)flexible;
   (void)version;
@@ -75,7 +75,7 @@ void FetchResponse::LeaderIdAndEpoch::encode(ByteWriter& w, int16_t version) con
   }
 }
 
-void FetchResponse::SnapshotId::decode(ByteReader& r, int16_t version) {
+void fetch_response::SnapshotId::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 12;
   (void)flexible;
   (void)version;
@@ -84,7 +84,7 @@ void FetchResponse::SnapshotId::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void FetchResponse::SnapshotId::encode(ByteWriter& w, int16_t version) const {
+void fetch_response::SnapshotId::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 12;
   (void)flexible;
   (void)version;
@@ -96,7 +96,7 @@ void FetchResponse::SnapshotId::encode(ByteWriter& w, int16_t version) const {
   }
 }
 
-void FetchResponse::AbortedTransaction::decode(ByteReader& r, int16_t version) {
+void fetch_response::AbortedTransaction::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 12;
   (void)flexible;
   (void)version;
@@ -109,7 +109,7 @@ void FetchResponse::AbortedTransaction::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void FetchResponse::AbortedTransaction::encode(ByteWriter& w, int16_t version) const {
+void fetch_response::AbortedTransaction::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 12;
   (void)flexible;
   (void)version;
@@ -131,7 +131,7 @@ void FetchResponse::AbortedTransaction::encode(ByteWriter& w, int16_t version) c
   }
 }
 
-void FetchResponse::PartitionData::decode(ByteReader& r, int16_t version) {
+void fetch_response::PartitionData::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 12;
   (void)flexible;
   (void)version;
@@ -184,7 +184,7 @@ void FetchResponse::PartitionData::decode(ByteReader& r, int16_t version) {
   }
 }
 
-void FetchResponse::PartitionData::encode(ByteWriter& w, int16_t version) const {
+void fetch_response::PartitionData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 12;
   (void)flexible;
   (void)version;
@@ -247,7 +247,7 @@ void FetchResponse::PartitionData::encode(ByteWriter& w, int16_t version) const 
   }
 }
 
-void FetchResponse::FetchableTopicResponse::decode(ByteReader& r, int16_t version) {
+void fetch_response::FetchableTopicResponse::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 12;
   (void)flexible;
   (void)version;
@@ -272,7 +272,7 @@ void FetchResponse::FetchableTopicResponse::decode(ByteReader& r, int16_t versio
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void FetchResponse::FetchableTopicResponse::encode(ByteWriter& w, int16_t version) const {
+void fetch_response::FetchableTopicResponse::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 12;
   (void)flexible;
   (void)version;
@@ -292,7 +292,7 @@ void FetchResponse::FetchableTopicResponse::encode(ByteWriter& w, int16_t versio
   }
 }
 
-void FetchResponse::NodeEndpoint::decode(ByteReader& r, int16_t version) {
+void fetch_response::NodeEndpoint::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 12;
   (void)flexible;
   (void)version;
@@ -311,7 +311,7 @@ void FetchResponse::NodeEndpoint::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void FetchResponse::NodeEndpoint::encode(ByteWriter& w, int16_t version) const {
+void fetch_response::NodeEndpoint::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 12;
   (void)flexible;
   (void)version;

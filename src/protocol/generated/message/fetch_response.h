@@ -11,262 +11,274 @@
 
 namespace gregor::protocol {
 
+namespace fetch_response {
+
+struct EpochEndOffset {
+  int32_t epoch = -1;
+  int64_t end_offset = INT64_C(-1);
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Epoch", {12, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"EndOffset", {12, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(epoch, kFields[0]);
+    v(end_offset, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(epoch, kFields[0]);
+    v(end_offset, kFields[1]);
+  }
+
+  friend bool operator==(const EpochEndOffset&, const EpochEndOffset&) = default;
+};
+
+struct LeaderIdAndEpoch {
+  int32_t leader_id = -1;
+  int32_t leader_epoch = -1;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"LeaderId", {12, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"LeaderEpoch", {12, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(leader_id, kFields[0]);
+    v(leader_epoch, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(leader_id, kFields[0]);
+    v(leader_epoch, kFields[1]);
+  }
+
+  friend bool operator==(const LeaderIdAndEpoch&, const LeaderIdAndEpoch&) = default;
+};
+
+struct SnapshotId {
+  int64_t end_offset = INT64_C(-1);
+  int32_t epoch = -1;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"EndOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Epoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(end_offset, kFields[0]);
+    v(epoch, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(end_offset, kFields[0]);
+    v(epoch, kFields[1]);
+  }
+
+  friend bool operator==(const SnapshotId&, const SnapshotId&) = default;
+};
+
+struct AbortedTransaction {
+  int64_t producer_id = 0;
+  int64_t first_offset = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"ProducerId", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, "producerId"},
+    {"FirstOffset", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(producer_id, kFields[0]);
+    v(first_offset, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(producer_id, kFields[0]);
+    v(first_offset, kFields[1]);
+  }
+
+  friend bool operator==(const AbortedTransaction&, const AbortedTransaction&) = default;
+};
+
+struct PartitionData {
+  int32_t partition_index = 0;
+  int16_t error_code = 0;
+  int64_t high_watermark = 0;
+  int64_t last_stable_offset = INT64_C(-1);
+  int64_t log_start_offset = INT64_C(-1);
+  EpochEndOffset diverging_epoch{};
+  LeaderIdAndEpoch current_leader{};
+  SnapshotId snapshot_id{};
+  std::optional<std::vector<AbortedTransaction>> aborted_transactions = std::vector<AbortedTransaction>{};
+  int32_t preferred_read_replica = -1;
+  std::optional<BytesView> records = std::nullopt;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 11> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"HighWatermark", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LastStableOffset", {4, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"LogStartOffset", {5, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"DivergingEpoch", {12, 32767}, {1, 0}, {12, 32767}, 0, false, false, ""},
+    {"CurrentLeader", {12, 32767}, {1, 0}, {12, 32767}, 1, false, false, ""},
+    {"SnapshotId", {12, 32767}, {1, 0}, {12, 32767}, 2, false, false, ""},
+    {"AbortedTransactions", {4, 32767}, {4, 32767}, {1, 0}, -1, true, false, ""},
+    {"PreferredReadReplica", {11, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"Records", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(error_code, kFields[1]);
+    v(high_watermark, kFields[2]);
+    v(last_stable_offset, kFields[3]);
+    v(log_start_offset, kFields[4]);
+    v(diverging_epoch, kFields[5]);
+    v(current_leader, kFields[6]);
+    v(snapshot_id, kFields[7]);
+    v(aborted_transactions, kFields[8]);
+    v(preferred_read_replica, kFields[9]);
+    v(records, kFields[10]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(error_code, kFields[1]);
+    v(high_watermark, kFields[2]);
+    v(last_stable_offset, kFields[3]);
+    v(log_start_offset, kFields[4]);
+    v(diverging_epoch, kFields[5]);
+    v(current_leader, kFields[6]);
+    v(snapshot_id, kFields[7]);
+    v(aborted_transactions, kFields[8]);
+    v(preferred_read_replica, kFields[9]);
+    v(records, kFields[10]);
+  }
+
+  friend bool operator==(const PartitionData&, const PartitionData&) = default;
+};
+
+struct FetchableTopicResponse {
+  std::string topic{};
+  Uuid topic_id{};
+  std::vector<PartitionData> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"Topic", {0, 12}, {1, 0}, {1, 0}, -1, true, false, "topicName"},
+    {"TopicId", {13, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic, kFields[0]);
+    v(topic_id, kFields[1]);
+    v(partitions, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic, kFields[0]);
+    v(topic_id, kFields[1]);
+    v(partitions, kFields[2]);
+  }
+
+  friend bool operator==(const FetchableTopicResponse&, const FetchableTopicResponse&) = default;
+};
+
+struct NodeEndpoint {
+  int32_t node_id = 0;
+  std::string host{};
+  int32_t port = 0;
+  std::optional<std::string> rack = std::nullopt;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"NodeId", {16, 32767}, {1, 0}, {1, 0}, -1, false, true, "brokerId"},
+    {"Host", {16, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Port", {16, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Rack", {16, 32767}, {16, 32767}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(node_id, kFields[0]);
+    v(host, kFields[1]);
+    v(port, kFields[2]);
+    v(rack, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(node_id, kFields[0]);
+    v(host, kFields[1]);
+    v(port, kFields[2]);
+    v(rack, kFields[3]);
+  }
+
+  friend bool operator==(const NodeEndpoint&, const NodeEndpoint&) = default;
+};
+
+}  // namespace fetch_response
+
 struct FetchResponse {
   static constexpr int16_t kApiKey = 1;
   static constexpr const char* kName = "FetchResponse";
   static constexpr VersionRange kValidVersions = {0, 17};
   static constexpr VersionRange kFlexibleVersions = {12, 17};
 
-  struct EpochEndOffset {
-    int32_t epoch = -1;
-    int64_t end_offset = INT64_C(-1);
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Epoch", {12, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"EndOffset", {12, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(epoch, kFields[0]);
-      v(end_offset, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(epoch, kFields[0]);
-      v(end_offset, kFields[1]);
-    }
-
-    friend bool operator==(const EpochEndOffset&, const EpochEndOffset&) = default;
-  };
-
-  struct LeaderIdAndEpoch {
-    int32_t leader_id = -1;
-    int32_t leader_epoch = -1;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"LeaderId", {12, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"LeaderEpoch", {12, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(leader_id, kFields[0]);
-      v(leader_epoch, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(leader_id, kFields[0]);
-      v(leader_epoch, kFields[1]);
-    }
-
-    friend bool operator==(const LeaderIdAndEpoch&, const LeaderIdAndEpoch&) = default;
-  };
-
-  struct SnapshotId {
-    int64_t end_offset = INT64_C(-1);
-    int32_t epoch = -1;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"EndOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Epoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(end_offset, kFields[0]);
-      v(epoch, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(end_offset, kFields[0]);
-      v(epoch, kFields[1]);
-    }
-
-    friend bool operator==(const SnapshotId&, const SnapshotId&) = default;
-  };
-
-  struct AbortedTransaction {
-    int64_t producer_id = 0;
-    int64_t first_offset = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"ProducerId", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, "producerId"},
-      {"FirstOffset", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(producer_id, kFields[0]);
-      v(first_offset, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(producer_id, kFields[0]);
-      v(first_offset, kFields[1]);
-    }
-
-    friend bool operator==(const AbortedTransaction&, const AbortedTransaction&) = default;
-  };
-
-  struct PartitionData {
-    int32_t partition_index = 0;
-    int16_t error_code = 0;
-    int64_t high_watermark = 0;
-    int64_t last_stable_offset = INT64_C(-1);
-    int64_t log_start_offset = INT64_C(-1);
-    EpochEndOffset diverging_epoch{};
-    LeaderIdAndEpoch current_leader{};
-    SnapshotId snapshot_id{};
-    std::optional<std::vector<AbortedTransaction>> aborted_transactions = std::vector<AbortedTransaction>{};
-    int32_t preferred_read_replica = -1;
-    std::optional<BytesView> records = std::nullopt;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 11> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"HighWatermark", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LastStableOffset", {4, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"LogStartOffset", {5, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"DivergingEpoch", {12, 32767}, {1, 0}, {12, 32767}, 0, false, false, ""},
-      {"CurrentLeader", {12, 32767}, {1, 0}, {12, 32767}, 1, false, false, ""},
-      {"SnapshotId", {12, 32767}, {1, 0}, {12, 32767}, 2, false, false, ""},
-      {"AbortedTransactions", {4, 32767}, {4, 32767}, {1, 0}, -1, true, false, ""},
-      {"PreferredReadReplica", {11, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"Records", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(error_code, kFields[1]);
-      v(high_watermark, kFields[2]);
-      v(last_stable_offset, kFields[3]);
-      v(log_start_offset, kFields[4]);
-      v(diverging_epoch, kFields[5]);
-      v(current_leader, kFields[6]);
-      v(snapshot_id, kFields[7]);
-      v(aborted_transactions, kFields[8]);
-      v(preferred_read_replica, kFields[9]);
-      v(records, kFields[10]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(error_code, kFields[1]);
-      v(high_watermark, kFields[2]);
-      v(last_stable_offset, kFields[3]);
-      v(log_start_offset, kFields[4]);
-      v(diverging_epoch, kFields[5]);
-      v(current_leader, kFields[6]);
-      v(snapshot_id, kFields[7]);
-      v(aborted_transactions, kFields[8]);
-      v(preferred_read_replica, kFields[9]);
-      v(records, kFields[10]);
-    }
-
-    friend bool operator==(const PartitionData&, const PartitionData&) = default;
-  };
-
-  struct FetchableTopicResponse {
-    std::string topic{};
-    Uuid topic_id{};
-    std::vector<PartitionData> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"Topic", {0, 12}, {1, 0}, {1, 0}, -1, true, false, "topicName"},
-      {"TopicId", {13, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic, kFields[0]);
-      v(topic_id, kFields[1]);
-      v(partitions, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic, kFields[0]);
-      v(topic_id, kFields[1]);
-      v(partitions, kFields[2]);
-    }
-
-    friend bool operator==(const FetchableTopicResponse&, const FetchableTopicResponse&) = default;
-  };
-
-  struct NodeEndpoint {
-    int32_t node_id = 0;
-    std::string host{};
-    int32_t port = 0;
-    std::optional<std::string> rack = std::nullopt;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"NodeId", {16, 32767}, {1, 0}, {1, 0}, -1, false, true, "brokerId"},
-      {"Host", {16, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Port", {16, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Rack", {16, 32767}, {16, 32767}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(node_id, kFields[0]);
-      v(host, kFields[1]);
-      v(port, kFields[2]);
-      v(rack, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(node_id, kFields[0]);
-      v(host, kFields[1]);
-      v(port, kFields[2]);
-      v(rack, kFields[3]);
-    }
-
-    friend bool operator==(const NodeEndpoint&, const NodeEndpoint&) = default;
-  };
+  using EpochEndOffset = fetch_response::EpochEndOffset;
+  using LeaderIdAndEpoch = fetch_response::LeaderIdAndEpoch;
+  using SnapshotId = fetch_response::SnapshotId;
+  using AbortedTransaction = fetch_response::AbortedTransaction;
+  using PartitionData = fetch_response::PartitionData;
+  using FetchableTopicResponse = fetch_response::FetchableTopicResponse;
+  using NodeEndpoint = fetch_response::NodeEndpoint;
 
   int32_t throttle_time_ms = 0;
   int16_t error_code = 0;

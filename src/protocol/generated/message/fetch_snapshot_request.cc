@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void FetchSnapshotRequest::SnapshotId::decode(ByteReader& r, int16_t version) {
+void fetch_snapshot_request::SnapshotId::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void FetchSnapshotRequest::SnapshotId::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void FetchSnapshotRequest::SnapshotId::encode(ByteWriter& w, int16_t version) const {
+void fetch_snapshot_request::SnapshotId::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void FetchSnapshotRequest::SnapshotId::encode(ByteWriter& w, int16_t version) co
   }
 }
 
-void FetchSnapshotRequest::PartitionSnapshot::decode(ByteReader& r, int16_t version) {
+void fetch_snapshot_request::PartitionSnapshot::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -48,7 +48,7 @@ void FetchSnapshotRequest::PartitionSnapshot::decode(ByteReader& r, int16_t vers
   }
 }
 
-void FetchSnapshotRequest::PartitionSnapshot::encode(ByteWriter& w, int16_t version) const {
+void fetch_snapshot_request::PartitionSnapshot::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -68,7 +68,7 @@ void FetchSnapshotRequest::PartitionSnapshot::encode(ByteWriter& w, int16_t vers
   }
 }
 
-void FetchSnapshotRequest::TopicSnapshot::decode(ByteReader& r, int16_t version) {
+void fetch_snapshot_request::TopicSnapshot::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -88,7 +88,7 @@ void FetchSnapshotRequest::TopicSnapshot::decode(ByteReader& r, int16_t version)
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void FetchSnapshotRequest::TopicSnapshot::encode(ByteWriter& w, int16_t version) const {
+void fetch_snapshot_request::TopicSnapshot::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,110 +11,118 @@
 
 namespace gregor::protocol {
 
+namespace fetch_snapshot_request {
+
+struct SnapshotId {
+  int64_t end_offset = 0;
+  int32_t epoch = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"EndOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Epoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(end_offset, kFields[0]);
+    v(epoch, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(end_offset, kFields[0]);
+    v(epoch, kFields[1]);
+  }
+
+  friend bool operator==(const SnapshotId&, const SnapshotId&) = default;
+};
+
+struct PartitionSnapshot {
+  int32_t partition = 0;
+  int32_t current_leader_epoch = 0;
+  SnapshotId snapshot_id{};
+  int64_t position = 0;
+  Uuid replica_directory_id{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 5> kFields = {{
+    {"Partition", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"CurrentLeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"SnapshotId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Position", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ReplicaDirectoryId", {1, 32767}, {1, 0}, {1, 32767}, 0, true, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition, kFields[0]);
+    v(current_leader_epoch, kFields[1]);
+    v(snapshot_id, kFields[2]);
+    v(position, kFields[3]);
+    v(replica_directory_id, kFields[4]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition, kFields[0]);
+    v(current_leader_epoch, kFields[1]);
+    v(snapshot_id, kFields[2]);
+    v(position, kFields[3]);
+    v(replica_directory_id, kFields[4]);
+  }
+
+  friend bool operator==(const PartitionSnapshot&, const PartitionSnapshot&) = default;
+};
+
+struct TopicSnapshot {
+  std::string name{};
+  std::vector<PartitionSnapshot> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const TopicSnapshot&, const TopicSnapshot&) = default;
+};
+
+}  // namespace fetch_snapshot_request
+
 struct FetchSnapshotRequest {
   static constexpr int16_t kApiKey = 59;
   static constexpr const char* kName = "FetchSnapshotRequest";
   static constexpr VersionRange kValidVersions = {0, 1};
   static constexpr VersionRange kFlexibleVersions = {0, 1};
 
-  struct SnapshotId {
-    int64_t end_offset = 0;
-    int32_t epoch = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"EndOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Epoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(end_offset, kFields[0]);
-      v(epoch, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(end_offset, kFields[0]);
-      v(epoch, kFields[1]);
-    }
-
-    friend bool operator==(const SnapshotId&, const SnapshotId&) = default;
-  };
-
-  struct PartitionSnapshot {
-    int32_t partition = 0;
-    int32_t current_leader_epoch = 0;
-    SnapshotId snapshot_id{};
-    int64_t position = 0;
-    Uuid replica_directory_id{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 5> kFields = {{
-      {"Partition", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"CurrentLeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"SnapshotId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Position", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ReplicaDirectoryId", {1, 32767}, {1, 0}, {1, 32767}, 0, true, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition, kFields[0]);
-      v(current_leader_epoch, kFields[1]);
-      v(snapshot_id, kFields[2]);
-      v(position, kFields[3]);
-      v(replica_directory_id, kFields[4]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition, kFields[0]);
-      v(current_leader_epoch, kFields[1]);
-      v(snapshot_id, kFields[2]);
-      v(position, kFields[3]);
-      v(replica_directory_id, kFields[4]);
-    }
-
-    friend bool operator==(const PartitionSnapshot&, const PartitionSnapshot&) = default;
-  };
-
-  struct TopicSnapshot {
-    std::string name{};
-    std::vector<PartitionSnapshot> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const TopicSnapshot&, const TopicSnapshot&) = default;
-  };
+  using SnapshotId = fetch_snapshot_request::SnapshotId;
+  using PartitionSnapshot = fetch_snapshot_request::PartitionSnapshot;
+  using TopicSnapshot = fetch_snapshot_request::TopicSnapshot;
 
   std::optional<std::string> cluster_id = std::nullopt;
   int32_t replica_id = -1;

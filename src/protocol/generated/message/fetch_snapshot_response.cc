@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void FetchSnapshotResponse::SnapshotId::decode(ByteReader& r, int16_t version) {
+void fetch_snapshot_response::SnapshotId::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void FetchSnapshotResponse::SnapshotId::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void FetchSnapshotResponse::SnapshotId::encode(ByteWriter& w, int16_t version) const {
+void fetch_snapshot_response::SnapshotId::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void FetchSnapshotResponse::SnapshotId::encode(ByteWriter& w, int16_t version) c
   }
 }
 
-void FetchSnapshotResponse::LeaderIdAndEpoch::decode(ByteReader& r, int16_t version) {
+void fetch_snapshot_response::LeaderIdAndEpoch::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -35,7 +35,7 @@ void FetchSnapshotResponse::LeaderIdAndEpoch::decode(ByteReader& r, int16_t vers
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void FetchSnapshotResponse::LeaderIdAndEpoch::encode(ByteWriter& w, int16_t version) const {
+void fetch_snapshot_response::LeaderIdAndEpoch::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -47,7 +47,7 @@ void FetchSnapshotResponse::LeaderIdAndEpoch::encode(ByteWriter& w, int16_t vers
   }
 }
 
-void FetchSnapshotResponse::PartitionSnapshot::decode(ByteReader& r, int16_t version) {
+void fetch_snapshot_response::PartitionSnapshot::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -70,7 +70,7 @@ void FetchSnapshotResponse::PartitionSnapshot::decode(ByteReader& r, int16_t ver
   }
 }
 
-void FetchSnapshotResponse::PartitionSnapshot::encode(ByteWriter& w, int16_t version) const {
+void fetch_snapshot_response::PartitionSnapshot::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -92,7 +92,7 @@ void FetchSnapshotResponse::PartitionSnapshot::encode(ByteWriter& w, int16_t ver
   }
 }
 
-void FetchSnapshotResponse::TopicSnapshot::decode(ByteReader& r, int16_t version) {
+void fetch_snapshot_response::TopicSnapshot::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -112,7 +112,7 @@ void FetchSnapshotResponse::TopicSnapshot::decode(ByteReader& r, int16_t version
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void FetchSnapshotResponse::TopicSnapshot::encode(ByteWriter& w, int16_t version) const {
+void fetch_snapshot_response::TopicSnapshot::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -127,7 +127,7 @@ void FetchSnapshotResponse::TopicSnapshot::encode(ByteWriter& w, int16_t version
   }
 }
 
-void FetchSnapshotResponse::NodeEndpoint::decode(ByteReader& r, int16_t version) {
+void fetch_snapshot_response::NodeEndpoint::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -143,7 +143,7 @@ void FetchSnapshotResponse::NodeEndpoint::decode(ByteReader& r, int16_t version)
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void FetchSnapshotResponse::NodeEndpoint::encode(ByteWriter& w, int16_t version) const {
+void fetch_snapshot_response::NodeEndpoint::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,180 +11,190 @@
 
 namespace gregor::protocol {
 
+namespace fetch_snapshot_response {
+
+struct SnapshotId {
+  int64_t end_offset = 0;
+  int32_t epoch = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"EndOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Epoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(end_offset, kFields[0]);
+    v(epoch, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(end_offset, kFields[0]);
+    v(epoch, kFields[1]);
+  }
+
+  friend bool operator==(const SnapshotId&, const SnapshotId&) = default;
+};
+
+struct LeaderIdAndEpoch {
+  int32_t leader_id = 0;
+  int32_t leader_epoch = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"LeaderId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(leader_id, kFields[0]);
+    v(leader_epoch, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(leader_id, kFields[0]);
+    v(leader_epoch, kFields[1]);
+  }
+
+  friend bool operator==(const LeaderIdAndEpoch&, const LeaderIdAndEpoch&) = default;
+};
+
+struct PartitionSnapshot {
+  int32_t index = 0;
+  int16_t error_code = 0;
+  SnapshotId snapshot_id{};
+  LeaderIdAndEpoch current_leader{};
+  int64_t size = 0;
+  int64_t position = 0;
+  BytesView unaligned_records{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 7> kFields = {{
+    {"Index", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"SnapshotId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"CurrentLeader", {0, 32767}, {1, 0}, {0, 32767}, 0, false, false, ""},
+    {"Size", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Position", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"UnalignedRecords", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(index, kFields[0]);
+    v(error_code, kFields[1]);
+    v(snapshot_id, kFields[2]);
+    v(current_leader, kFields[3]);
+    v(size, kFields[4]);
+    v(position, kFields[5]);
+    v(unaligned_records, kFields[6]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(index, kFields[0]);
+    v(error_code, kFields[1]);
+    v(snapshot_id, kFields[2]);
+    v(current_leader, kFields[3]);
+    v(size, kFields[4]);
+    v(position, kFields[5]);
+    v(unaligned_records, kFields[6]);
+  }
+
+  friend bool operator==(const PartitionSnapshot&, const PartitionSnapshot&) = default;
+};
+
+struct TopicSnapshot {
+  std::string name{};
+  std::vector<PartitionSnapshot> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const TopicSnapshot&, const TopicSnapshot&) = default;
+};
+
+struct NodeEndpoint {
+  int32_t node_id = 0;
+  std::string host{};
+  uint16_t port = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"NodeId", {1, 32767}, {1, 0}, {1, 0}, -1, false, true, "brokerId"},
+    {"Host", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Port", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(node_id, kFields[0]);
+    v(host, kFields[1]);
+    v(port, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(node_id, kFields[0]);
+    v(host, kFields[1]);
+    v(port, kFields[2]);
+  }
+
+  friend bool operator==(const NodeEndpoint&, const NodeEndpoint&) = default;
+};
+
+}  // namespace fetch_snapshot_response
+
 struct FetchSnapshotResponse {
   static constexpr int16_t kApiKey = 59;
   static constexpr const char* kName = "FetchSnapshotResponse";
   static constexpr VersionRange kValidVersions = {0, 1};
   static constexpr VersionRange kFlexibleVersions = {0, 1};
 
-  struct SnapshotId {
-    int64_t end_offset = 0;
-    int32_t epoch = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"EndOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Epoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(end_offset, kFields[0]);
-      v(epoch, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(end_offset, kFields[0]);
-      v(epoch, kFields[1]);
-    }
-
-    friend bool operator==(const SnapshotId&, const SnapshotId&) = default;
-  };
-
-  struct LeaderIdAndEpoch {
-    int32_t leader_id = 0;
-    int32_t leader_epoch = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"LeaderId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(leader_id, kFields[0]);
-      v(leader_epoch, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(leader_id, kFields[0]);
-      v(leader_epoch, kFields[1]);
-    }
-
-    friend bool operator==(const LeaderIdAndEpoch&, const LeaderIdAndEpoch&) = default;
-  };
-
-  struct PartitionSnapshot {
-    int32_t index = 0;
-    int16_t error_code = 0;
-    SnapshotId snapshot_id{};
-    LeaderIdAndEpoch current_leader{};
-    int64_t size = 0;
-    int64_t position = 0;
-    BytesView unaligned_records{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 7> kFields = {{
-      {"Index", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"SnapshotId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"CurrentLeader", {0, 32767}, {1, 0}, {0, 32767}, 0, false, false, ""},
-      {"Size", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Position", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"UnalignedRecords", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(index, kFields[0]);
-      v(error_code, kFields[1]);
-      v(snapshot_id, kFields[2]);
-      v(current_leader, kFields[3]);
-      v(size, kFields[4]);
-      v(position, kFields[5]);
-      v(unaligned_records, kFields[6]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(index, kFields[0]);
-      v(error_code, kFields[1]);
-      v(snapshot_id, kFields[2]);
-      v(current_leader, kFields[3]);
-      v(size, kFields[4]);
-      v(position, kFields[5]);
-      v(unaligned_records, kFields[6]);
-    }
-
-    friend bool operator==(const PartitionSnapshot&, const PartitionSnapshot&) = default;
-  };
-
-  struct TopicSnapshot {
-    std::string name{};
-    std::vector<PartitionSnapshot> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const TopicSnapshot&, const TopicSnapshot&) = default;
-  };
-
-  struct NodeEndpoint {
-    int32_t node_id = 0;
-    std::string host{};
-    uint16_t port = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"NodeId", {1, 32767}, {1, 0}, {1, 0}, -1, false, true, "brokerId"},
-      {"Host", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Port", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(node_id, kFields[0]);
-      v(host, kFields[1]);
-      v(port, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(node_id, kFields[0]);
-      v(host, kFields[1]);
-      v(port, kFields[2]);
-    }
-
-    friend bool operator==(const NodeEndpoint&, const NodeEndpoint&) = default;
-  };
+  using SnapshotId = fetch_snapshot_response::SnapshotId;
+  using LeaderIdAndEpoch = fetch_snapshot_response::LeaderIdAndEpoch;
+  using PartitionSnapshot = fetch_snapshot_response::PartitionSnapshot;
+  using TopicSnapshot = fetch_snapshot_response::TopicSnapshot;
+  using NodeEndpoint = fetch_snapshot_response::NodeEndpoint;
 
   int32_t throttle_time_ms = 0;
   int16_t error_code = 0;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void FindCoordinatorResponse::Coordinator::decode(ByteReader& r, int16_t version) {
+void find_coordinator_response::Coordinator::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;
@@ -30,7 +30,7 @@ void FindCoordinatorResponse::Coordinator::decode(ByteReader& r, int16_t version
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void FindCoordinatorResponse::Coordinator::encode(ByteWriter& w, int16_t version) const {
+void find_coordinator_response::Coordinator::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;

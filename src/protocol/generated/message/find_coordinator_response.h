@@ -11,56 +11,62 @@
 
 namespace gregor::protocol {
 
+namespace find_coordinator_response {
+
+struct Coordinator {
+  std::string key{};
+  int32_t node_id = 0;
+  std::string host{};
+  int32_t port = 0;
+  int16_t error_code = 0;
+  std::optional<std::string> error_message = "";
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 6> kFields = {{
+    {"Key", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"NodeId", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"Host", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Port", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorCode", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorMessage", {4, 32767}, {4, 32767}, {1, 0}, -1, true, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(key, kFields[0]);
+    v(node_id, kFields[1]);
+    v(host, kFields[2]);
+    v(port, kFields[3]);
+    v(error_code, kFields[4]);
+    v(error_message, kFields[5]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(key, kFields[0]);
+    v(node_id, kFields[1]);
+    v(host, kFields[2]);
+    v(port, kFields[3]);
+    v(error_code, kFields[4]);
+    v(error_message, kFields[5]);
+  }
+
+  friend bool operator==(const Coordinator&, const Coordinator&) = default;
+};
+
+}  // namespace find_coordinator_response
+
 struct FindCoordinatorResponse {
   static constexpr int16_t kApiKey = 10;
   static constexpr const char* kName = "FindCoordinatorResponse";
   static constexpr VersionRange kValidVersions = {0, 6};
   static constexpr VersionRange kFlexibleVersions = {3, 6};
 
-  struct Coordinator {
-    std::string key{};
-    int32_t node_id = 0;
-    std::string host{};
-    int32_t port = 0;
-    int16_t error_code = 0;
-    std::optional<std::string> error_message = "";
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 6> kFields = {{
-      {"Key", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"NodeId", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"Host", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Port", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorCode", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorMessage", {4, 32767}, {4, 32767}, {1, 0}, -1, true, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(key, kFields[0]);
-      v(node_id, kFields[1]);
-      v(host, kFields[2]);
-      v(port, kFields[3]);
-      v(error_code, kFields[4]);
-      v(error_message, kFields[5]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(key, kFields[0]);
-      v(node_id, kFields[1]);
-      v(host, kFields[2]);
-      v(port, kFields[3]);
-      v(error_code, kFields[4]);
-      v(error_message, kFields[5]);
-    }
-
-    friend bool operator==(const Coordinator&, const Coordinator&) = default;
-  };
+  using Coordinator = find_coordinator_response::Coordinator;
 
   int32_t throttle_time_ms = 0;
   int16_t error_code = 0;

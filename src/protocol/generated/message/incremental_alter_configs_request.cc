@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void IncrementalAlterConfigsRequest::AlterableConfig::decode(ByteReader& r, int16_t version) {
+void incremental_alter_configs_request::AlterableConfig::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -15,7 +15,7 @@ void IncrementalAlterConfigsRequest::AlterableConfig::decode(ByteReader& r, int1
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void IncrementalAlterConfigsRequest::AlterableConfig::encode(ByteWriter& w, int16_t version) const {
+void incremental_alter_configs_request::AlterableConfig::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -28,7 +28,7 @@ void IncrementalAlterConfigsRequest::AlterableConfig::encode(ByteWriter& w, int1
   }
 }
 
-void IncrementalAlterConfigsRequest::AlterConfigsResource::decode(ByteReader& r, int16_t version) {
+void incremental_alter_configs_request::AlterConfigsResource::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -49,7 +49,7 @@ void IncrementalAlterConfigsRequest::AlterConfigsResource::decode(ByteReader& r,
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void IncrementalAlterConfigsRequest::AlterConfigsResource::encode(ByteWriter& w, int16_t version) const {
+void incremental_alter_configs_request::AlterConfigsResource::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;

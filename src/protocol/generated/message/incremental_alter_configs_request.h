@@ -11,77 +11,84 @@
 
 namespace gregor::protocol {
 
+namespace incremental_alter_configs_request {
+
+struct AlterableConfig {
+  std::string name{};
+  int8_t config_operation = 0;
+  std::optional<std::string> value = "";
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
+    {"ConfigOperation", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
+    {"Value", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(config_operation, kFields[1]);
+    v(value, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(config_operation, kFields[1]);
+    v(value, kFields[2]);
+  }
+
+  friend bool operator==(const AlterableConfig&, const AlterableConfig&) = default;
+};
+
+struct AlterConfigsResource {
+  int8_t resource_type = 0;
+  std::string resource_name{};
+  std::vector<AlterableConfig> configs{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"ResourceType", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
+    {"ResourceName", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
+    {"Configs", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(resource_type, kFields[0]);
+    v(resource_name, kFields[1]);
+    v(configs, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(resource_type, kFields[0]);
+    v(resource_name, kFields[1]);
+    v(configs, kFields[2]);
+  }
+
+  friend bool operator==(const AlterConfigsResource&, const AlterConfigsResource&) = default;
+};
+
+}  // namespace incremental_alter_configs_request
+
 struct IncrementalAlterConfigsRequest {
   static constexpr int16_t kApiKey = 44;
   static constexpr const char* kName = "IncrementalAlterConfigsRequest";
   static constexpr VersionRange kValidVersions = {0, 1};
   static constexpr VersionRange kFlexibleVersions = {1, 1};
 
-  struct AlterableConfig {
-    std::string name{};
-    int8_t config_operation = 0;
-    std::optional<std::string> value = "";
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
-      {"ConfigOperation", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
-      {"Value", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(config_operation, kFields[1]);
-      v(value, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(config_operation, kFields[1]);
-      v(value, kFields[2]);
-    }
-
-    friend bool operator==(const AlterableConfig&, const AlterableConfig&) = default;
-  };
-
-  struct AlterConfigsResource {
-    int8_t resource_type = 0;
-    std::string resource_name{};
-    std::vector<AlterableConfig> configs{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"ResourceType", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
-      {"ResourceName", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
-      {"Configs", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(resource_type, kFields[0]);
-      v(resource_name, kFields[1]);
-      v(configs, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(resource_type, kFields[0]);
-      v(resource_name, kFields[1]);
-      v(configs, kFields[2]);
-    }
-
-    friend bool operator==(const AlterConfigsResource&, const AlterConfigsResource&) = default;
-  };
+  using AlterableConfig = incremental_alter_configs_request::AlterableConfig;
+  using AlterConfigsResource = incremental_alter_configs_request::AlterConfigsResource;
 
   std::vector<AlterConfigsResource> resources{};
   bool validate_only = false;

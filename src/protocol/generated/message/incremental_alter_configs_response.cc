@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void IncrementalAlterConfigsResponse::AlterConfigsResourceResponse::decode(ByteReader& r, int16_t version) {
+void incremental_alter_configs_response::AlterConfigsResourceResponse::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -16,7 +16,7 @@ void IncrementalAlterConfigsResponse::AlterConfigsResourceResponse::decode(ByteR
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void IncrementalAlterConfigsResponse::AlterConfigsResourceResponse::encode(ByteWriter& w, int16_t version) const {
+void incremental_alter_configs_response::AlterConfigsResourceResponse::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;

@@ -11,48 +11,54 @@
 
 namespace gregor::protocol {
 
+namespace incremental_alter_configs_response {
+
+struct AlterConfigsResourceResponse {
+  int16_t error_code = 0;
+  std::optional<std::string> error_message = "";
+  int8_t resource_type = 0;
+  std::string resource_name{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+    {"ResourceType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ResourceName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(error_code, kFields[0]);
+    v(error_message, kFields[1]);
+    v(resource_type, kFields[2]);
+    v(resource_name, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(error_code, kFields[0]);
+    v(error_message, kFields[1]);
+    v(resource_type, kFields[2]);
+    v(resource_name, kFields[3]);
+  }
+
+  friend bool operator==(const AlterConfigsResourceResponse&, const AlterConfigsResourceResponse&) = default;
+};
+
+}  // namespace incremental_alter_configs_response
+
 struct IncrementalAlterConfigsResponse {
   static constexpr int16_t kApiKey = 44;
   static constexpr const char* kName = "IncrementalAlterConfigsResponse";
   static constexpr VersionRange kValidVersions = {0, 1};
   static constexpr VersionRange kFlexibleVersions = {1, 1};
 
-  struct AlterConfigsResourceResponse {
-    int16_t error_code = 0;
-    std::optional<std::string> error_message = "";
-    int8_t resource_type = 0;
-    std::string resource_name{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-      {"ResourceType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ResourceName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(error_code, kFields[0]);
-      v(error_message, kFields[1]);
-      v(resource_type, kFields[2]);
-      v(resource_name, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(error_code, kFields[0]);
-      v(error_message, kFields[1]);
-      v(resource_type, kFields[2]);
-      v(resource_name, kFields[3]);
-    }
-
-    friend bool operator==(const AlterConfigsResourceResponse&, const AlterConfigsResourceResponse&) = default;
-  };
+  using AlterConfigsResourceResponse = incremental_alter_configs_response::AlterConfigsResourceResponse;
 
   int32_t throttle_time_ms = 0;
   std::vector<AlterConfigsResourceResponse> responses{};

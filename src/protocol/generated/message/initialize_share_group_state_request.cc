@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void InitializeShareGroupStateRequest::PartitionData::decode(ByteReader& r, int16_t version) {
+void initialize_share_group_state_request::PartitionData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -15,7 +15,7 @@ void InitializeShareGroupStateRequest::PartitionData::decode(ByteReader& r, int1
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void InitializeShareGroupStateRequest::PartitionData::encode(ByteWriter& w, int16_t version) const {
+void initialize_share_group_state_request::PartitionData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -28,7 +28,7 @@ void InitializeShareGroupStateRequest::PartitionData::encode(ByteWriter& w, int1
   }
 }
 
-void InitializeShareGroupStateRequest::InitializeStateData::decode(ByteReader& r, int16_t version) {
+void initialize_share_group_state_request::InitializeStateData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -48,7 +48,7 @@ void InitializeShareGroupStateRequest::InitializeStateData::decode(ByteReader& r
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void InitializeShareGroupStateRequest::InitializeStateData::encode(ByteWriter& w, int16_t version) const {
+void initialize_share_group_state_request::InitializeStateData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,73 +11,80 @@
 
 namespace gregor::protocol {
 
+namespace initialize_share_group_state_request {
+
+struct PartitionData {
+  int32_t partition = 0;
+  int32_t state_epoch = 0;
+  int64_t start_offset = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"Partition", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"StateEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"StartOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition, kFields[0]);
+    v(state_epoch, kFields[1]);
+    v(start_offset, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition, kFields[0]);
+    v(state_epoch, kFields[1]);
+    v(start_offset, kFields[2]);
+  }
+
+  friend bool operator==(const PartitionData&, const PartitionData&) = default;
+};
+
+struct InitializeStateData {
+  Uuid topic_id{};
+  std::vector<PartitionData> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_id, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_id, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const InitializeStateData&, const InitializeStateData&) = default;
+};
+
+}  // namespace initialize_share_group_state_request
+
 struct InitializeShareGroupStateRequest {
   static constexpr int16_t kApiKey = 83;
   static constexpr const char* kName = "InitializeShareGroupStateRequest";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct PartitionData {
-    int32_t partition = 0;
-    int32_t state_epoch = 0;
-    int64_t start_offset = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"Partition", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"StateEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"StartOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition, kFields[0]);
-      v(state_epoch, kFields[1]);
-      v(start_offset, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition, kFields[0]);
-      v(state_epoch, kFields[1]);
-      v(start_offset, kFields[2]);
-    }
-
-    friend bool operator==(const PartitionData&, const PartitionData&) = default;
-  };
-
-  struct InitializeStateData {
-    Uuid topic_id{};
-    std::vector<PartitionData> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_id, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_id, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const InitializeStateData&, const InitializeStateData&) = default;
-  };
+  using PartitionData = initialize_share_group_state_request::PartitionData;
+  using InitializeStateData = initialize_share_group_state_request::InitializeStateData;
 
   std::string group_id{};
   std::vector<InitializeStateData> topics{};

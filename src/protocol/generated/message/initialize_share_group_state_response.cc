@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void InitializeShareGroupStateResponse::PartitionResult::decode(ByteReader& r, int16_t version) {
+void initialize_share_group_state_response::PartitionResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -15,7 +15,7 @@ void InitializeShareGroupStateResponse::PartitionResult::decode(ByteReader& r, i
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void InitializeShareGroupStateResponse::PartitionResult::encode(ByteWriter& w, int16_t version) const {
+void initialize_share_group_state_response::PartitionResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -28,7 +28,7 @@ void InitializeShareGroupStateResponse::PartitionResult::encode(ByteWriter& w, i
   }
 }
 
-void InitializeShareGroupStateResponse::InitializeStateResult::decode(ByteReader& r, int16_t version) {
+void initialize_share_group_state_response::InitializeStateResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -48,7 +48,7 @@ void InitializeShareGroupStateResponse::InitializeStateResult::decode(ByteReader
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void InitializeShareGroupStateResponse::InitializeStateResult::encode(ByteWriter& w, int16_t version) const {
+void initialize_share_group_state_response::InitializeStateResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

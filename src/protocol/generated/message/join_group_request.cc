@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void JoinGroupRequest::JoinGroupRequestProtocol::decode(ByteReader& r, int16_t version) {
+void join_group_request::JoinGroupRequestProtocol::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void JoinGroupRequest::JoinGroupRequestProtocol::decode(ByteReader& r, int16_t v
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void JoinGroupRequest::JoinGroupRequestProtocol::encode(ByteWriter& w, int16_t version) const {
+void join_group_request::JoinGroupRequestProtocol::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;

@@ -11,40 +11,46 @@
 
 namespace gregor::protocol {
 
+namespace join_group_request {
+
+struct JoinGroupRequestProtocol {
+  std::string name{};
+  Bytes metadata{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
+    {"Metadata", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(metadata, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(metadata, kFields[1]);
+  }
+
+  friend bool operator==(const JoinGroupRequestProtocol&, const JoinGroupRequestProtocol&) = default;
+};
+
+}  // namespace join_group_request
+
 struct JoinGroupRequest {
   static constexpr int16_t kApiKey = 11;
   static constexpr const char* kName = "JoinGroupRequest";
   static constexpr VersionRange kValidVersions = {0, 9};
   static constexpr VersionRange kFlexibleVersions = {6, 9};
 
-  struct JoinGroupRequestProtocol {
-    std::string name{};
-    Bytes metadata{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
-      {"Metadata", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(metadata, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(metadata, kFields[1]);
-    }
-
-    friend bool operator==(const JoinGroupRequestProtocol&, const JoinGroupRequestProtocol&) = default;
-  };
+  using JoinGroupRequestProtocol = join_group_request::JoinGroupRequestProtocol;
 
   std::string group_id{};
   int32_t session_timeout_ms = 0;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void JoinGroupResponse::JoinGroupResponseMember::decode(ByteReader& r, int16_t version) {
+void join_group_response::JoinGroupResponseMember::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -17,7 +17,7 @@ void JoinGroupResponse::JoinGroupResponseMember::decode(ByteReader& r, int16_t v
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void JoinGroupResponse::JoinGroupResponseMember::encode(ByteWriter& w, int16_t version) const {
+void join_group_response::JoinGroupResponseMember::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;

@@ -11,44 +11,50 @@
 
 namespace gregor::protocol {
 
+namespace join_group_response {
+
+struct JoinGroupResponseMember {
+  std::string member_id{};
+  std::optional<std::string> group_instance_id = std::nullopt;
+  Bytes metadata{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"MemberId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"GroupInstanceId", {5, 32767}, {5, 32767}, {1, 0}, -1, true, false, ""},
+    {"Metadata", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(member_id, kFields[0]);
+    v(group_instance_id, kFields[1]);
+    v(metadata, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(member_id, kFields[0]);
+    v(group_instance_id, kFields[1]);
+    v(metadata, kFields[2]);
+  }
+
+  friend bool operator==(const JoinGroupResponseMember&, const JoinGroupResponseMember&) = default;
+};
+
+}  // namespace join_group_response
+
 struct JoinGroupResponse {
   static constexpr int16_t kApiKey = 11;
   static constexpr const char* kName = "JoinGroupResponse";
   static constexpr VersionRange kValidVersions = {0, 9};
   static constexpr VersionRange kFlexibleVersions = {6, 9};
 
-  struct JoinGroupResponseMember {
-    std::string member_id{};
-    std::optional<std::string> group_instance_id = std::nullopt;
-    Bytes metadata{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"MemberId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"GroupInstanceId", {5, 32767}, {5, 32767}, {1, 0}, -1, true, false, ""},
-      {"Metadata", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(member_id, kFields[0]);
-      v(group_instance_id, kFields[1]);
-      v(metadata, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(member_id, kFields[0]);
-      v(group_instance_id, kFields[1]);
-      v(metadata, kFields[2]);
-    }
-
-    friend bool operator==(const JoinGroupResponseMember&, const JoinGroupResponseMember&) = default;
-  };
+  using JoinGroupResponseMember = join_group_response::JoinGroupResponseMember;
 
   int32_t throttle_time_ms = 0;
   int16_t error_code = 0;

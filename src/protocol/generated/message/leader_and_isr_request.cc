@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void LeaderAndIsrRequest::LeaderAndIsrPartitionState::decode(ByteReader& r, int16_t version) {
+void leader_and_isr_request::LeaderAndIsrPartitionState::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -82,7 +82,7 @@ void LeaderAndIsrRequest::LeaderAndIsrPartitionState::decode(ByteReader& r, int1
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void LeaderAndIsrRequest::LeaderAndIsrPartitionState::encode(ByteWriter& w, int16_t version) const {
+void leader_and_isr_request::LeaderAndIsrPartitionState::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -129,7 +129,7 @@ void LeaderAndIsrRequest::LeaderAndIsrPartitionState::encode(ByteWriter& w, int1
   }
 }
 
-void LeaderAndIsrRequest::LeaderAndIsrTopicState::decode(ByteReader& r, int16_t version) {
+void leader_and_isr_request::LeaderAndIsrTopicState::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -156,7 +156,7 @@ void LeaderAndIsrRequest::LeaderAndIsrTopicState::decode(ByteReader& r, int16_t 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void LeaderAndIsrRequest::LeaderAndIsrTopicState::encode(ByteWriter& w, int16_t version) const {
+void leader_and_isr_request::LeaderAndIsrTopicState::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -184,7 +184,7 @@ void LeaderAndIsrRequest::LeaderAndIsrTopicState::encode(ByteWriter& w, int16_t 
   }
 }
 
-void LeaderAndIsrRequest::LeaderAndIsrLiveLeader::decode(ByteReader& r, int16_t version) {
+void leader_and_isr_request::LeaderAndIsrLiveLeader::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -194,7 +194,7 @@ void LeaderAndIsrRequest::LeaderAndIsrLiveLeader::decode(ByteReader& r, int16_t 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void LeaderAndIsrRequest::LeaderAndIsrLiveLeader::encode(ByteWriter& w, int16_t version) const {
+void leader_and_isr_request::LeaderAndIsrLiveLeader::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;

@@ -11,146 +11,154 @@
 
 namespace gregor::protocol {
 
+namespace leader_and_isr_request {
+
+struct LeaderAndIsrPartitionState {
+  std::string topic_name{};
+  int32_t partition_index = 0;
+  int32_t controller_epoch = 0;
+  int32_t leader = 0;
+  int32_t leader_epoch = 0;
+  std::vector<int32_t> isr{};
+  int32_t partition_epoch = 0;
+  std::vector<int32_t> replicas{};
+  std::vector<int32_t> adding_replicas{};
+  std::vector<int32_t> removing_replicas{};
+  bool is_new = false;
+  int8_t leader_recovery_state = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 12> kFields = {{
+    {"TopicName", {0, 1}, {1, 0}, {1, 0}, -1, true, false, "topicName"},
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ControllerEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Leader", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Isr", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"PartitionEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Replicas", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"AddingReplicas", {3, 32767}, {1, 0}, {1, 0}, -1, true, false, "brokerId"},
+    {"RemovingReplicas", {3, 32767}, {1, 0}, {1, 0}, -1, true, false, "brokerId"},
+    {"IsNew", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"LeaderRecoveryState", {6, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_name, kFields[0]);
+    v(partition_index, kFields[1]);
+    v(controller_epoch, kFields[2]);
+    v(leader, kFields[3]);
+    v(leader_epoch, kFields[4]);
+    v(isr, kFields[5]);
+    v(partition_epoch, kFields[6]);
+    v(replicas, kFields[7]);
+    v(adding_replicas, kFields[8]);
+    v(removing_replicas, kFields[9]);
+    v(is_new, kFields[10]);
+    v(leader_recovery_state, kFields[11]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_name, kFields[0]);
+    v(partition_index, kFields[1]);
+    v(controller_epoch, kFields[2]);
+    v(leader, kFields[3]);
+    v(leader_epoch, kFields[4]);
+    v(isr, kFields[5]);
+    v(partition_epoch, kFields[6]);
+    v(replicas, kFields[7]);
+    v(adding_replicas, kFields[8]);
+    v(removing_replicas, kFields[9]);
+    v(is_new, kFields[10]);
+    v(leader_recovery_state, kFields[11]);
+  }
+
+  friend bool operator==(const LeaderAndIsrPartitionState&, const LeaderAndIsrPartitionState&) = default;
+};
+
+struct LeaderAndIsrTopicState {
+  std::string topic_name{};
+  Uuid topic_id{};
+  std::vector<LeaderAndIsrPartitionState> partition_states{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"TopicName", {2, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"TopicId", {5, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"PartitionStates", {2, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_name, kFields[0]);
+    v(topic_id, kFields[1]);
+    v(partition_states, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_name, kFields[0]);
+    v(topic_id, kFields[1]);
+    v(partition_states, kFields[2]);
+  }
+
+  friend bool operator==(const LeaderAndIsrTopicState&, const LeaderAndIsrTopicState&) = default;
+};
+
+struct LeaderAndIsrLiveLeader {
+  int32_t broker_id = 0;
+  std::string host_name{};
+  int32_t port = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"BrokerId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"HostName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Port", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(broker_id, kFields[0]);
+    v(host_name, kFields[1]);
+    v(port, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(broker_id, kFields[0]);
+    v(host_name, kFields[1]);
+    v(port, kFields[2]);
+  }
+
+  friend bool operator==(const LeaderAndIsrLiveLeader&, const LeaderAndIsrLiveLeader&) = default;
+};
+
+}  // namespace leader_and_isr_request
+
 struct LeaderAndIsrRequest {
   static constexpr int16_t kApiKey = 4;
   static constexpr const char* kName = "LeaderAndIsrRequest";
   static constexpr VersionRange kValidVersions = {0, 7};
   static constexpr VersionRange kFlexibleVersions = {4, 7};
 
-  struct LeaderAndIsrPartitionState {
-    std::string topic_name{};
-    int32_t partition_index = 0;
-    int32_t controller_epoch = 0;
-    int32_t leader = 0;
-    int32_t leader_epoch = 0;
-    std::vector<int32_t> isr{};
-    int32_t partition_epoch = 0;
-    std::vector<int32_t> replicas{};
-    std::vector<int32_t> adding_replicas{};
-    std::vector<int32_t> removing_replicas{};
-    bool is_new = false;
-    int8_t leader_recovery_state = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 12> kFields = {{
-      {"TopicName", {0, 1}, {1, 0}, {1, 0}, -1, true, false, "topicName"},
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ControllerEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Leader", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Isr", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"PartitionEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Replicas", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"AddingReplicas", {3, 32767}, {1, 0}, {1, 0}, -1, true, false, "brokerId"},
-      {"RemovingReplicas", {3, 32767}, {1, 0}, {1, 0}, -1, true, false, "brokerId"},
-      {"IsNew", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"LeaderRecoveryState", {6, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_name, kFields[0]);
-      v(partition_index, kFields[1]);
-      v(controller_epoch, kFields[2]);
-      v(leader, kFields[3]);
-      v(leader_epoch, kFields[4]);
-      v(isr, kFields[5]);
-      v(partition_epoch, kFields[6]);
-      v(replicas, kFields[7]);
-      v(adding_replicas, kFields[8]);
-      v(removing_replicas, kFields[9]);
-      v(is_new, kFields[10]);
-      v(leader_recovery_state, kFields[11]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_name, kFields[0]);
-      v(partition_index, kFields[1]);
-      v(controller_epoch, kFields[2]);
-      v(leader, kFields[3]);
-      v(leader_epoch, kFields[4]);
-      v(isr, kFields[5]);
-      v(partition_epoch, kFields[6]);
-      v(replicas, kFields[7]);
-      v(adding_replicas, kFields[8]);
-      v(removing_replicas, kFields[9]);
-      v(is_new, kFields[10]);
-      v(leader_recovery_state, kFields[11]);
-    }
-
-    friend bool operator==(const LeaderAndIsrPartitionState&, const LeaderAndIsrPartitionState&) = default;
-  };
-
-  struct LeaderAndIsrTopicState {
-    std::string topic_name{};
-    Uuid topic_id{};
-    std::vector<LeaderAndIsrPartitionState> partition_states{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"TopicName", {2, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"TopicId", {5, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"PartitionStates", {2, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_name, kFields[0]);
-      v(topic_id, kFields[1]);
-      v(partition_states, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_name, kFields[0]);
-      v(topic_id, kFields[1]);
-      v(partition_states, kFields[2]);
-    }
-
-    friend bool operator==(const LeaderAndIsrTopicState&, const LeaderAndIsrTopicState&) = default;
-  };
-
-  struct LeaderAndIsrLiveLeader {
-    int32_t broker_id = 0;
-    std::string host_name{};
-    int32_t port = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"BrokerId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"HostName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Port", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(broker_id, kFields[0]);
-      v(host_name, kFields[1]);
-      v(port, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(broker_id, kFields[0]);
-      v(host_name, kFields[1]);
-      v(port, kFields[2]);
-    }
-
-    friend bool operator==(const LeaderAndIsrLiveLeader&, const LeaderAndIsrLiveLeader&) = default;
-  };
+  using LeaderAndIsrPartitionState = leader_and_isr_request::LeaderAndIsrPartitionState;
+  using LeaderAndIsrTopicState = leader_and_isr_request::LeaderAndIsrTopicState;
+  using LeaderAndIsrLiveLeader = leader_and_isr_request::LeaderAndIsrLiveLeader;
 
   int32_t controller_id = 0;
   bool is_k_raft_controller = false;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void LeaderAndIsrResponse::LeaderAndIsrPartitionError::decode(ByteReader& r, int16_t version) {
+void leader_and_isr_response::LeaderAndIsrPartitionError::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -17,7 +17,7 @@ void LeaderAndIsrResponse::LeaderAndIsrPartitionError::decode(ByteReader& r, int
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void LeaderAndIsrResponse::LeaderAndIsrPartitionError::encode(ByteWriter& w, int16_t version) const {
+void leader_and_isr_response::LeaderAndIsrPartitionError::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -32,7 +32,7 @@ void LeaderAndIsrResponse::LeaderAndIsrPartitionError::encode(ByteWriter& w, int
   }
 }
 
-void LeaderAndIsrResponse::LeaderAndIsrTopicError::decode(ByteReader& r, int16_t version) {
+void leader_and_isr_response::LeaderAndIsrTopicError::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -56,7 +56,7 @@ void LeaderAndIsrResponse::LeaderAndIsrTopicError::decode(ByteReader& r, int16_t
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void LeaderAndIsrResponse::LeaderAndIsrTopicError::encode(ByteWriter& w, int16_t version) const {
+void leader_and_isr_response::LeaderAndIsrTopicError::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;

@@ -11,73 +11,80 @@
 
 namespace gregor::protocol {
 
+namespace leader_and_isr_response {
+
+struct LeaderAndIsrPartitionError {
+  std::string topic_name{};
+  int32_t partition_index = 0;
+  int16_t error_code = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"TopicName", {0, 4}, {1, 0}, {1, 0}, -1, true, false, "topicName"},
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_name, kFields[0]);
+    v(partition_index, kFields[1]);
+    v(error_code, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_name, kFields[0]);
+    v(partition_index, kFields[1]);
+    v(error_code, kFields[2]);
+  }
+
+  friend bool operator==(const LeaderAndIsrPartitionError&, const LeaderAndIsrPartitionError&) = default;
+};
+
+struct LeaderAndIsrTopicError {
+  Uuid topic_id{};
+  std::vector<LeaderAndIsrPartitionError> partition_errors{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"TopicId", {5, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
+    {"PartitionErrors", {5, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_id, kFields[0]);
+    v(partition_errors, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_id, kFields[0]);
+    v(partition_errors, kFields[1]);
+  }
+
+  friend bool operator==(const LeaderAndIsrTopicError&, const LeaderAndIsrTopicError&) = default;
+};
+
+}  // namespace leader_and_isr_response
+
 struct LeaderAndIsrResponse {
   static constexpr int16_t kApiKey = 4;
   static constexpr const char* kName = "LeaderAndIsrResponse";
   static constexpr VersionRange kValidVersions = {0, 7};
   static constexpr VersionRange kFlexibleVersions = {4, 7};
 
-  struct LeaderAndIsrPartitionError {
-    std::string topic_name{};
-    int32_t partition_index = 0;
-    int16_t error_code = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"TopicName", {0, 4}, {1, 0}, {1, 0}, -1, true, false, "topicName"},
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_name, kFields[0]);
-      v(partition_index, kFields[1]);
-      v(error_code, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_name, kFields[0]);
-      v(partition_index, kFields[1]);
-      v(error_code, kFields[2]);
-    }
-
-    friend bool operator==(const LeaderAndIsrPartitionError&, const LeaderAndIsrPartitionError&) = default;
-  };
-
-  struct LeaderAndIsrTopicError {
-    Uuid topic_id{};
-    std::vector<LeaderAndIsrPartitionError> partition_errors{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"TopicId", {5, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
-      {"PartitionErrors", {5, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_id, kFields[0]);
-      v(partition_errors, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_id, kFields[0]);
-      v(partition_errors, kFields[1]);
-    }
-
-    friend bool operator==(const LeaderAndIsrTopicError&, const LeaderAndIsrTopicError&) = default;
-  };
+  using LeaderAndIsrPartitionError = leader_and_isr_response::LeaderAndIsrPartitionError;
+  using LeaderAndIsrTopicError = leader_and_isr_response::LeaderAndIsrTopicError;
 
   int16_t error_code = 0;
   std::vector<LeaderAndIsrPartitionError> partition_errors{};

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void LeaderChangeMessage::Voter::decode(ByteReader& r, int16_t version) {
+void leader_change_message::Voter::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -16,7 +16,7 @@ void LeaderChangeMessage::Voter::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void LeaderChangeMessage::Voter::encode(ByteWriter& w, int16_t version) const {
+void leader_change_message::Voter::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

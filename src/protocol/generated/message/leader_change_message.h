@@ -11,39 +11,45 @@
 
 namespace gregor::protocol {
 
+namespace leader_change_message {
+
+struct Voter {
+  int32_t voter_id = 0;
+  Uuid voter_directory_id{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"VoterId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"VoterDirectoryId", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(voter_id, kFields[0]);
+    v(voter_directory_id, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(voter_id, kFields[0]);
+    v(voter_directory_id, kFields[1]);
+  }
+
+  friend bool operator==(const Voter&, const Voter&) = default;
+};
+
+}  // namespace leader_change_message
+
 struct LeaderChangeMessage {
   static constexpr const char* kName = "LeaderChangeMessage";
   static constexpr VersionRange kValidVersions = {0, 1};
   static constexpr VersionRange kFlexibleVersions = {0, 1};
 
-  struct Voter {
-    int32_t voter_id = 0;
-    Uuid voter_directory_id{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"VoterId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"VoterDirectoryId", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(voter_id, kFields[0]);
-      v(voter_directory_id, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(voter_id, kFields[0]);
-      v(voter_directory_id, kFields[1]);
-    }
-
-    friend bool operator==(const Voter&, const Voter&) = default;
-  };
+  using Voter = leader_change_message::Voter;
 
   int16_t version_ = 0;
   int32_t leader_id = 0;

@@ -11,44 +11,50 @@
 
 namespace gregor::protocol {
 
+namespace leave_group_request {
+
+struct MemberIdentity {
+  std::string member_id{};
+  std::optional<std::string> group_instance_id = std::nullopt;
+  std::optional<std::string> reason = std::nullopt;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"MemberId", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"GroupInstanceId", {3, 32767}, {3, 32767}, {1, 0}, -1, false, false, ""},
+    {"Reason", {5, 32767}, {5, 32767}, {1, 0}, -1, true, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(member_id, kFields[0]);
+    v(group_instance_id, kFields[1]);
+    v(reason, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(member_id, kFields[0]);
+    v(group_instance_id, kFields[1]);
+    v(reason, kFields[2]);
+  }
+
+  friend bool operator==(const MemberIdentity&, const MemberIdentity&) = default;
+};
+
+}  // namespace leave_group_request
+
 struct LeaveGroupRequest {
   static constexpr int16_t kApiKey = 13;
   static constexpr const char* kName = "LeaveGroupRequest";
   static constexpr VersionRange kValidVersions = {0, 5};
   static constexpr VersionRange kFlexibleVersions = {4, 5};
 
-  struct MemberIdentity {
-    std::string member_id{};
-    std::optional<std::string> group_instance_id = std::nullopt;
-    std::optional<std::string> reason = std::nullopt;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"MemberId", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"GroupInstanceId", {3, 32767}, {3, 32767}, {1, 0}, -1, false, false, ""},
-      {"Reason", {5, 32767}, {5, 32767}, {1, 0}, -1, true, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(member_id, kFields[0]);
-      v(group_instance_id, kFields[1]);
-      v(reason, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(member_id, kFields[0]);
-      v(group_instance_id, kFields[1]);
-      v(reason, kFields[2]);
-    }
-
-    friend bool operator==(const MemberIdentity&, const MemberIdentity&) = default;
-  };
+  using MemberIdentity = leave_group_request::MemberIdentity;
 
   std::string group_id{};
   std::string member_id{};

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void LeaveGroupResponse::MemberResponse::decode(ByteReader& r, int16_t version) {
+void leave_group_response::MemberResponse::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -21,7 +21,7 @@ void LeaveGroupResponse::MemberResponse::decode(ByteReader& r, int16_t version) 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void LeaveGroupResponse::MemberResponse::encode(ByteWriter& w, int16_t version) const {
+void leave_group_response::MemberResponse::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ListClientMetricsResourcesResponse::ClientMetricsResource::decode(ByteReader& r, int16_t version) {
+void list_client_metrics_resources_response::ClientMetricsResource::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -13,7 +13,7 @@ void ListClientMetricsResourcesResponse::ClientMetricsResource::decode(ByteReade
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ListClientMetricsResourcesResponse::ClientMetricsResource::encode(ByteWriter& w, int16_t version) const {
+void list_client_metrics_resources_response::ClientMetricsResource::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

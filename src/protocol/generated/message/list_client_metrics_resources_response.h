@@ -11,36 +11,42 @@
 
 namespace gregor::protocol {
 
+namespace list_client_metrics_resources_response {
+
+struct ClientMetricsResource {
+  std::string name{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 1> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+  }
+
+  friend bool operator==(const ClientMetricsResource&, const ClientMetricsResource&) = default;
+};
+
+}  // namespace list_client_metrics_resources_response
+
 struct ListClientMetricsResourcesResponse {
   static constexpr int16_t kApiKey = 74;
   static constexpr const char* kName = "ListClientMetricsResourcesResponse";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct ClientMetricsResource {
-    std::string name{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 1> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-    }
-
-    friend bool operator==(const ClientMetricsResource&, const ClientMetricsResource&) = default;
-  };
+  using ClientMetricsResource = list_client_metrics_resources_response::ClientMetricsResource;
 
   int32_t throttle_time_ms = 0;
   int16_t error_code = 0;

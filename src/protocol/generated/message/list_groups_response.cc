@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ListGroupsResponse::ListedGroup::decode(ByteReader& r, int16_t version) {
+void list_groups_response::ListedGroup::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;
@@ -20,7 +20,7 @@ void ListGroupsResponse::ListedGroup::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ListGroupsResponse::ListedGroup::encode(ByteWriter& w, int16_t version) const {
+void list_groups_response::ListedGroup::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;

@@ -11,48 +11,54 @@
 
 namespace gregor::protocol {
 
+namespace list_groups_response {
+
+struct ListedGroup {
+  std::string group_id{};
+  std::string protocol_type{};
+  std::string group_state{};
+  std::string group_type{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"GroupId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "groupId"},
+    {"ProtocolType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"GroupState", {4, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"GroupType", {5, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(group_id, kFields[0]);
+    v(protocol_type, kFields[1]);
+    v(group_state, kFields[2]);
+    v(group_type, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(group_id, kFields[0]);
+    v(protocol_type, kFields[1]);
+    v(group_state, kFields[2]);
+    v(group_type, kFields[3]);
+  }
+
+  friend bool operator==(const ListedGroup&, const ListedGroup&) = default;
+};
+
+}  // namespace list_groups_response
+
 struct ListGroupsResponse {
   static constexpr int16_t kApiKey = 16;
   static constexpr const char* kName = "ListGroupsResponse";
   static constexpr VersionRange kValidVersions = {0, 5};
   static constexpr VersionRange kFlexibleVersions = {3, 5};
 
-  struct ListedGroup {
-    std::string group_id{};
-    std::string protocol_type{};
-    std::string group_state{};
-    std::string group_type{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"GroupId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "groupId"},
-      {"ProtocolType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"GroupState", {4, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"GroupType", {5, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(group_id, kFields[0]);
-      v(protocol_type, kFields[1]);
-      v(group_state, kFields[2]);
-      v(group_type, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(group_id, kFields[0]);
-      v(protocol_type, kFields[1]);
-      v(group_state, kFields[2]);
-      v(group_type, kFields[3]);
-    }
-
-    friend bool operator==(const ListedGroup&, const ListedGroup&) = default;
-  };
+  using ListedGroup = list_groups_response::ListedGroup;
 
   int32_t throttle_time_ms = 0;
   int16_t error_code = 0;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ListOffsetsRequest::ListOffsetsPartition::decode(ByteReader& r, int16_t version) {
+void list_offsets_request::ListOffsetsPartition::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -20,7 +20,7 @@ void ListOffsetsRequest::ListOffsetsPartition::decode(ByteReader& r, int16_t ver
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ListOffsetsRequest::ListOffsetsPartition::encode(ByteWriter& w, int16_t version) const {
+void list_offsets_request::ListOffsetsPartition::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -41,7 +41,7 @@ void ListOffsetsRequest::ListOffsetsPartition::encode(ByteWriter& w, int16_t ver
   }
 }
 
-void ListOffsetsRequest::ListOffsetsTopic::decode(ByteReader& r, int16_t version) {
+void list_offsets_request::ListOffsetsTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -61,7 +61,7 @@ void ListOffsetsRequest::ListOffsetsTopic::decode(ByteReader& r, int16_t version
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ListOffsetsRequest::ListOffsetsTopic::encode(ByteWriter& w, int16_t version) const {
+void list_offsets_request::ListOffsetsTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;

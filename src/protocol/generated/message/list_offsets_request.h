@@ -11,77 +11,84 @@
 
 namespace gregor::protocol {
 
+namespace list_offsets_request {
+
+struct ListOffsetsPartition {
+  int32_t partition_index = 0;
+  int32_t current_leader_epoch = -1;
+  int64_t timestamp = 0;
+  int32_t max_num_offsets = 1;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"CurrentLeaderEpoch", {4, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"Timestamp", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"MaxNumOffsets", {0, 0}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(current_leader_epoch, kFields[1]);
+    v(timestamp, kFields[2]);
+    v(max_num_offsets, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(current_leader_epoch, kFields[1]);
+    v(timestamp, kFields[2]);
+    v(max_num_offsets, kFields[3]);
+  }
+
+  friend bool operator==(const ListOffsetsPartition&, const ListOffsetsPartition&) = default;
+};
+
+struct ListOffsetsTopic {
+  std::string name{};
+  std::vector<ListOffsetsPartition> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const ListOffsetsTopic&, const ListOffsetsTopic&) = default;
+};
+
+}  // namespace list_offsets_request
+
 struct ListOffsetsRequest {
   static constexpr int16_t kApiKey = 2;
   static constexpr const char* kName = "ListOffsetsRequest";
   static constexpr VersionRange kValidVersions = {0, 10};
   static constexpr VersionRange kFlexibleVersions = {6, 10};
 
-  struct ListOffsetsPartition {
-    int32_t partition_index = 0;
-    int32_t current_leader_epoch = -1;
-    int64_t timestamp = 0;
-    int32_t max_num_offsets = 1;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"CurrentLeaderEpoch", {4, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"Timestamp", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"MaxNumOffsets", {0, 0}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(current_leader_epoch, kFields[1]);
-      v(timestamp, kFields[2]);
-      v(max_num_offsets, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(current_leader_epoch, kFields[1]);
-      v(timestamp, kFields[2]);
-      v(max_num_offsets, kFields[3]);
-    }
-
-    friend bool operator==(const ListOffsetsPartition&, const ListOffsetsPartition&) = default;
-  };
-
-  struct ListOffsetsTopic {
-    std::string name{};
-    std::vector<ListOffsetsPartition> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const ListOffsetsTopic&, const ListOffsetsTopic&) = default;
-  };
+  using ListOffsetsPartition = list_offsets_request::ListOffsetsPartition;
+  using ListOffsetsTopic = list_offsets_request::ListOffsetsTopic;
 
   int32_t replica_id = 0;
   int8_t isolation_level = 0;

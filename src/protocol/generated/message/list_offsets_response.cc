@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ListOffsetsResponse::ListOffsetsPartitionResponse::decode(ByteReader& r, int16_t version) {
+void list_offsets_response::ListOffsetsPartitionResponse::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -38,7 +38,7 @@ void ListOffsetsResponse::ListOffsetsPartitionResponse::decode(ByteReader& r, in
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ListOffsetsResponse::ListOffsetsPartitionResponse::encode(ByteWriter& w, int16_t version) const {
+void list_offsets_response::ListOffsetsPartitionResponse::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -77,7 +77,7 @@ void ListOffsetsResponse::ListOffsetsPartitionResponse::encode(ByteWriter& w, in
   }
 }
 
-void ListOffsetsResponse::ListOffsetsTopicResponse::decode(ByteReader& r, int16_t version) {
+void list_offsets_response::ListOffsetsTopicResponse::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -97,7 +97,7 @@ void ListOffsetsResponse::ListOffsetsTopicResponse::decode(ByteReader& r, int16_
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ListOffsetsResponse::ListOffsetsTopicResponse::encode(ByteWriter& w, int16_t version) const {
+void list_offsets_response::ListOffsetsTopicResponse::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;

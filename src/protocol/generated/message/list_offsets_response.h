@@ -11,85 +11,92 @@
 
 namespace gregor::protocol {
 
+namespace list_offsets_response {
+
+struct ListOffsetsPartitionResponse {
+  int32_t partition_index = 0;
+  int16_t error_code = 0;
+  std::vector<int64_t> old_style_offsets{};
+  int64_t timestamp = INT64_C(-1);
+  int64_t offset = INT64_C(-1);
+  int32_t leader_epoch = -1;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 6> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"OldStyleOffsets", {0, 0}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Timestamp", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Offset", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LeaderEpoch", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(error_code, kFields[1]);
+    v(old_style_offsets, kFields[2]);
+    v(timestamp, kFields[3]);
+    v(offset, kFields[4]);
+    v(leader_epoch, kFields[5]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(error_code, kFields[1]);
+    v(old_style_offsets, kFields[2]);
+    v(timestamp, kFields[3]);
+    v(offset, kFields[4]);
+    v(leader_epoch, kFields[5]);
+  }
+
+  friend bool operator==(const ListOffsetsPartitionResponse&, const ListOffsetsPartitionResponse&) = default;
+};
+
+struct ListOffsetsTopicResponse {
+  std::string name{};
+  std::vector<ListOffsetsPartitionResponse> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const ListOffsetsTopicResponse&, const ListOffsetsTopicResponse&) = default;
+};
+
+}  // namespace list_offsets_response
+
 struct ListOffsetsResponse {
   static constexpr int16_t kApiKey = 2;
   static constexpr const char* kName = "ListOffsetsResponse";
   static constexpr VersionRange kValidVersions = {0, 10};
   static constexpr VersionRange kFlexibleVersions = {6, 10};
 
-  struct ListOffsetsPartitionResponse {
-    int32_t partition_index = 0;
-    int16_t error_code = 0;
-    std::vector<int64_t> old_style_offsets{};
-    int64_t timestamp = INT64_C(-1);
-    int64_t offset = INT64_C(-1);
-    int32_t leader_epoch = -1;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 6> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"OldStyleOffsets", {0, 0}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Timestamp", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Offset", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LeaderEpoch", {4, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(error_code, kFields[1]);
-      v(old_style_offsets, kFields[2]);
-      v(timestamp, kFields[3]);
-      v(offset, kFields[4]);
-      v(leader_epoch, kFields[5]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(error_code, kFields[1]);
-      v(old_style_offsets, kFields[2]);
-      v(timestamp, kFields[3]);
-      v(offset, kFields[4]);
-      v(leader_epoch, kFields[5]);
-    }
-
-    friend bool operator==(const ListOffsetsPartitionResponse&, const ListOffsetsPartitionResponse&) = default;
-  };
-
-  struct ListOffsetsTopicResponse {
-    std::string name{};
-    std::vector<ListOffsetsPartitionResponse> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const ListOffsetsTopicResponse&, const ListOffsetsTopicResponse&) = default;
-  };
+  using ListOffsetsPartitionResponse = list_offsets_response::ListOffsetsPartitionResponse;
+  using ListOffsetsTopicResponse = list_offsets_response::ListOffsetsTopicResponse;
 
   int32_t throttle_time_ms = 0;
   std::vector<ListOffsetsTopicResponse> topics{};

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ListPartitionReassignmentsRequest::ListPartitionReassignmentsTopics::decode(ByteReader& r, int16_t version) {
+void list_partition_reassignments_request::ListPartitionReassignmentsTopics::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void ListPartitionReassignmentsRequest::ListPartitionReassignmentsTopics::decode
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ListPartitionReassignmentsRequest::ListPartitionReassignmentsTopics::encode(ByteWriter& w, int16_t version) const {
+void list_partition_reassignments_request::ListPartitionReassignmentsTopics::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,40 +11,46 @@
 
 namespace gregor::protocol {
 
+namespace list_partition_reassignments_request {
+
+struct ListPartitionReassignmentsTopics {
+  std::string name{};
+  std::vector<int32_t> partition_indexes{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"PartitionIndexes", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partition_indexes, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partition_indexes, kFields[1]);
+  }
+
+  friend bool operator==(const ListPartitionReassignmentsTopics&, const ListPartitionReassignmentsTopics&) = default;
+};
+
+}  // namespace list_partition_reassignments_request
+
 struct ListPartitionReassignmentsRequest {
   static constexpr int16_t kApiKey = 46;
   static constexpr const char* kName = "ListPartitionReassignmentsRequest";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct ListPartitionReassignmentsTopics {
-    std::string name{};
-    std::vector<int32_t> partition_indexes{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"PartitionIndexes", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partition_indexes, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partition_indexes, kFields[1]);
-    }
-
-    friend bool operator==(const ListPartitionReassignmentsTopics&, const ListPartitionReassignmentsTopics&) = default;
-  };
+  using ListPartitionReassignmentsTopics = list_partition_reassignments_request::ListPartitionReassignmentsTopics;
 
   int32_t timeout_ms = 60000;
   std::optional<std::vector<ListPartitionReassignmentsTopics>> topics = std::nullopt;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ListPartitionReassignmentsResponse::OngoingPartitionReassignment::decode(ByteReader& r, int16_t version) {
+void list_partition_reassignments_response::OngoingPartitionReassignment::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -52,7 +52,7 @@ void ListPartitionReassignmentsResponse::OngoingPartitionReassignment::decode(By
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ListPartitionReassignmentsResponse::OngoingPartitionReassignment::encode(ByteWriter& w, int16_t version) const {
+void list_partition_reassignments_response::OngoingPartitionReassignment::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -75,7 +75,7 @@ void ListPartitionReassignmentsResponse::OngoingPartitionReassignment::encode(By
   }
 }
 
-void ListPartitionReassignmentsResponse::OngoingTopicReassignment::decode(ByteReader& r, int16_t version) {
+void list_partition_reassignments_response::OngoingTopicReassignment::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -95,7 +95,7 @@ void ListPartitionReassignmentsResponse::OngoingTopicReassignment::decode(ByteRe
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ListPartitionReassignmentsResponse::OngoingTopicReassignment::encode(ByteWriter& w, int16_t version) const {
+void list_partition_reassignments_response::OngoingTopicReassignment::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,77 +11,84 @@
 
 namespace gregor::protocol {
 
+namespace list_partition_reassignments_response {
+
+struct OngoingPartitionReassignment {
+  int32_t partition_index = 0;
+  std::vector<int32_t> replicas{};
+  std::vector<int32_t> adding_replicas{};
+  std::vector<int32_t> removing_replicas{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Replicas", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"AddingReplicas", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"RemovingReplicas", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(replicas, kFields[1]);
+    v(adding_replicas, kFields[2]);
+    v(removing_replicas, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(replicas, kFields[1]);
+    v(adding_replicas, kFields[2]);
+    v(removing_replicas, kFields[3]);
+  }
+
+  friend bool operator==(const OngoingPartitionReassignment&, const OngoingPartitionReassignment&) = default;
+};
+
+struct OngoingTopicReassignment {
+  std::string name{};
+  std::vector<OngoingPartitionReassignment> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const OngoingTopicReassignment&, const OngoingTopicReassignment&) = default;
+};
+
+}  // namespace list_partition_reassignments_response
+
 struct ListPartitionReassignmentsResponse {
   static constexpr int16_t kApiKey = 46;
   static constexpr const char* kName = "ListPartitionReassignmentsResponse";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct OngoingPartitionReassignment {
-    int32_t partition_index = 0;
-    std::vector<int32_t> replicas{};
-    std::vector<int32_t> adding_replicas{};
-    std::vector<int32_t> removing_replicas{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Replicas", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"AddingReplicas", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"RemovingReplicas", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(replicas, kFields[1]);
-      v(adding_replicas, kFields[2]);
-      v(removing_replicas, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(replicas, kFields[1]);
-      v(adding_replicas, kFields[2]);
-      v(removing_replicas, kFields[3]);
-    }
-
-    friend bool operator==(const OngoingPartitionReassignment&, const OngoingPartitionReassignment&) = default;
-  };
-
-  struct OngoingTopicReassignment {
-    std::string name{};
-    std::vector<OngoingPartitionReassignment> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const OngoingTopicReassignment&, const OngoingTopicReassignment&) = default;
-  };
+  using OngoingPartitionReassignment = list_partition_reassignments_response::OngoingPartitionReassignment;
+  using OngoingTopicReassignment = list_partition_reassignments_response::OngoingTopicReassignment;
 
   int32_t throttle_time_ms = 0;
   int16_t error_code = 0;

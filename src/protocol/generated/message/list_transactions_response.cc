@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ListTransactionsResponse::TransactionState::decode(ByteReader& r, int16_t version) {
+void list_transactions_response::TransactionState::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -15,7 +15,7 @@ void ListTransactionsResponse::TransactionState::decode(ByteReader& r, int16_t v
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ListTransactionsResponse::TransactionState::encode(ByteWriter& w, int16_t version) const {
+void list_transactions_response::TransactionState::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

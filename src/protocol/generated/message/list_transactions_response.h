@@ -11,44 +11,50 @@
 
 namespace gregor::protocol {
 
+namespace list_transactions_response {
+
+struct TransactionState {
+  std::string transactional_id{};
+  int64_t producer_id = 0;
+  std::string transaction_state{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"TransactionalId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "transactionalId"},
+    {"ProducerId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "producerId"},
+    {"TransactionState", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(transactional_id, kFields[0]);
+    v(producer_id, kFields[1]);
+    v(transaction_state, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(transactional_id, kFields[0]);
+    v(producer_id, kFields[1]);
+    v(transaction_state, kFields[2]);
+  }
+
+  friend bool operator==(const TransactionState&, const TransactionState&) = default;
+};
+
+}  // namespace list_transactions_response
+
 struct ListTransactionsResponse {
   static constexpr int16_t kApiKey = 66;
   static constexpr const char* kName = "ListTransactionsResponse";
   static constexpr VersionRange kValidVersions = {0, 1};
   static constexpr VersionRange kFlexibleVersions = {0, 1};
 
-  struct TransactionState {
-    std::string transactional_id{};
-    int64_t producer_id = 0;
-    std::string transaction_state{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"TransactionalId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "transactionalId"},
-      {"ProducerId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "producerId"},
-      {"TransactionState", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(transactional_id, kFields[0]);
-      v(producer_id, kFields[1]);
-      v(transaction_state, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(transactional_id, kFields[0]);
-      v(producer_id, kFields[1]);
-      v(transaction_state, kFields[2]);
-    }
-
-    friend bool operator==(const TransactionState&, const TransactionState&) = default;
-  };
+  using TransactionState = list_transactions_response::TransactionState;
 
   int32_t throttle_time_ms = 0;
   int16_t error_code = 0;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void MetadataRequest::MetadataRequestTopic::decode(ByteReader& r, int16_t version) {
+void metadata_request::MetadataRequestTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 9;
   (void)flexible;
   (void)version;
@@ -17,7 +17,7 @@ void MetadataRequest::MetadataRequestTopic::decode(ByteReader& r, int16_t versio
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void MetadataRequest::MetadataRequestTopic::encode(ByteWriter& w, int16_t version) const {
+void metadata_request::MetadataRequestTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 9;
   (void)flexible;
   (void)version;

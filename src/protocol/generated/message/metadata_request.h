@@ -11,40 +11,46 @@
 
 namespace gregor::protocol {
 
+namespace metadata_request {
+
+struct MetadataRequestTopic {
+  Uuid topic_id{};
+  std::optional<std::string> name = "";
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"TopicId", {10, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"Name", {0, 32767}, {10, 32767}, {1, 0}, -1, false, false, "topicName"},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_id, kFields[0]);
+    v(name, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_id, kFields[0]);
+    v(name, kFields[1]);
+  }
+
+  friend bool operator==(const MetadataRequestTopic&, const MetadataRequestTopic&) = default;
+};
+
+}  // namespace metadata_request
+
 struct MetadataRequest {
   static constexpr int16_t kApiKey = 3;
   static constexpr const char* kName = "MetadataRequest";
   static constexpr VersionRange kValidVersions = {0, 12};
   static constexpr VersionRange kFlexibleVersions = {9, 12};
 
-  struct MetadataRequestTopic {
-    Uuid topic_id{};
-    std::optional<std::string> name = "";
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"TopicId", {10, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"Name", {0, 32767}, {10, 32767}, {1, 0}, -1, false, false, "topicName"},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_id, kFields[0]);
-      v(name, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_id, kFields[0]);
-      v(name, kFields[1]);
-    }
-
-    friend bool operator==(const MetadataRequestTopic&, const MetadataRequestTopic&) = default;
-  };
+  using MetadataRequestTopic = metadata_request::MetadataRequestTopic;
 
   std::optional<std::vector<MetadataRequestTopic>> topics = std::vector<MetadataRequestTopic>{};
   bool allow_auto_topic_creation = true;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void MetadataResponse::MetadataResponseBroker::decode(ByteReader& r, int16_t version) {
+void metadata_response::MetadataResponseBroker::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 9;
   (void)flexible;
   (void)version;
@@ -18,7 +18,7 @@ void MetadataResponse::MetadataResponseBroker::decode(ByteReader& r, int16_t ver
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void MetadataResponse::MetadataResponseBroker::encode(ByteWriter& w, int16_t version) const {
+void metadata_response::MetadataResponseBroker::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 9;
   (void)flexible;
   (void)version;
@@ -34,7 +34,7 @@ void MetadataResponse::MetadataResponseBroker::encode(ByteWriter& w, int16_t ver
   }
 }
 
-void MetadataResponse::MetadataResponsePartition::decode(ByteReader& r, int16_t version) {
+void metadata_response::MetadataResponsePartition::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 9;
   (void)flexible;
   (void)version;
@@ -88,7 +88,7 @@ void MetadataResponse::MetadataResponsePartition::decode(ByteReader& r, int16_t 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void MetadataResponse::MetadataResponsePartition::encode(ByteWriter& w, int16_t version) const {
+void metadata_response::MetadataResponsePartition::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 9;
   (void)flexible;
   (void)version;
@@ -118,7 +118,7 @@ void MetadataResponse::MetadataResponsePartition::encode(ByteWriter& w, int16_t 
   }
 }
 
-void MetadataResponse::MetadataResponseTopic::decode(ByteReader& r, int16_t version) {
+void metadata_response::MetadataResponseTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 9;
   (void)flexible;
   (void)version;
@@ -149,7 +149,7 @@ void MetadataResponse::MetadataResponseTopic::decode(ByteReader& r, int16_t vers
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void MetadataResponse::MetadataResponseTopic::encode(ByteWriter& w, int16_t version) const {
+void metadata_response::MetadataResponseTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 9;
   (void)flexible;
   (void)version;

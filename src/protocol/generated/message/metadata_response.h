@@ -11,142 +11,150 @@
 
 namespace gregor::protocol {
 
+namespace metadata_response {
+
+struct MetadataResponseBroker {
+  int32_t node_id = 0;
+  std::string host{};
+  int32_t port = 0;
+  std::optional<std::string> rack = std::nullopt;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"NodeId", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "brokerId"},
+    {"Host", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Port", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Rack", {1, 32767}, {1, 32767}, {1, 0}, -1, true, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(node_id, kFields[0]);
+    v(host, kFields[1]);
+    v(port, kFields[2]);
+    v(rack, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(node_id, kFields[0]);
+    v(host, kFields[1]);
+    v(port, kFields[2]);
+    v(rack, kFields[3]);
+  }
+
+  friend bool operator==(const MetadataResponseBroker&, const MetadataResponseBroker&) = default;
+};
+
+struct MetadataResponsePartition {
+  int16_t error_code = 0;
+  int32_t partition_index = 0;
+  int32_t leader_id = 0;
+  int32_t leader_epoch = -1;
+  std::vector<int32_t> replica_nodes{};
+  std::vector<int32_t> isr_nodes{};
+  std::vector<int32_t> offline_replicas{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 7> kFields = {{
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LeaderId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"LeaderEpoch", {7, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"ReplicaNodes", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"IsrNodes", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"OfflineReplicas", {5, 32767}, {1, 0}, {1, 0}, -1, true, false, "brokerId"},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(error_code, kFields[0]);
+    v(partition_index, kFields[1]);
+    v(leader_id, kFields[2]);
+    v(leader_epoch, kFields[3]);
+    v(replica_nodes, kFields[4]);
+    v(isr_nodes, kFields[5]);
+    v(offline_replicas, kFields[6]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(error_code, kFields[0]);
+    v(partition_index, kFields[1]);
+    v(leader_id, kFields[2]);
+    v(leader_epoch, kFields[3]);
+    v(replica_nodes, kFields[4]);
+    v(isr_nodes, kFields[5]);
+    v(offline_replicas, kFields[6]);
+  }
+
+  friend bool operator==(const MetadataResponsePartition&, const MetadataResponsePartition&) = default;
+};
+
+struct MetadataResponseTopic {
+  int16_t error_code = 0;
+  std::optional<std::string> name = "";
+  Uuid topic_id{};
+  bool is_internal = false;
+  std::vector<MetadataResponsePartition> partitions{};
+  int32_t topic_authorized_operations = INT32_MIN;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 6> kFields = {{
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Name", {0, 32767}, {12, 32767}, {1, 0}, -1, false, true, "topicName"},
+    {"TopicId", {10, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"IsInternal", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"TopicAuthorizedOperations", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(error_code, kFields[0]);
+    v(name, kFields[1]);
+    v(topic_id, kFields[2]);
+    v(is_internal, kFields[3]);
+    v(partitions, kFields[4]);
+    v(topic_authorized_operations, kFields[5]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(error_code, kFields[0]);
+    v(name, kFields[1]);
+    v(topic_id, kFields[2]);
+    v(is_internal, kFields[3]);
+    v(partitions, kFields[4]);
+    v(topic_authorized_operations, kFields[5]);
+  }
+
+  friend bool operator==(const MetadataResponseTopic&, const MetadataResponseTopic&) = default;
+};
+
+}  // namespace metadata_response
+
 struct MetadataResponse {
   static constexpr int16_t kApiKey = 3;
   static constexpr const char* kName = "MetadataResponse";
   static constexpr VersionRange kValidVersions = {0, 12};
   static constexpr VersionRange kFlexibleVersions = {9, 12};
 
-  struct MetadataResponseBroker {
-    int32_t node_id = 0;
-    std::string host{};
-    int32_t port = 0;
-    std::optional<std::string> rack = std::nullopt;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"NodeId", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "brokerId"},
-      {"Host", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Port", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Rack", {1, 32767}, {1, 32767}, {1, 0}, -1, true, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(node_id, kFields[0]);
-      v(host, kFields[1]);
-      v(port, kFields[2]);
-      v(rack, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(node_id, kFields[0]);
-      v(host, kFields[1]);
-      v(port, kFields[2]);
-      v(rack, kFields[3]);
-    }
-
-    friend bool operator==(const MetadataResponseBroker&, const MetadataResponseBroker&) = default;
-  };
-
-  struct MetadataResponsePartition {
-    int16_t error_code = 0;
-    int32_t partition_index = 0;
-    int32_t leader_id = 0;
-    int32_t leader_epoch = -1;
-    std::vector<int32_t> replica_nodes{};
-    std::vector<int32_t> isr_nodes{};
-    std::vector<int32_t> offline_replicas{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 7> kFields = {{
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LeaderId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"LeaderEpoch", {7, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"ReplicaNodes", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"IsrNodes", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"OfflineReplicas", {5, 32767}, {1, 0}, {1, 0}, -1, true, false, "brokerId"},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(error_code, kFields[0]);
-      v(partition_index, kFields[1]);
-      v(leader_id, kFields[2]);
-      v(leader_epoch, kFields[3]);
-      v(replica_nodes, kFields[4]);
-      v(isr_nodes, kFields[5]);
-      v(offline_replicas, kFields[6]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(error_code, kFields[0]);
-      v(partition_index, kFields[1]);
-      v(leader_id, kFields[2]);
-      v(leader_epoch, kFields[3]);
-      v(replica_nodes, kFields[4]);
-      v(isr_nodes, kFields[5]);
-      v(offline_replicas, kFields[6]);
-    }
-
-    friend bool operator==(const MetadataResponsePartition&, const MetadataResponsePartition&) = default;
-  };
-
-  struct MetadataResponseTopic {
-    int16_t error_code = 0;
-    std::optional<std::string> name = "";
-    Uuid topic_id{};
-    bool is_internal = false;
-    std::vector<MetadataResponsePartition> partitions{};
-    int32_t topic_authorized_operations = INT32_MIN;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 6> kFields = {{
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Name", {0, 32767}, {12, 32767}, {1, 0}, -1, false, true, "topicName"},
-      {"TopicId", {10, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"IsInternal", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"TopicAuthorizedOperations", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(error_code, kFields[0]);
-      v(name, kFields[1]);
-      v(topic_id, kFields[2]);
-      v(is_internal, kFields[3]);
-      v(partitions, kFields[4]);
-      v(topic_authorized_operations, kFields[5]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(error_code, kFields[0]);
-      v(name, kFields[1]);
-      v(topic_id, kFields[2]);
-      v(is_internal, kFields[3]);
-      v(partitions, kFields[4]);
-      v(topic_authorized_operations, kFields[5]);
-    }
-
-    friend bool operator==(const MetadataResponseTopic&, const MetadataResponseTopic&) = default;
-  };
+  using MetadataResponseBroker = metadata_response::MetadataResponseBroker;
+  using MetadataResponsePartition = metadata_response::MetadataResponsePartition;
+  using MetadataResponseTopic = metadata_response::MetadataResponseTopic;
 
   int32_t throttle_time_ms = 0;
   std::vector<MetadataResponseBroker> brokers{};

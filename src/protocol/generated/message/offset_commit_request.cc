@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void OffsetCommitRequest::OffsetCommitRequestPartition::decode(ByteReader& r, int16_t version) {
+void offset_commit_request::OffsetCommitRequestPartition::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 8;
   (void)flexible;
   (void)version;
@@ -21,7 +21,7 @@ void OffsetCommitRequest::OffsetCommitRequestPartition::decode(ByteReader& r, in
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void OffsetCommitRequest::OffsetCommitRequestPartition::encode(ByteWriter& w, int16_t version) const {
+void offset_commit_request::OffsetCommitRequestPartition::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 8;
   (void)flexible;
   (void)version;
@@ -43,7 +43,7 @@ void OffsetCommitRequest::OffsetCommitRequestPartition::encode(ByteWriter& w, in
   }
 }
 
-void OffsetCommitRequest::OffsetCommitRequestTopic::decode(ByteReader& r, int16_t version) {
+void offset_commit_request::OffsetCommitRequestTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 8;
   (void)flexible;
   (void)version;
@@ -63,7 +63,7 @@ void OffsetCommitRequest::OffsetCommitRequestTopic::decode(ByteReader& r, int16_
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void OffsetCommitRequest::OffsetCommitRequestTopic::encode(ByteWriter& w, int16_t version) const {
+void offset_commit_request::OffsetCommitRequestTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 8;
   (void)flexible;
   (void)version;

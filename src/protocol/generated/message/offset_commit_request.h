@@ -11,81 +11,88 @@
 
 namespace gregor::protocol {
 
+namespace offset_commit_request {
+
+struct OffsetCommitRequestPartition {
+  int32_t partition_index = 0;
+  int64_t committed_offset = 0;
+  int32_t committed_leader_epoch = -1;
+  int64_t commit_timestamp = INT64_C(-1);
+  std::optional<std::string> committed_metadata = "";
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 5> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"CommittedOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"CommittedLeaderEpoch", {6, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"CommitTimestamp", {1, 1}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"CommittedMetadata", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(committed_offset, kFields[1]);
+    v(committed_leader_epoch, kFields[2]);
+    v(commit_timestamp, kFields[3]);
+    v(committed_metadata, kFields[4]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(committed_offset, kFields[1]);
+    v(committed_leader_epoch, kFields[2]);
+    v(commit_timestamp, kFields[3]);
+    v(committed_metadata, kFields[4]);
+  }
+
+  friend bool operator==(const OffsetCommitRequestPartition&, const OffsetCommitRequestPartition&) = default;
+};
+
+struct OffsetCommitRequestTopic {
+  std::string name{};
+  std::vector<OffsetCommitRequestPartition> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const OffsetCommitRequestTopic&, const OffsetCommitRequestTopic&) = default;
+};
+
+}  // namespace offset_commit_request
+
 struct OffsetCommitRequest {
   static constexpr int16_t kApiKey = 8;
   static constexpr const char* kName = "OffsetCommitRequest";
   static constexpr VersionRange kValidVersions = {0, 9};
   static constexpr VersionRange kFlexibleVersions = {8, 9};
 
-  struct OffsetCommitRequestPartition {
-    int32_t partition_index = 0;
-    int64_t committed_offset = 0;
-    int32_t committed_leader_epoch = -1;
-    int64_t commit_timestamp = INT64_C(-1);
-    std::optional<std::string> committed_metadata = "";
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 5> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"CommittedOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"CommittedLeaderEpoch", {6, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"CommitTimestamp", {1, 1}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"CommittedMetadata", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(committed_offset, kFields[1]);
-      v(committed_leader_epoch, kFields[2]);
-      v(commit_timestamp, kFields[3]);
-      v(committed_metadata, kFields[4]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(committed_offset, kFields[1]);
-      v(committed_leader_epoch, kFields[2]);
-      v(commit_timestamp, kFields[3]);
-      v(committed_metadata, kFields[4]);
-    }
-
-    friend bool operator==(const OffsetCommitRequestPartition&, const OffsetCommitRequestPartition&) = default;
-  };
-
-  struct OffsetCommitRequestTopic {
-    std::string name{};
-    std::vector<OffsetCommitRequestPartition> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const OffsetCommitRequestTopic&, const OffsetCommitRequestTopic&) = default;
-  };
+  using OffsetCommitRequestPartition = offset_commit_request::OffsetCommitRequestPartition;
+  using OffsetCommitRequestTopic = offset_commit_request::OffsetCommitRequestTopic;
 
   std::string group_id{};
   int32_t generation_id_or_member_epoch = -1;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void OffsetCommitResponse::OffsetCommitResponsePartition::decode(ByteReader& r, int16_t version) {
+void offset_commit_response::OffsetCommitResponsePartition::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 8;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void OffsetCommitResponse::OffsetCommitResponsePartition::decode(ByteReader& r, 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void OffsetCommitResponse::OffsetCommitResponsePartition::encode(ByteWriter& w, int16_t version) const {
+void offset_commit_response::OffsetCommitResponsePartition::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 8;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void OffsetCommitResponse::OffsetCommitResponsePartition::encode(ByteWriter& w, 
   }
 }
 
-void OffsetCommitResponse::OffsetCommitResponseTopic::decode(ByteReader& r, int16_t version) {
+void offset_commit_response::OffsetCommitResponseTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 8;
   (void)flexible;
   (void)version;
@@ -46,7 +46,7 @@ void OffsetCommitResponse::OffsetCommitResponseTopic::decode(ByteReader& r, int1
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void OffsetCommitResponse::OffsetCommitResponseTopic::encode(ByteWriter& w, int16_t version) const {
+void offset_commit_response::OffsetCommitResponseTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 8;
   (void)flexible;
   (void)version;

@@ -5,21 +5,21 @@
 
 namespace gregor::protocol {
 
-void OffsetDeleteRequest::OffsetDeleteRequestPartition::decode(ByteReader& r, int16_t version) {
+void offset_delete_request::OffsetDeleteRequestPartition::decode(ByteReader& r, int16_t version) {
   constexpr bool flexible = false;
   (void)flexible;
   (void)version;
   partition_index = r.read_int32("PartitionIndex");
 }
 
-void OffsetDeleteRequest::OffsetDeleteRequestPartition::encode(ByteWriter& w, int16_t version) const {
+void offset_delete_request::OffsetDeleteRequestPartition::encode(ByteWriter& w, int16_t version) const {
   constexpr bool flexible = false;
   (void)flexible;
   (void)version;
   w.write_int32(partition_index);
 }
 
-void OffsetDeleteRequest::OffsetDeleteRequestTopic::decode(ByteReader& r, int16_t version) {
+void offset_delete_request::OffsetDeleteRequestTopic::decode(ByteReader& r, int16_t version) {
   constexpr bool flexible = false;
   (void)flexible;
   (void)version;
@@ -38,7 +38,7 @@ void OffsetDeleteRequest::OffsetDeleteRequestTopic::decode(ByteReader& r, int16_
   }
 }
 
-void OffsetDeleteRequest::OffsetDeleteRequestTopic::encode(ByteWriter& w, int16_t version) const {
+void offset_delete_request::OffsetDeleteRequestTopic::encode(ByteWriter& w, int16_t version) const {
   constexpr bool flexible = false;
   (void)flexible;
   (void)version;

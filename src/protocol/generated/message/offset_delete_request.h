@@ -11,65 +11,72 @@
 
 namespace gregor::protocol {
 
+namespace offset_delete_request {
+
+struct OffsetDeleteRequestPartition {
+  int32_t partition_index = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 1> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+  }
+
+  friend bool operator==(const OffsetDeleteRequestPartition&, const OffsetDeleteRequestPartition&) = default;
+};
+
+struct OffsetDeleteRequestTopic {
+  std::string name{};
+  std::vector<OffsetDeleteRequestPartition> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const OffsetDeleteRequestTopic&, const OffsetDeleteRequestTopic&) = default;
+};
+
+}  // namespace offset_delete_request
+
 struct OffsetDeleteRequest {
   static constexpr int16_t kApiKey = 47;
   static constexpr const char* kName = "OffsetDeleteRequest";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {1, 0};
 
-  struct OffsetDeleteRequestPartition {
-    int32_t partition_index = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 1> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-    }
-
-    friend bool operator==(const OffsetDeleteRequestPartition&, const OffsetDeleteRequestPartition&) = default;
-  };
-
-  struct OffsetDeleteRequestTopic {
-    std::string name{};
-    std::vector<OffsetDeleteRequestPartition> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const OffsetDeleteRequestTopic&, const OffsetDeleteRequestTopic&) = default;
-  };
+  using OffsetDeleteRequestPartition = offset_delete_request::OffsetDeleteRequestPartition;
+  using OffsetDeleteRequestTopic = offset_delete_request::OffsetDeleteRequestTopic;
 
   std::string group_id{};
   std::vector<OffsetDeleteRequestTopic> topics{};

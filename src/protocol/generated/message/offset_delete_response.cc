@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void OffsetDeleteResponse::OffsetDeleteResponsePartition::decode(ByteReader& r, int16_t version) {
+void offset_delete_response::OffsetDeleteResponsePartition::decode(ByteReader& r, int16_t version) {
   constexpr bool flexible = false;
   (void)flexible;
   (void)version;
@@ -13,7 +13,7 @@ void OffsetDeleteResponse::OffsetDeleteResponsePartition::decode(ByteReader& r, 
   error_code = r.read_int16("ErrorCode");
 }
 
-void OffsetDeleteResponse::OffsetDeleteResponsePartition::encode(ByteWriter& w, int16_t version) const {
+void offset_delete_response::OffsetDeleteResponsePartition::encode(ByteWriter& w, int16_t version) const {
   constexpr bool flexible = false;
   (void)flexible;
   (void)version;
@@ -21,7 +21,7 @@ void OffsetDeleteResponse::OffsetDeleteResponsePartition::encode(ByteWriter& w, 
   w.write_int16(error_code);
 }
 
-void OffsetDeleteResponse::OffsetDeleteResponseTopic::decode(ByteReader& r, int16_t version) {
+void offset_delete_response::OffsetDeleteResponseTopic::decode(ByteReader& r, int16_t version) {
   constexpr bool flexible = false;
   (void)flexible;
   (void)version;
@@ -40,7 +40,7 @@ void OffsetDeleteResponse::OffsetDeleteResponseTopic::decode(ByteReader& r, int1
   }
 }
 
-void OffsetDeleteResponse::OffsetDeleteResponseTopic::encode(ByteWriter& w, int16_t version) const {
+void offset_delete_response::OffsetDeleteResponseTopic::encode(ByteWriter& w, int16_t version) const {
   constexpr bool flexible = false;
   (void)flexible;
   (void)version;

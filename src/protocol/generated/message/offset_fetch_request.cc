@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void OffsetFetchRequest::OffsetFetchRequestTopic::decode(ByteReader& r, int16_t version) {
+void offset_fetch_request::OffsetFetchRequestTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -30,7 +30,7 @@ void OffsetFetchRequest::OffsetFetchRequestTopic::decode(ByteReader& r, int16_t 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void OffsetFetchRequest::OffsetFetchRequestTopic::encode(ByteWriter& w, int16_t version) const {
+void offset_fetch_request::OffsetFetchRequestTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -55,7 +55,7 @@ void OffsetFetchRequest::OffsetFetchRequestTopic::encode(ByteWriter& w, int16_t 
   }
 }
 
-void OffsetFetchRequest::OffsetFetchRequestTopics::decode(ByteReader& r, int16_t version) {
+void offset_fetch_request::OffsetFetchRequestTopics::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -80,7 +80,7 @@ void OffsetFetchRequest::OffsetFetchRequestTopics::decode(ByteReader& r, int16_t
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void OffsetFetchRequest::OffsetFetchRequestTopics::encode(ByteWriter& w, int16_t version) const {
+void offset_fetch_request::OffsetFetchRequestTopics::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -105,7 +105,7 @@ void OffsetFetchRequest::OffsetFetchRequestTopics::encode(ByteWriter& w, int16_t
   }
 }
 
-void OffsetFetchRequest::OffsetFetchRequestGroup::decode(ByteReader& r, int16_t version) {
+void offset_fetch_request::OffsetFetchRequestGroup::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -135,7 +135,7 @@ void OffsetFetchRequest::OffsetFetchRequestGroup::decode(ByteReader& r, int16_t 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void OffsetFetchRequest::OffsetFetchRequestGroup::encode(ByteWriter& w, int16_t version) const {
+void offset_fetch_request::OffsetFetchRequestGroup::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;

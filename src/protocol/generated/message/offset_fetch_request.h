@@ -11,106 +11,114 @@
 
 namespace gregor::protocol {
 
+namespace offset_fetch_request {
+
+struct OffsetFetchRequestTopic {
+  std::string name{};
+  std::vector<int32_t> partition_indexes{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 7}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"PartitionIndexes", {0, 7}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partition_indexes, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partition_indexes, kFields[1]);
+  }
+
+  friend bool operator==(const OffsetFetchRequestTopic&, const OffsetFetchRequestTopic&) = default;
+};
+
+struct OffsetFetchRequestTopics {
+  std::string name{};
+  std::vector<int32_t> partition_indexes{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"PartitionIndexes", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partition_indexes, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partition_indexes, kFields[1]);
+  }
+
+  friend bool operator==(const OffsetFetchRequestTopics&, const OffsetFetchRequestTopics&) = default;
+};
+
+struct OffsetFetchRequestGroup {
+  std::string group_id{};
+  std::optional<std::string> member_id = std::nullopt;
+  int32_t member_epoch = -1;
+  std::optional<std::vector<OffsetFetchRequestTopics>> topics = std::vector<OffsetFetchRequestTopics>{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"GroupId", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, "groupId"},
+    {"MemberId", {9, 32767}, {9, 32767}, {1, 0}, -1, true, false, ""},
+    {"MemberEpoch", {9, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"Topics", {8, 32767}, {8, 32767}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(group_id, kFields[0]);
+    v(member_id, kFields[1]);
+    v(member_epoch, kFields[2]);
+    v(topics, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(group_id, kFields[0]);
+    v(member_id, kFields[1]);
+    v(member_epoch, kFields[2]);
+    v(topics, kFields[3]);
+  }
+
+  friend bool operator==(const OffsetFetchRequestGroup&, const OffsetFetchRequestGroup&) = default;
+};
+
+}  // namespace offset_fetch_request
+
 struct OffsetFetchRequest {
   static constexpr int16_t kApiKey = 9;
   static constexpr const char* kName = "OffsetFetchRequest";
   static constexpr VersionRange kValidVersions = {0, 9};
   static constexpr VersionRange kFlexibleVersions = {6, 9};
 
-  struct OffsetFetchRequestTopic {
-    std::string name{};
-    std::vector<int32_t> partition_indexes{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 7}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"PartitionIndexes", {0, 7}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partition_indexes, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partition_indexes, kFields[1]);
-    }
-
-    friend bool operator==(const OffsetFetchRequestTopic&, const OffsetFetchRequestTopic&) = default;
-  };
-
-  struct OffsetFetchRequestTopics {
-    std::string name{};
-    std::vector<int32_t> partition_indexes{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"PartitionIndexes", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partition_indexes, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partition_indexes, kFields[1]);
-    }
-
-    friend bool operator==(const OffsetFetchRequestTopics&, const OffsetFetchRequestTopics&) = default;
-  };
-
-  struct OffsetFetchRequestGroup {
-    std::string group_id{};
-    std::optional<std::string> member_id = std::nullopt;
-    int32_t member_epoch = -1;
-    std::optional<std::vector<OffsetFetchRequestTopics>> topics = std::vector<OffsetFetchRequestTopics>{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"GroupId", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, "groupId"},
-      {"MemberId", {9, 32767}, {9, 32767}, {1, 0}, -1, true, false, ""},
-      {"MemberEpoch", {9, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"Topics", {8, 32767}, {8, 32767}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(group_id, kFields[0]);
-      v(member_id, kFields[1]);
-      v(member_epoch, kFields[2]);
-      v(topics, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(group_id, kFields[0]);
-      v(member_id, kFields[1]);
-      v(member_epoch, kFields[2]);
-      v(topics, kFields[3]);
-    }
-
-    friend bool operator==(const OffsetFetchRequestGroup&, const OffsetFetchRequestGroup&) = default;
-  };
+  using OffsetFetchRequestTopic = offset_fetch_request::OffsetFetchRequestTopic;
+  using OffsetFetchRequestTopics = offset_fetch_request::OffsetFetchRequestTopics;
+  using OffsetFetchRequestGroup = offset_fetch_request::OffsetFetchRequestGroup;
 
   std::string group_id{};
   std::optional<std::vector<OffsetFetchRequestTopic>> topics = std::vector<OffsetFetchRequestTopic>{};

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void OffsetFetchResponse::OffsetFetchResponsePartition::decode(ByteReader& r, int16_t version) {
+void offset_fetch_response::OffsetFetchResponsePartition::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -27,7 +27,7 @@ void OffsetFetchResponse::OffsetFetchResponsePartition::decode(ByteReader& r, in
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void OffsetFetchResponse::OffsetFetchResponsePartition::encode(ByteWriter& w, int16_t version) const {
+void offset_fetch_response::OffsetFetchResponsePartition::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -64,7 +64,7 @@ void OffsetFetchResponse::OffsetFetchResponsePartition::encode(ByteWriter& w, in
   }
 }
 
-void OffsetFetchResponse::OffsetFetchResponseTopic::decode(ByteReader& r, int16_t version) {
+void offset_fetch_response::OffsetFetchResponseTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -88,7 +88,7 @@ void OffsetFetchResponse::OffsetFetchResponseTopic::decode(ByteReader& r, int16_
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void OffsetFetchResponse::OffsetFetchResponseTopic::encode(ByteWriter& w, int16_t version) const {
+void offset_fetch_response::OffsetFetchResponseTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -113,7 +113,7 @@ void OffsetFetchResponse::OffsetFetchResponseTopic::encode(ByteWriter& w, int16_
   }
 }
 
-void OffsetFetchResponse::OffsetFetchResponsePartitions::decode(ByteReader& r, int16_t version) {
+void offset_fetch_response::OffsetFetchResponsePartitions::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -135,7 +135,7 @@ void OffsetFetchResponse::OffsetFetchResponsePartitions::decode(ByteReader& r, i
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void OffsetFetchResponse::OffsetFetchResponsePartitions::encode(ByteWriter& w, int16_t version) const {
+void offset_fetch_response::OffsetFetchResponsePartitions::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -172,7 +172,7 @@ void OffsetFetchResponse::OffsetFetchResponsePartitions::encode(ByteWriter& w, i
   }
 }
 
-void OffsetFetchResponse::OffsetFetchResponseTopics::decode(ByteReader& r, int16_t version) {
+void offset_fetch_response::OffsetFetchResponseTopics::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -196,7 +196,7 @@ void OffsetFetchResponse::OffsetFetchResponseTopics::decode(ByteReader& r, int16
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void OffsetFetchResponse::OffsetFetchResponseTopics::encode(ByteWriter& w, int16_t version) const {
+void offset_fetch_response::OffsetFetchResponseTopics::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -221,7 +221,7 @@ void OffsetFetchResponse::OffsetFetchResponseTopics::encode(ByteWriter& w, int16
   }
 }
 
-void OffsetFetchResponse::OffsetFetchResponseGroup::decode(ByteReader& r, int16_t version) {
+void offset_fetch_response::OffsetFetchResponseGroup::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -248,7 +248,7 @@ void OffsetFetchResponse::OffsetFetchResponseGroup::decode(ByteReader& r, int16_
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void OffsetFetchResponse::OffsetFetchResponseGroup::encode(ByteWriter& w, int16_t version) const {
+void offset_fetch_response::OffsetFetchResponseGroup::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;

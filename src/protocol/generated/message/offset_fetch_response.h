@@ -11,184 +11,194 @@
 
 namespace gregor::protocol {
 
+namespace offset_fetch_response {
+
+struct OffsetFetchResponsePartition {
+  int32_t partition_index = 0;
+  int64_t committed_offset = 0;
+  int32_t committed_leader_epoch = -1;
+  std::optional<std::string> metadata = "";
+  int16_t error_code = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 5> kFields = {{
+    {"PartitionIndex", {0, 7}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"CommittedOffset", {0, 7}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"CommittedLeaderEpoch", {5, 7}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"Metadata", {0, 7}, {0, 7}, {1, 0}, -1, false, false, ""},
+    {"ErrorCode", {0, 7}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(committed_offset, kFields[1]);
+    v(committed_leader_epoch, kFields[2]);
+    v(metadata, kFields[3]);
+    v(error_code, kFields[4]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(committed_offset, kFields[1]);
+    v(committed_leader_epoch, kFields[2]);
+    v(metadata, kFields[3]);
+    v(error_code, kFields[4]);
+  }
+
+  friend bool operator==(const OffsetFetchResponsePartition&, const OffsetFetchResponsePartition&) = default;
+};
+
+struct OffsetFetchResponseTopic {
+  std::string name{};
+  std::vector<OffsetFetchResponsePartition> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 7}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"Partitions", {0, 7}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const OffsetFetchResponseTopic&, const OffsetFetchResponseTopic&) = default;
+};
+
+struct OffsetFetchResponsePartitions {
+  int32_t partition_index = 0;
+  int64_t committed_offset = 0;
+  int32_t committed_leader_epoch = -1;
+  std::optional<std::string> metadata = "";
+  int16_t error_code = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 5> kFields = {{
+    {"PartitionIndex", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"CommittedOffset", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"CommittedLeaderEpoch", {8, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"Metadata", {8, 32767}, {8, 32767}, {1, 0}, -1, false, false, ""},
+    {"ErrorCode", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(committed_offset, kFields[1]);
+    v(committed_leader_epoch, kFields[2]);
+    v(metadata, kFields[3]);
+    v(error_code, kFields[4]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(committed_offset, kFields[1]);
+    v(committed_leader_epoch, kFields[2]);
+    v(metadata, kFields[3]);
+    v(error_code, kFields[4]);
+  }
+
+  friend bool operator==(const OffsetFetchResponsePartitions&, const OffsetFetchResponsePartitions&) = default;
+};
+
+struct OffsetFetchResponseTopics {
+  std::string name{};
+  std::vector<OffsetFetchResponsePartitions> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"Partitions", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const OffsetFetchResponseTopics&, const OffsetFetchResponseTopics&) = default;
+};
+
+struct OffsetFetchResponseGroup {
+  std::string group_id{};
+  std::vector<OffsetFetchResponseTopics> topics{};
+  int16_t error_code = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"GroupId", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, "groupId"},
+    {"Topics", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorCode", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(group_id, kFields[0]);
+    v(topics, kFields[1]);
+    v(error_code, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(group_id, kFields[0]);
+    v(topics, kFields[1]);
+    v(error_code, kFields[2]);
+  }
+
+  friend bool operator==(const OffsetFetchResponseGroup&, const OffsetFetchResponseGroup&) = default;
+};
+
+}  // namespace offset_fetch_response
+
 struct OffsetFetchResponse {
   static constexpr int16_t kApiKey = 9;
   static constexpr const char* kName = "OffsetFetchResponse";
   static constexpr VersionRange kValidVersions = {0, 9};
   static constexpr VersionRange kFlexibleVersions = {6, 9};
 
-  struct OffsetFetchResponsePartition {
-    int32_t partition_index = 0;
-    int64_t committed_offset = 0;
-    int32_t committed_leader_epoch = -1;
-    std::optional<std::string> metadata = "";
-    int16_t error_code = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 5> kFields = {{
-      {"PartitionIndex", {0, 7}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"CommittedOffset", {0, 7}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"CommittedLeaderEpoch", {5, 7}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"Metadata", {0, 7}, {0, 7}, {1, 0}, -1, false, false, ""},
-      {"ErrorCode", {0, 7}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(committed_offset, kFields[1]);
-      v(committed_leader_epoch, kFields[2]);
-      v(metadata, kFields[3]);
-      v(error_code, kFields[4]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(committed_offset, kFields[1]);
-      v(committed_leader_epoch, kFields[2]);
-      v(metadata, kFields[3]);
-      v(error_code, kFields[4]);
-    }
-
-    friend bool operator==(const OffsetFetchResponsePartition&, const OffsetFetchResponsePartition&) = default;
-  };
-
-  struct OffsetFetchResponseTopic {
-    std::string name{};
-    std::vector<OffsetFetchResponsePartition> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 7}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"Partitions", {0, 7}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const OffsetFetchResponseTopic&, const OffsetFetchResponseTopic&) = default;
-  };
-
-  struct OffsetFetchResponsePartitions {
-    int32_t partition_index = 0;
-    int64_t committed_offset = 0;
-    int32_t committed_leader_epoch = -1;
-    std::optional<std::string> metadata = "";
-    int16_t error_code = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 5> kFields = {{
-      {"PartitionIndex", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"CommittedOffset", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"CommittedLeaderEpoch", {8, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"Metadata", {8, 32767}, {8, 32767}, {1, 0}, -1, false, false, ""},
-      {"ErrorCode", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(committed_offset, kFields[1]);
-      v(committed_leader_epoch, kFields[2]);
-      v(metadata, kFields[3]);
-      v(error_code, kFields[4]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(committed_offset, kFields[1]);
-      v(committed_leader_epoch, kFields[2]);
-      v(metadata, kFields[3]);
-      v(error_code, kFields[4]);
-    }
-
-    friend bool operator==(const OffsetFetchResponsePartitions&, const OffsetFetchResponsePartitions&) = default;
-  };
-
-  struct OffsetFetchResponseTopics {
-    std::string name{};
-    std::vector<OffsetFetchResponsePartitions> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"Partitions", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const OffsetFetchResponseTopics&, const OffsetFetchResponseTopics&) = default;
-  };
-
-  struct OffsetFetchResponseGroup {
-    std::string group_id{};
-    std::vector<OffsetFetchResponseTopics> topics{};
-    int16_t error_code = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"GroupId", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, "groupId"},
-      {"Topics", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorCode", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(group_id, kFields[0]);
-      v(topics, kFields[1]);
-      v(error_code, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(group_id, kFields[0]);
-      v(topics, kFields[1]);
-      v(error_code, kFields[2]);
-    }
-
-    friend bool operator==(const OffsetFetchResponseGroup&, const OffsetFetchResponseGroup&) = default;
-  };
+  using OffsetFetchResponsePartition = offset_fetch_response::OffsetFetchResponsePartition;
+  using OffsetFetchResponseTopic = offset_fetch_response::OffsetFetchResponseTopic;
+  using OffsetFetchResponsePartitions = offset_fetch_response::OffsetFetchResponsePartitions;
+  using OffsetFetchResponseTopics = offset_fetch_response::OffsetFetchResponseTopics;
+  using OffsetFetchResponseGroup = offset_fetch_response::OffsetFetchResponseGroup;
 
   int32_t throttle_time_ms = 0;
   std::vector<OffsetFetchResponseTopic> topics{};

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void OffsetForLeaderEpochRequest::OffsetForLeaderPartition::decode(ByteReader& r, int16_t version) {
+void offset_for_leader_epoch_request::OffsetForLeaderPartition::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -17,7 +17,7 @@ void OffsetForLeaderEpochRequest::OffsetForLeaderPartition::decode(ByteReader& r
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void OffsetForLeaderEpochRequest::OffsetForLeaderPartition::encode(ByteWriter& w, int16_t version) const {
+void offset_for_leader_epoch_request::OffsetForLeaderPartition::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -32,7 +32,7 @@ void OffsetForLeaderEpochRequest::OffsetForLeaderPartition::encode(ByteWriter& w
   }
 }
 
-void OffsetForLeaderEpochRequest::OffsetForLeaderTopic::decode(ByteReader& r, int16_t version) {
+void offset_for_leader_epoch_request::OffsetForLeaderTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -52,7 +52,7 @@ void OffsetForLeaderEpochRequest::OffsetForLeaderTopic::decode(ByteReader& r, in
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void OffsetForLeaderEpochRequest::OffsetForLeaderTopic::encode(ByteWriter& w, int16_t version) const {
+void offset_for_leader_epoch_request::OffsetForLeaderTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;

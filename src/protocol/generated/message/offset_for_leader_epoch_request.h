@@ -11,73 +11,80 @@
 
 namespace gregor::protocol {
 
+namespace offset_for_leader_epoch_request {
+
+struct OffsetForLeaderPartition {
+  int32_t partition = 0;
+  int32_t current_leader_epoch = -1;
+  int32_t leader_epoch = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"Partition", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"CurrentLeaderEpoch", {2, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition, kFields[0]);
+    v(current_leader_epoch, kFields[1]);
+    v(leader_epoch, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition, kFields[0]);
+    v(current_leader_epoch, kFields[1]);
+    v(leader_epoch, kFields[2]);
+  }
+
+  friend bool operator==(const OffsetForLeaderPartition&, const OffsetForLeaderPartition&) = default;
+};
+
+struct OffsetForLeaderTopic {
+  std::string topic{};
+  std::vector<OffsetForLeaderPartition> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Topic", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const OffsetForLeaderTopic&, const OffsetForLeaderTopic&) = default;
+};
+
+}  // namespace offset_for_leader_epoch_request
+
 struct OffsetForLeaderEpochRequest {
   static constexpr int16_t kApiKey = 23;
   static constexpr const char* kName = "OffsetForLeaderEpochRequest";
   static constexpr VersionRange kValidVersions = {0, 4};
   static constexpr VersionRange kFlexibleVersions = {4, 4};
 
-  struct OffsetForLeaderPartition {
-    int32_t partition = 0;
-    int32_t current_leader_epoch = -1;
-    int32_t leader_epoch = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"Partition", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"CurrentLeaderEpoch", {2, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition, kFields[0]);
-      v(current_leader_epoch, kFields[1]);
-      v(leader_epoch, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition, kFields[0]);
-      v(current_leader_epoch, kFields[1]);
-      v(leader_epoch, kFields[2]);
-    }
-
-    friend bool operator==(const OffsetForLeaderPartition&, const OffsetForLeaderPartition&) = default;
-  };
-
-  struct OffsetForLeaderTopic {
-    std::string topic{};
-    std::vector<OffsetForLeaderPartition> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Topic", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const OffsetForLeaderTopic&, const OffsetForLeaderTopic&) = default;
-  };
+  using OffsetForLeaderPartition = offset_for_leader_epoch_request::OffsetForLeaderPartition;
+  using OffsetForLeaderTopic = offset_for_leader_epoch_request::OffsetForLeaderTopic;
 
   int32_t replica_id = -2;
   std::vector<OffsetForLeaderTopic> topics{};

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void OffsetForLeaderEpochResponse::EpochEndOffset::decode(ByteReader& r, int16_t version) {
+void offset_for_leader_epoch_response::EpochEndOffset::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -18,7 +18,7 @@ void OffsetForLeaderEpochResponse::EpochEndOffset::decode(ByteReader& r, int16_t
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void OffsetForLeaderEpochResponse::EpochEndOffset::encode(ByteWriter& w, int16_t version) const {
+void offset_for_leader_epoch_response::EpochEndOffset::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -34,7 +34,7 @@ void OffsetForLeaderEpochResponse::EpochEndOffset::encode(ByteWriter& w, int16_t
   }
 }
 
-void OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult::decode(ByteReader& r, int16_t version) {
+void offset_for_leader_epoch_response::OffsetForLeaderTopicResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -54,7 +54,7 @@ void OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult::decode(ByteReader
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void OffsetForLeaderEpochResponse::OffsetForLeaderTopicResult::encode(ByteWriter& w, int16_t version) const {
+void offset_for_leader_epoch_response::OffsetForLeaderTopicResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;

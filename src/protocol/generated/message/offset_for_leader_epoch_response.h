@@ -11,77 +11,84 @@
 
 namespace gregor::protocol {
 
+namespace offset_for_leader_epoch_response {
+
+struct EpochEndOffset {
+  int16_t error_code = 0;
+  int32_t partition = 0;
+  int32_t leader_epoch = -1;
+  int64_t end_offset = INT64_C(-1);
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Partition", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LeaderEpoch", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"EndOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(error_code, kFields[0]);
+    v(partition, kFields[1]);
+    v(leader_epoch, kFields[2]);
+    v(end_offset, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(error_code, kFields[0]);
+    v(partition, kFields[1]);
+    v(leader_epoch, kFields[2]);
+    v(end_offset, kFields[3]);
+  }
+
+  friend bool operator==(const EpochEndOffset&, const EpochEndOffset&) = default;
+};
+
+struct OffsetForLeaderTopicResult {
+  std::string topic{};
+  std::vector<EpochEndOffset> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Topic", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const OffsetForLeaderTopicResult&, const OffsetForLeaderTopicResult&) = default;
+};
+
+}  // namespace offset_for_leader_epoch_response
+
 struct OffsetForLeaderEpochResponse {
   static constexpr int16_t kApiKey = 23;
   static constexpr const char* kName = "OffsetForLeaderEpochResponse";
   static constexpr VersionRange kValidVersions = {0, 4};
   static constexpr VersionRange kFlexibleVersions = {4, 4};
 
-  struct EpochEndOffset {
-    int16_t error_code = 0;
-    int32_t partition = 0;
-    int32_t leader_epoch = -1;
-    int64_t end_offset = INT64_C(-1);
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Partition", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LeaderEpoch", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"EndOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(error_code, kFields[0]);
-      v(partition, kFields[1]);
-      v(leader_epoch, kFields[2]);
-      v(end_offset, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(error_code, kFields[0]);
-      v(partition, kFields[1]);
-      v(leader_epoch, kFields[2]);
-      v(end_offset, kFields[3]);
-    }
-
-    friend bool operator==(const EpochEndOffset&, const EpochEndOffset&) = default;
-  };
-
-  struct OffsetForLeaderTopicResult {
-    std::string topic{};
-    std::vector<EpochEndOffset> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Topic", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const OffsetForLeaderTopicResult&, const OffsetForLeaderTopicResult&) = default;
-  };
+  using EpochEndOffset = offset_for_leader_epoch_response::EpochEndOffset;
+  using OffsetForLeaderTopicResult = offset_for_leader_epoch_response::OffsetForLeaderTopicResult;
 
   int32_t throttle_time_ms = 0;
   std::vector<OffsetForLeaderTopicResult> topics{};

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ProduceRequest::PartitionProduceData::decode(ByteReader& r, int16_t version) {
+void produce_request::PartitionProduceData::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 9;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void ProduceRequest::PartitionProduceData::decode(ByteReader& r, int16_t version
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ProduceRequest::PartitionProduceData::encode(ByteWriter& w, int16_t version) const {
+void produce_request::PartitionProduceData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 9;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void ProduceRequest::PartitionProduceData::encode(ByteWriter& w, int16_t version
   }
 }
 
-void ProduceRequest::TopicProduceData::decode(ByteReader& r, int16_t version) {
+void produce_request::TopicProduceData::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 9;
   (void)flexible;
   (void)version;
@@ -46,7 +46,7 @@ void ProduceRequest::TopicProduceData::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ProduceRequest::TopicProduceData::encode(ByteWriter& w, int16_t version) const {
+void produce_request::TopicProduceData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 9;
   (void)flexible;
   (void)version;

@@ -11,69 +11,76 @@
 
 namespace gregor::protocol {
 
+namespace produce_request {
+
+struct PartitionProduceData {
+  int32_t index = 0;
+  std::optional<BytesView> records = std::nullopt;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Index", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Records", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(index, kFields[0]);
+    v(records, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(index, kFields[0]);
+    v(records, kFields[1]);
+  }
+
+  friend bool operator==(const PartitionProduceData&, const PartitionProduceData&) = default;
+};
+
+struct TopicProduceData {
+  std::string name{};
+  std::vector<PartitionProduceData> partition_data{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
+    {"PartitionData", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partition_data, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partition_data, kFields[1]);
+  }
+
+  friend bool operator==(const TopicProduceData&, const TopicProduceData&) = default;
+};
+
+}  // namespace produce_request
+
 struct ProduceRequest {
   static constexpr int16_t kApiKey = 0;
   static constexpr const char* kName = "ProduceRequest";
   static constexpr VersionRange kValidVersions = {0, 11};
   static constexpr VersionRange kFlexibleVersions = {9, 11};
 
-  struct PartitionProduceData {
-    int32_t index = 0;
-    std::optional<BytesView> records = std::nullopt;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Index", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Records", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(index, kFields[0]);
-      v(records, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(index, kFields[0]);
-      v(records, kFields[1]);
-    }
-
-    friend bool operator==(const PartitionProduceData&, const PartitionProduceData&) = default;
-  };
-
-  struct TopicProduceData {
-    std::string name{};
-    std::vector<PartitionProduceData> partition_data{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
-      {"PartitionData", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partition_data, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partition_data, kFields[1]);
-    }
-
-    friend bool operator==(const TopicProduceData&, const TopicProduceData&) = default;
-  };
+  using PartitionProduceData = produce_request::PartitionProduceData;
+  using TopicProduceData = produce_request::TopicProduceData;
 
   std::optional<std::string> transactional_id = std::nullopt;
   int16_t acks = 0;

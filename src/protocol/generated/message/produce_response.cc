@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ProduceResponse::BatchIndexAndErrorMessage::decode(ByteReader& r, int16_t version) {
+void produce_response::BatchIndexAndErrorMessage::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 9;
   (void)flexible;
   (void)version;
@@ -18,7 +18,7 @@ void ProduceResponse::BatchIndexAndErrorMessage::decode(ByteReader& r, int16_t v
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ProduceResponse::BatchIndexAndErrorMessage::encode(ByteWriter& w, int16_t version) const {
+void produce_response::BatchIndexAndErrorMessage::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 9;
   (void)flexible;
   (void)version;
@@ -40,7 +40,7 @@ void ProduceResponse::BatchIndexAndErrorMessage::encode(ByteWriter& w, int16_t v
   }
 }
 
-void ProduceResponse::LeaderIdAndEpoch::decode(ByteReader& r, int16_t version) {
+void produce_response::LeaderIdAndEpoch::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 9;
   (void)flexible;
   (void)version;
@@ -53,7 +53,7 @@ void ProduceResponse::LeaderIdAndEpoch::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ProduceResponse::LeaderIdAndEpoch::encode(ByteWriter& w, int16_t version) const {
+void produce_response::LeaderIdAndEpoch::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 9;
   (void)flexible;
   (void)version;
@@ -75,7 +75,7 @@ void ProduceResponse::LeaderIdAndEpoch::encode(ByteWriter& w, int16_t version) c
   }
 }
 
-void ProduceResponse::PartitionProduceResponse::decode(ByteReader& r, int16_t version) {
+void produce_response::PartitionProduceResponse::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 9;
   (void)flexible;
   (void)version;
@@ -119,7 +119,7 @@ void ProduceResponse::PartitionProduceResponse::decode(ByteReader& r, int16_t ve
   }
 }
 
-void ProduceResponse::PartitionProduceResponse::encode(ByteWriter& w, int16_t version) const {
+void produce_response::PartitionProduceResponse::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 9;
   (void)flexible;
   (void)version;
@@ -156,7 +156,7 @@ void ProduceResponse::PartitionProduceResponse::encode(ByteWriter& w, int16_t ve
   }
 }
 
-void ProduceResponse::TopicProduceResponse::decode(ByteReader& r, int16_t version) {
+void produce_response::TopicProduceResponse::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 9;
   (void)flexible;
   (void)version;
@@ -176,7 +176,7 @@ void ProduceResponse::TopicProduceResponse::decode(ByteReader& r, int16_t versio
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ProduceResponse::TopicProduceResponse::encode(ByteWriter& w, int16_t version) const {
+void produce_response::TopicProduceResponse::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 9;
   (void)flexible;
   (void)version;
@@ -191,7 +191,7 @@ void ProduceResponse::TopicProduceResponse::encode(ByteWriter& w, int16_t versio
   }
 }
 
-void ProduceResponse::NodeEndpoint::decode(ByteReader& r, int16_t version) {
+void produce_response::NodeEndpoint::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 9;
   (void)flexible;
   (void)version;
@@ -210,7 +210,7 @@ void ProduceResponse::NodeEndpoint::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ProduceResponse::NodeEndpoint::encode(ByteWriter& w, int16_t version) const {
+void produce_response::NodeEndpoint::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 9;
   (void)flexible;
   (void)version;

@@ -11,188 +11,198 @@
 
 namespace gregor::protocol {
 
+namespace produce_response {
+
+struct BatchIndexAndErrorMessage {
+  int32_t batch_index = 0;
+  std::optional<std::string> batch_index_error_message = std::nullopt;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"BatchIndex", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"BatchIndexErrorMessage", {8, 32767}, {8, 32767}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(batch_index, kFields[0]);
+    v(batch_index_error_message, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(batch_index, kFields[0]);
+    v(batch_index_error_message, kFields[1]);
+  }
+
+  friend bool operator==(const BatchIndexAndErrorMessage&, const BatchIndexAndErrorMessage&) = default;
+};
+
+struct LeaderIdAndEpoch {
+  int32_t leader_id = -1;
+  int32_t leader_epoch = -1;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"LeaderId", {10, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"LeaderEpoch", {10, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(leader_id, kFields[0]);
+    v(leader_epoch, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(leader_id, kFields[0]);
+    v(leader_epoch, kFields[1]);
+  }
+
+  friend bool operator==(const LeaderIdAndEpoch&, const LeaderIdAndEpoch&) = default;
+};
+
+struct PartitionProduceResponse {
+  int32_t index = 0;
+  int16_t error_code = 0;
+  int64_t base_offset = 0;
+  int64_t log_append_time_ms = INT64_C(-1);
+  int64_t log_start_offset = INT64_C(-1);
+  std::vector<BatchIndexAndErrorMessage> record_errors{};
+  std::optional<std::string> error_message = std::nullopt;
+  LeaderIdAndEpoch current_leader{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 8> kFields = {{
+    {"Index", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"BaseOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LogAppendTimeMs", {2, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"LogStartOffset", {5, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"RecordErrors", {8, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"ErrorMessage", {8, 32767}, {8, 32767}, {1, 0}, -1, true, false, ""},
+    {"CurrentLeader", {10, 32767}, {1, 0}, {10, 32767}, 0, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(index, kFields[0]);
+    v(error_code, kFields[1]);
+    v(base_offset, kFields[2]);
+    v(log_append_time_ms, kFields[3]);
+    v(log_start_offset, kFields[4]);
+    v(record_errors, kFields[5]);
+    v(error_message, kFields[6]);
+    v(current_leader, kFields[7]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(index, kFields[0]);
+    v(error_code, kFields[1]);
+    v(base_offset, kFields[2]);
+    v(log_append_time_ms, kFields[3]);
+    v(log_start_offset, kFields[4]);
+    v(record_errors, kFields[5]);
+    v(error_message, kFields[6]);
+    v(current_leader, kFields[7]);
+  }
+
+  friend bool operator==(const PartitionProduceResponse&, const PartitionProduceResponse&) = default;
+};
+
+struct TopicProduceResponse {
+  std::string name{};
+  std::vector<PartitionProduceResponse> partition_responses{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
+    {"PartitionResponses", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partition_responses, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partition_responses, kFields[1]);
+  }
+
+  friend bool operator==(const TopicProduceResponse&, const TopicProduceResponse&) = default;
+};
+
+struct NodeEndpoint {
+  int32_t node_id = 0;
+  std::string host{};
+  int32_t port = 0;
+  std::optional<std::string> rack = std::nullopt;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"NodeId", {10, 32767}, {1, 0}, {1, 0}, -1, false, true, "brokerId"},
+    {"Host", {10, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Port", {10, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Rack", {10, 32767}, {10, 32767}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(node_id, kFields[0]);
+    v(host, kFields[1]);
+    v(port, kFields[2]);
+    v(rack, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(node_id, kFields[0]);
+    v(host, kFields[1]);
+    v(port, kFields[2]);
+    v(rack, kFields[3]);
+  }
+
+  friend bool operator==(const NodeEndpoint&, const NodeEndpoint&) = default;
+};
+
+}  // namespace produce_response
+
 struct ProduceResponse {
   static constexpr int16_t kApiKey = 0;
   static constexpr const char* kName = "ProduceResponse";
   static constexpr VersionRange kValidVersions = {0, 11};
   static constexpr VersionRange kFlexibleVersions = {9, 11};
 
-  struct BatchIndexAndErrorMessage {
-    int32_t batch_index = 0;
-    std::optional<std::string> batch_index_error_message = std::nullopt;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"BatchIndex", {8, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"BatchIndexErrorMessage", {8, 32767}, {8, 32767}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(batch_index, kFields[0]);
-      v(batch_index_error_message, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(batch_index, kFields[0]);
-      v(batch_index_error_message, kFields[1]);
-    }
-
-    friend bool operator==(const BatchIndexAndErrorMessage&, const BatchIndexAndErrorMessage&) = default;
-  };
-
-  struct LeaderIdAndEpoch {
-    int32_t leader_id = -1;
-    int32_t leader_epoch = -1;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"LeaderId", {10, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"LeaderEpoch", {10, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(leader_id, kFields[0]);
-      v(leader_epoch, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(leader_id, kFields[0]);
-      v(leader_epoch, kFields[1]);
-    }
-
-    friend bool operator==(const LeaderIdAndEpoch&, const LeaderIdAndEpoch&) = default;
-  };
-
-  struct PartitionProduceResponse {
-    int32_t index = 0;
-    int16_t error_code = 0;
-    int64_t base_offset = 0;
-    int64_t log_append_time_ms = INT64_C(-1);
-    int64_t log_start_offset = INT64_C(-1);
-    std::vector<BatchIndexAndErrorMessage> record_errors{};
-    std::optional<std::string> error_message = std::nullopt;
-    LeaderIdAndEpoch current_leader{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 8> kFields = {{
-      {"Index", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"BaseOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LogAppendTimeMs", {2, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"LogStartOffset", {5, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"RecordErrors", {8, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"ErrorMessage", {8, 32767}, {8, 32767}, {1, 0}, -1, true, false, ""},
-      {"CurrentLeader", {10, 32767}, {1, 0}, {10, 32767}, 0, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(index, kFields[0]);
-      v(error_code, kFields[1]);
-      v(base_offset, kFields[2]);
-      v(log_append_time_ms, kFields[3]);
-      v(log_start_offset, kFields[4]);
-      v(record_errors, kFields[5]);
-      v(error_message, kFields[6]);
-      v(current_leader, kFields[7]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(index, kFields[0]);
-      v(error_code, kFields[1]);
-      v(base_offset, kFields[2]);
-      v(log_append_time_ms, kFields[3]);
-      v(log_start_offset, kFields[4]);
-      v(record_errors, kFields[5]);
-      v(error_message, kFields[6]);
-      v(current_leader, kFields[7]);
-    }
-
-    friend bool operator==(const PartitionProduceResponse&, const PartitionProduceResponse&) = default;
-  };
-
-  struct TopicProduceResponse {
-    std::string name{};
-    std::vector<PartitionProduceResponse> partition_responses{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, "topicName"},
-      {"PartitionResponses", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partition_responses, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partition_responses, kFields[1]);
-    }
-
-    friend bool operator==(const TopicProduceResponse&, const TopicProduceResponse&) = default;
-  };
-
-  struct NodeEndpoint {
-    int32_t node_id = 0;
-    std::string host{};
-    int32_t port = 0;
-    std::optional<std::string> rack = std::nullopt;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"NodeId", {10, 32767}, {1, 0}, {1, 0}, -1, false, true, "brokerId"},
-      {"Host", {10, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Port", {10, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Rack", {10, 32767}, {10, 32767}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(node_id, kFields[0]);
-      v(host, kFields[1]);
-      v(port, kFields[2]);
-      v(rack, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(node_id, kFields[0]);
-      v(host, kFields[1]);
-      v(port, kFields[2]);
-      v(rack, kFields[3]);
-    }
-
-    friend bool operator==(const NodeEndpoint&, const NodeEndpoint&) = default;
-  };
+  using BatchIndexAndErrorMessage = produce_response::BatchIndexAndErrorMessage;
+  using LeaderIdAndEpoch = produce_response::LeaderIdAndEpoch;
+  using PartitionProduceResponse = produce_response::PartitionProduceResponse;
+  using TopicProduceResponse = produce_response::TopicProduceResponse;
+  using NodeEndpoint = produce_response::NodeEndpoint;
 
   std::vector<TopicProduceResponse> responses{};
   int32_t throttle_time_ms = 0;

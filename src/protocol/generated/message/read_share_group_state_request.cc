@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ReadShareGroupStateRequest::PartitionData::decode(ByteReader& r, int16_t version) {
+void read_share_group_state_request::PartitionData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void ReadShareGroupStateRequest::PartitionData::decode(ByteReader& r, int16_t ve
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ReadShareGroupStateRequest::PartitionData::encode(ByteWriter& w, int16_t version) const {
+void read_share_group_state_request::PartitionData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void ReadShareGroupStateRequest::PartitionData::encode(ByteWriter& w, int16_t ve
   }
 }
 
-void ReadShareGroupStateRequest::ReadStateData::decode(ByteReader& r, int16_t version) {
+void read_share_group_state_request::ReadStateData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -46,7 +46,7 @@ void ReadShareGroupStateRequest::ReadStateData::decode(ByteReader& r, int16_t ve
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ReadShareGroupStateRequest::ReadStateData::encode(ByteWriter& w, int16_t version) const {
+void read_share_group_state_request::ReadStateData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

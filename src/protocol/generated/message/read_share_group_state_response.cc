@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ReadShareGroupStateResponse::StateBatch::decode(ByteReader& r, int16_t version) {
+void read_share_group_state_response::StateBatch::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -16,7 +16,7 @@ void ReadShareGroupStateResponse::StateBatch::decode(ByteReader& r, int16_t vers
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ReadShareGroupStateResponse::StateBatch::encode(ByteWriter& w, int16_t version) const {
+void read_share_group_state_response::StateBatch::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -30,7 +30,7 @@ void ReadShareGroupStateResponse::StateBatch::encode(ByteWriter& w, int16_t vers
   }
 }
 
-void ReadShareGroupStateResponse::PartitionResult::decode(ByteReader& r, int16_t version) {
+void read_share_group_state_response::PartitionResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -54,7 +54,7 @@ void ReadShareGroupStateResponse::PartitionResult::decode(ByteReader& r, int16_t
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ReadShareGroupStateResponse::PartitionResult::encode(ByteWriter& w, int16_t version) const {
+void read_share_group_state_response::PartitionResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -73,7 +73,7 @@ void ReadShareGroupStateResponse::PartitionResult::encode(ByteWriter& w, int16_t
   }
 }
 
-void ReadShareGroupStateResponse::ReadStateResult::decode(ByteReader& r, int16_t version) {
+void read_share_group_state_response::ReadStateResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -93,7 +93,7 @@ void ReadShareGroupStateResponse::ReadStateResult::decode(ByteReader& r, int16_t
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ReadShareGroupStateResponse::ReadStateResult::encode(ByteWriter& w, int16_t version) const {
+void read_share_group_state_response::ReadStateResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,122 +11,130 @@
 
 namespace gregor::protocol {
 
+namespace read_share_group_state_response {
+
+struct StateBatch {
+  int64_t first_offset = 0;
+  int64_t last_offset = 0;
+  int8_t delivery_state = 0;
+  int16_t delivery_count = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"FirstOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LastOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"DeliveryState", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"DeliveryCount", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(first_offset, kFields[0]);
+    v(last_offset, kFields[1]);
+    v(delivery_state, kFields[2]);
+    v(delivery_count, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(first_offset, kFields[0]);
+    v(last_offset, kFields[1]);
+    v(delivery_state, kFields[2]);
+    v(delivery_count, kFields[3]);
+  }
+
+  friend bool operator==(const StateBatch&, const StateBatch&) = default;
+};
+
+struct PartitionResult {
+  int32_t partition = 0;
+  int16_t error_code = 0;
+  std::optional<std::string> error_message = std::nullopt;
+  int32_t state_epoch = 0;
+  int64_t start_offset = 0;
+  std::vector<StateBatch> state_batches{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 6> kFields = {{
+    {"Partition", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+    {"StateEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"StartOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"StateBatches", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition, kFields[0]);
+    v(error_code, kFields[1]);
+    v(error_message, kFields[2]);
+    v(state_epoch, kFields[3]);
+    v(start_offset, kFields[4]);
+    v(state_batches, kFields[5]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition, kFields[0]);
+    v(error_code, kFields[1]);
+    v(error_message, kFields[2]);
+    v(state_epoch, kFields[3]);
+    v(start_offset, kFields[4]);
+    v(state_batches, kFields[5]);
+  }
+
+  friend bool operator==(const PartitionResult&, const PartitionResult&) = default;
+};
+
+struct ReadStateResult {
+  Uuid topic_id{};
+  std::vector<PartitionResult> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_id, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_id, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const ReadStateResult&, const ReadStateResult&) = default;
+};
+
+}  // namespace read_share_group_state_response
+
 struct ReadShareGroupStateResponse {
   static constexpr int16_t kApiKey = 84;
   static constexpr const char* kName = "ReadShareGroupStateResponse";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct StateBatch {
-    int64_t first_offset = 0;
-    int64_t last_offset = 0;
-    int8_t delivery_state = 0;
-    int16_t delivery_count = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"FirstOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LastOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"DeliveryState", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"DeliveryCount", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(first_offset, kFields[0]);
-      v(last_offset, kFields[1]);
-      v(delivery_state, kFields[2]);
-      v(delivery_count, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(first_offset, kFields[0]);
-      v(last_offset, kFields[1]);
-      v(delivery_state, kFields[2]);
-      v(delivery_count, kFields[3]);
-    }
-
-    friend bool operator==(const StateBatch&, const StateBatch&) = default;
-  };
-
-  struct PartitionResult {
-    int32_t partition = 0;
-    int16_t error_code = 0;
-    std::optional<std::string> error_message = std::nullopt;
-    int32_t state_epoch = 0;
-    int64_t start_offset = 0;
-    std::vector<StateBatch> state_batches{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 6> kFields = {{
-      {"Partition", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-      {"StateEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"StartOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"StateBatches", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition, kFields[0]);
-      v(error_code, kFields[1]);
-      v(error_message, kFields[2]);
-      v(state_epoch, kFields[3]);
-      v(start_offset, kFields[4]);
-      v(state_batches, kFields[5]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition, kFields[0]);
-      v(error_code, kFields[1]);
-      v(error_message, kFields[2]);
-      v(state_epoch, kFields[3]);
-      v(start_offset, kFields[4]);
-      v(state_batches, kFields[5]);
-    }
-
-    friend bool operator==(const PartitionResult&, const PartitionResult&) = default;
-  };
-
-  struct ReadStateResult {
-    Uuid topic_id{};
-    std::vector<PartitionResult> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_id, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_id, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const ReadStateResult&, const ReadStateResult&) = default;
-  };
+  using StateBatch = read_share_group_state_response::StateBatch;
+  using PartitionResult = read_share_group_state_response::PartitionResult;
+  using ReadStateResult = read_share_group_state_response::ReadStateResult;
 
   std::vector<ReadStateResult> results{};
   TaggedFields unknown_tagged_fields;

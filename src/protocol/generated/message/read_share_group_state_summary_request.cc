@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ReadShareGroupStateSummaryRequest::PartitionData::decode(ByteReader& r, int16_t version) {
+void read_share_group_state_summary_request::PartitionData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void ReadShareGroupStateSummaryRequest::PartitionData::decode(ByteReader& r, int
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ReadShareGroupStateSummaryRequest::PartitionData::encode(ByteWriter& w, int16_t version) const {
+void read_share_group_state_summary_request::PartitionData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void ReadShareGroupStateSummaryRequest::PartitionData::encode(ByteWriter& w, int
   }
 }
 
-void ReadShareGroupStateSummaryRequest::ReadStateSummaryData::decode(ByteReader& r, int16_t version) {
+void read_share_group_state_summary_request::ReadStateSummaryData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -46,7 +46,7 @@ void ReadShareGroupStateSummaryRequest::ReadStateSummaryData::decode(ByteReader&
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ReadShareGroupStateSummaryRequest::ReadStateSummaryData::encode(ByteWriter& w, int16_t version) const {
+void read_share_group_state_summary_request::ReadStateSummaryData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,69 +11,76 @@
 
 namespace gregor::protocol {
 
+namespace read_share_group_state_summary_request {
+
+struct PartitionData {
+  int32_t partition = 0;
+  int32_t leader_epoch = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Partition", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition, kFields[0]);
+    v(leader_epoch, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition, kFields[0]);
+    v(leader_epoch, kFields[1]);
+  }
+
+  friend bool operator==(const PartitionData&, const PartitionData&) = default;
+};
+
+struct ReadStateSummaryData {
+  Uuid topic_id{};
+  std::vector<PartitionData> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_id, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_id, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const ReadStateSummaryData&, const ReadStateSummaryData&) = default;
+};
+
+}  // namespace read_share_group_state_summary_request
+
 struct ReadShareGroupStateSummaryRequest {
   static constexpr int16_t kApiKey = 87;
   static constexpr const char* kName = "ReadShareGroupStateSummaryRequest";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct PartitionData {
-    int32_t partition = 0;
-    int32_t leader_epoch = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Partition", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition, kFields[0]);
-      v(leader_epoch, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition, kFields[0]);
-      v(leader_epoch, kFields[1]);
-    }
-
-    friend bool operator==(const PartitionData&, const PartitionData&) = default;
-  };
-
-  struct ReadStateSummaryData {
-    Uuid topic_id{};
-    std::vector<PartitionData> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_id, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_id, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const ReadStateSummaryData&, const ReadStateSummaryData&) = default;
-  };
+  using PartitionData = read_share_group_state_summary_request::PartitionData;
+  using ReadStateSummaryData = read_share_group_state_summary_request::ReadStateSummaryData;
 
   std::string group_id{};
   std::vector<ReadStateSummaryData> topics{};

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ReadShareGroupStateSummaryResponse::PartitionResult::decode(ByteReader& r, int16_t version) {
+void read_share_group_state_summary_response::PartitionResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -17,7 +17,7 @@ void ReadShareGroupStateSummaryResponse::PartitionResult::decode(ByteReader& r, 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ReadShareGroupStateSummaryResponse::PartitionResult::encode(ByteWriter& w, int16_t version) const {
+void read_share_group_state_summary_response::PartitionResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -32,7 +32,7 @@ void ReadShareGroupStateSummaryResponse::PartitionResult::encode(ByteWriter& w, 
   }
 }
 
-void ReadShareGroupStateSummaryResponse::ReadStateSummaryResult::decode(ByteReader& r, int16_t version) {
+void read_share_group_state_summary_response::ReadStateSummaryResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -52,7 +52,7 @@ void ReadShareGroupStateSummaryResponse::ReadStateSummaryResult::decode(ByteRead
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ReadShareGroupStateSummaryResponse::ReadStateSummaryResult::encode(ByteWriter& w, int16_t version) const {
+void read_share_group_state_summary_response::ReadStateSummaryResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

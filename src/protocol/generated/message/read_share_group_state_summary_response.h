@@ -11,81 +11,88 @@
 
 namespace gregor::protocol {
 
+namespace read_share_group_state_summary_response {
+
+struct PartitionResult {
+  int32_t partition = 0;
+  int16_t error_code = 0;
+  std::optional<std::string> error_message = std::nullopt;
+  int32_t state_epoch = 0;
+  int64_t start_offset = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 5> kFields = {{
+    {"Partition", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+    {"StateEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"StartOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition, kFields[0]);
+    v(error_code, kFields[1]);
+    v(error_message, kFields[2]);
+    v(state_epoch, kFields[3]);
+    v(start_offset, kFields[4]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition, kFields[0]);
+    v(error_code, kFields[1]);
+    v(error_message, kFields[2]);
+    v(state_epoch, kFields[3]);
+    v(start_offset, kFields[4]);
+  }
+
+  friend bool operator==(const PartitionResult&, const PartitionResult&) = default;
+};
+
+struct ReadStateSummaryResult {
+  Uuid topic_id{};
+  std::vector<PartitionResult> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_id, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_id, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const ReadStateSummaryResult&, const ReadStateSummaryResult&) = default;
+};
+
+}  // namespace read_share_group_state_summary_response
+
 struct ReadShareGroupStateSummaryResponse {
   static constexpr int16_t kApiKey = 87;
   static constexpr const char* kName = "ReadShareGroupStateSummaryResponse";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct PartitionResult {
-    int32_t partition = 0;
-    int16_t error_code = 0;
-    std::optional<std::string> error_message = std::nullopt;
-    int32_t state_epoch = 0;
-    int64_t start_offset = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 5> kFields = {{
-      {"Partition", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-      {"StateEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"StartOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition, kFields[0]);
-      v(error_code, kFields[1]);
-      v(error_message, kFields[2]);
-      v(state_epoch, kFields[3]);
-      v(start_offset, kFields[4]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition, kFields[0]);
-      v(error_code, kFields[1]);
-      v(error_message, kFields[2]);
-      v(state_epoch, kFields[3]);
-      v(start_offset, kFields[4]);
-    }
-
-    friend bool operator==(const PartitionResult&, const PartitionResult&) = default;
-  };
-
-  struct ReadStateSummaryResult {
-    Uuid topic_id{};
-    std::vector<PartitionResult> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_id, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_id, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const ReadStateSummaryResult&, const ReadStateSummaryResult&) = default;
-  };
+  using PartitionResult = read_share_group_state_summary_response::PartitionResult;
+  using ReadStateSummaryResult = read_share_group_state_summary_response::ReadStateSummaryResult;
 
   std::vector<ReadStateSummaryResult> results{};
   TaggedFields unknown_tagged_fields;

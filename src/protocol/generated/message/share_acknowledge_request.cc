@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ShareAcknowledgeRequest::AcknowledgementBatch::decode(ByteReader& r, int16_t version) {
+void share_acknowledge_request::AcknowledgementBatch::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -27,7 +27,7 @@ void ShareAcknowledgeRequest::AcknowledgementBatch::decode(ByteReader& r, int16_
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareAcknowledgeRequest::AcknowledgementBatch::encode(ByteWriter& w, int16_t version) const {
+void share_acknowledge_request::AcknowledgementBatch::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -43,7 +43,7 @@ void ShareAcknowledgeRequest::AcknowledgementBatch::encode(ByteWriter& w, int16_
   }
 }
 
-void ShareAcknowledgeRequest::AcknowledgePartition::decode(ByteReader& r, int16_t version) {
+void share_acknowledge_request::AcknowledgePartition::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -63,7 +63,7 @@ void ShareAcknowledgeRequest::AcknowledgePartition::decode(ByteReader& r, int16_
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareAcknowledgeRequest::AcknowledgePartition::encode(ByteWriter& w, int16_t version) const {
+void share_acknowledge_request::AcknowledgePartition::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -78,7 +78,7 @@ void ShareAcknowledgeRequest::AcknowledgePartition::encode(ByteWriter& w, int16_
   }
 }
 
-void ShareAcknowledgeRequest::AcknowledgeTopic::decode(ByteReader& r, int16_t version) {
+void share_acknowledge_request::AcknowledgeTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -98,7 +98,7 @@ void ShareAcknowledgeRequest::AcknowledgeTopic::decode(ByteReader& r, int16_t ve
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareAcknowledgeRequest::AcknowledgeTopic::encode(ByteWriter& w, int16_t version) const {
+void share_acknowledge_request::AcknowledgeTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,102 +11,110 @@
 
 namespace gregor::protocol {
 
+namespace share_acknowledge_request {
+
+struct AcknowledgementBatch {
+  int64_t first_offset = 0;
+  int64_t last_offset = 0;
+  std::vector<int8_t> acknowledge_types{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"FirstOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LastOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"AcknowledgeTypes", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(first_offset, kFields[0]);
+    v(last_offset, kFields[1]);
+    v(acknowledge_types, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(first_offset, kFields[0]);
+    v(last_offset, kFields[1]);
+    v(acknowledge_types, kFields[2]);
+  }
+
+  friend bool operator==(const AcknowledgementBatch&, const AcknowledgementBatch&) = default;
+};
+
+struct AcknowledgePartition {
+  int32_t partition_index = 0;
+  std::vector<AcknowledgementBatch> acknowledgement_batches{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"AcknowledgementBatches", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(acknowledgement_batches, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(acknowledgement_batches, kFields[1]);
+  }
+
+  friend bool operator==(const AcknowledgePartition&, const AcknowledgePartition&) = default;
+};
+
+struct AcknowledgeTopic {
+  Uuid topic_id{};
+  std::vector<AcknowledgePartition> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_id, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_id, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const AcknowledgeTopic&, const AcknowledgeTopic&) = default;
+};
+
+}  // namespace share_acknowledge_request
+
 struct ShareAcknowledgeRequest {
   static constexpr int16_t kApiKey = 79;
   static constexpr const char* kName = "ShareAcknowledgeRequest";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct AcknowledgementBatch {
-    int64_t first_offset = 0;
-    int64_t last_offset = 0;
-    std::vector<int8_t> acknowledge_types{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"FirstOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LastOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"AcknowledgeTypes", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(first_offset, kFields[0]);
-      v(last_offset, kFields[1]);
-      v(acknowledge_types, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(first_offset, kFields[0]);
-      v(last_offset, kFields[1]);
-      v(acknowledge_types, kFields[2]);
-    }
-
-    friend bool operator==(const AcknowledgementBatch&, const AcknowledgementBatch&) = default;
-  };
-
-  struct AcknowledgePartition {
-    int32_t partition_index = 0;
-    std::vector<AcknowledgementBatch> acknowledgement_batches{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"AcknowledgementBatches", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(acknowledgement_batches, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(acknowledgement_batches, kFields[1]);
-    }
-
-    friend bool operator==(const AcknowledgePartition&, const AcknowledgePartition&) = default;
-  };
-
-  struct AcknowledgeTopic {
-    Uuid topic_id{};
-    std::vector<AcknowledgePartition> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_id, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_id, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const AcknowledgeTopic&, const AcknowledgeTopic&) = default;
-  };
+  using AcknowledgementBatch = share_acknowledge_request::AcknowledgementBatch;
+  using AcknowledgePartition = share_acknowledge_request::AcknowledgePartition;
+  using AcknowledgeTopic = share_acknowledge_request::AcknowledgeTopic;
 
   std::optional<std::string> group_id = std::nullopt;
   std::optional<std::string> member_id = "";

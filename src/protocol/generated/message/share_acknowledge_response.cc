@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ShareAcknowledgeResponse::LeaderIdAndEpoch::decode(ByteReader& r, int16_t version) {
+void share_acknowledge_response::LeaderIdAndEpoch::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void ShareAcknowledgeResponse::LeaderIdAndEpoch::decode(ByteReader& r, int16_t v
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareAcknowledgeResponse::LeaderIdAndEpoch::encode(ByteWriter& w, int16_t version) const {
+void share_acknowledge_response::LeaderIdAndEpoch::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void ShareAcknowledgeResponse::LeaderIdAndEpoch::encode(ByteWriter& w, int16_t v
   }
 }
 
-void ShareAcknowledgeResponse::PartitionData::decode(ByteReader& r, int16_t version) {
+void share_acknowledge_response::PartitionData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -37,7 +37,7 @@ void ShareAcknowledgeResponse::PartitionData::decode(ByteReader& r, int16_t vers
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareAcknowledgeResponse::PartitionData::encode(ByteWriter& w, int16_t version) const {
+void share_acknowledge_response::PartitionData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -51,7 +51,7 @@ void ShareAcknowledgeResponse::PartitionData::encode(ByteWriter& w, int16_t vers
   }
 }
 
-void ShareAcknowledgeResponse::ShareAcknowledgeTopicResponse::decode(ByteReader& r, int16_t version) {
+void share_acknowledge_response::ShareAcknowledgeTopicResponse::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -71,7 +71,7 @@ void ShareAcknowledgeResponse::ShareAcknowledgeTopicResponse::decode(ByteReader&
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareAcknowledgeResponse::ShareAcknowledgeTopicResponse::encode(ByteWriter& w, int16_t version) const {
+void share_acknowledge_response::ShareAcknowledgeTopicResponse::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -86,7 +86,7 @@ void ShareAcknowledgeResponse::ShareAcknowledgeTopicResponse::encode(ByteWriter&
   }
 }
 
-void ShareAcknowledgeResponse::NodeEndpoint::decode(ByteReader& r, int16_t version) {
+void share_acknowledge_response::NodeEndpoint::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -97,7 +97,7 @@ void ShareAcknowledgeResponse::NodeEndpoint::decode(ByteReader& r, int16_t versi
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareAcknowledgeResponse::NodeEndpoint::encode(ByteWriter& w, int16_t version) const {
+void share_acknowledge_response::NodeEndpoint::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

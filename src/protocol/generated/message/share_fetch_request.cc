@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ShareFetchRequest::AcknowledgementBatch::decode(ByteReader& r, int16_t version) {
+void share_fetch_request::AcknowledgementBatch::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -27,7 +27,7 @@ void ShareFetchRequest::AcknowledgementBatch::decode(ByteReader& r, int16_t vers
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareFetchRequest::AcknowledgementBatch::encode(ByteWriter& w, int16_t version) const {
+void share_fetch_request::AcknowledgementBatch::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -43,7 +43,7 @@ void ShareFetchRequest::AcknowledgementBatch::encode(ByteWriter& w, int16_t vers
   }
 }
 
-void ShareFetchRequest::FetchPartition::decode(ByteReader& r, int16_t version) {
+void share_fetch_request::FetchPartition::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -64,7 +64,7 @@ void ShareFetchRequest::FetchPartition::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareFetchRequest::FetchPartition::encode(ByteWriter& w, int16_t version) const {
+void share_fetch_request::FetchPartition::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -80,7 +80,7 @@ void ShareFetchRequest::FetchPartition::encode(ByteWriter& w, int16_t version) c
   }
 }
 
-void ShareFetchRequest::FetchTopic::decode(ByteReader& r, int16_t version) {
+void share_fetch_request::FetchTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -100,7 +100,7 @@ void ShareFetchRequest::FetchTopic::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareFetchRequest::FetchTopic::encode(ByteWriter& w, int16_t version) const {
+void share_fetch_request::FetchTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -115,7 +115,7 @@ void ShareFetchRequest::FetchTopic::encode(ByteWriter& w, int16_t version) const
   }
 }
 
-void ShareFetchRequest::ForgottenTopic::decode(ByteReader& r, int16_t version) {
+void share_fetch_request::ForgottenTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -136,7 +136,7 @@ void ShareFetchRequest::ForgottenTopic::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareFetchRequest::ForgottenTopic::encode(ByteWriter& w, int16_t version) const {
+void share_fetch_request::ForgottenTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

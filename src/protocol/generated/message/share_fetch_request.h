@@ -11,135 +11,144 @@
 
 namespace gregor::protocol {
 
+namespace share_fetch_request {
+
+struct AcknowledgementBatch {
+  int64_t first_offset = 0;
+  int64_t last_offset = 0;
+  std::vector<int8_t> acknowledge_types{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"FirstOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LastOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"AcknowledgeTypes", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(first_offset, kFields[0]);
+    v(last_offset, kFields[1]);
+    v(acknowledge_types, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(first_offset, kFields[0]);
+    v(last_offset, kFields[1]);
+    v(acknowledge_types, kFields[2]);
+  }
+
+  friend bool operator==(const AcknowledgementBatch&, const AcknowledgementBatch&) = default;
+};
+
+struct FetchPartition {
+  int32_t partition_index = 0;
+  int32_t partition_max_bytes = 0;
+  std::vector<AcknowledgementBatch> acknowledgement_batches{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"PartitionMaxBytes", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"AcknowledgementBatches", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(partition_max_bytes, kFields[1]);
+    v(acknowledgement_batches, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(partition_max_bytes, kFields[1]);
+    v(acknowledgement_batches, kFields[2]);
+  }
+
+  friend bool operator==(const FetchPartition&, const FetchPartition&) = default;
+};
+
+struct FetchTopic {
+  Uuid topic_id{};
+  std::vector<FetchPartition> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_id, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_id, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const FetchTopic&, const FetchTopic&) = default;
+};
+
+struct ForgottenTopic {
+  Uuid topic_id{};
+  std::vector<int32_t> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_id, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_id, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const ForgottenTopic&, const ForgottenTopic&) = default;
+};
+
+}  // namespace share_fetch_request
+
 struct ShareFetchRequest {
   static constexpr int16_t kApiKey = 78;
   static constexpr const char* kName = "ShareFetchRequest";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct AcknowledgementBatch {
-    int64_t first_offset = 0;
-    int64_t last_offset = 0;
-    std::vector<int8_t> acknowledge_types{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"FirstOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LastOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"AcknowledgeTypes", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(first_offset, kFields[0]);
-      v(last_offset, kFields[1]);
-      v(acknowledge_types, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(first_offset, kFields[0]);
-      v(last_offset, kFields[1]);
-      v(acknowledge_types, kFields[2]);
-    }
-
-    friend bool operator==(const AcknowledgementBatch&, const AcknowledgementBatch&) = default;
-  };
-
-  struct FetchPartition {
-    int32_t partition_index = 0;
-    int32_t partition_max_bytes = 0;
-    std::vector<AcknowledgementBatch> acknowledgement_batches{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"PartitionMaxBytes", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"AcknowledgementBatches", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(partition_max_bytes, kFields[1]);
-      v(acknowledgement_batches, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(partition_max_bytes, kFields[1]);
-      v(acknowledgement_batches, kFields[2]);
-    }
-
-    friend bool operator==(const FetchPartition&, const FetchPartition&) = default;
-  };
-
-  struct FetchTopic {
-    Uuid topic_id{};
-    std::vector<FetchPartition> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_id, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_id, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const FetchTopic&, const FetchTopic&) = default;
-  };
-
-  struct ForgottenTopic {
-    Uuid topic_id{};
-    std::vector<int32_t> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_id, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_id, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const ForgottenTopic&, const ForgottenTopic&) = default;
-  };
+  using AcknowledgementBatch = share_fetch_request::AcknowledgementBatch;
+  using FetchPartition = share_fetch_request::FetchPartition;
+  using FetchTopic = share_fetch_request::FetchTopic;
+  using ForgottenTopic = share_fetch_request::ForgottenTopic;
 
   std::optional<std::string> group_id = std::nullopt;
   std::optional<std::string> member_id = "";

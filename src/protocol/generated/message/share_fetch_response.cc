@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ShareFetchResponse::LeaderIdAndEpoch::decode(ByteReader& r, int16_t version) {
+void share_fetch_response::LeaderIdAndEpoch::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void ShareFetchResponse::LeaderIdAndEpoch::decode(ByteReader& r, int16_t version
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareFetchResponse::LeaderIdAndEpoch::encode(ByteWriter& w, int16_t version) const {
+void share_fetch_response::LeaderIdAndEpoch::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void ShareFetchResponse::LeaderIdAndEpoch::encode(ByteWriter& w, int16_t version
   }
 }
 
-void ShareFetchResponse::AcquiredRecords::decode(ByteReader& r, int16_t version) {
+void share_fetch_response::AcquiredRecords::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -36,7 +36,7 @@ void ShareFetchResponse::AcquiredRecords::decode(ByteReader& r, int16_t version)
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareFetchResponse::AcquiredRecords::encode(ByteWriter& w, int16_t version) const {
+void share_fetch_response::AcquiredRecords::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -49,7 +49,7 @@ void ShareFetchResponse::AcquiredRecords::encode(ByteWriter& w, int16_t version)
   }
 }
 
-void ShareFetchResponse::PartitionData::decode(ByteReader& r, int16_t version) {
+void share_fetch_response::PartitionData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -75,7 +75,7 @@ void ShareFetchResponse::PartitionData::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareFetchResponse::PartitionData::encode(ByteWriter& w, int16_t version) const {
+void share_fetch_response::PartitionData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -96,7 +96,7 @@ void ShareFetchResponse::PartitionData::encode(ByteWriter& w, int16_t version) c
   }
 }
 
-void ShareFetchResponse::ShareFetchableTopicResponse::decode(ByteReader& r, int16_t version) {
+void share_fetch_response::ShareFetchableTopicResponse::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -116,7 +116,7 @@ void ShareFetchResponse::ShareFetchableTopicResponse::decode(ByteReader& r, int1
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareFetchResponse::ShareFetchableTopicResponse::encode(ByteWriter& w, int16_t version) const {
+void share_fetch_response::ShareFetchableTopicResponse::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -131,7 +131,7 @@ void ShareFetchResponse::ShareFetchableTopicResponse::encode(ByteWriter& w, int1
   }
 }
 
-void ShareFetchResponse::NodeEndpoint::decode(ByteReader& r, int16_t version) {
+void share_fetch_response::NodeEndpoint::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -142,7 +142,7 @@ void ShareFetchResponse::NodeEndpoint::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareFetchResponse::NodeEndpoint::encode(ByteWriter& w, int16_t version) const {
+void share_fetch_response::NodeEndpoint::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

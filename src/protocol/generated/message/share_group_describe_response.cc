@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ShareGroupDescribeResponse::TopicPartitions::decode(ByteReader& r, int16_t version) {
+void share_group_describe_response::TopicPartitions::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -27,7 +27,7 @@ void ShareGroupDescribeResponse::TopicPartitions::decode(ByteReader& r, int16_t 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareGroupDescribeResponse::TopicPartitions::encode(ByteWriter& w, int16_t version) const {
+void share_group_describe_response::TopicPartitions::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -43,7 +43,7 @@ void ShareGroupDescribeResponse::TopicPartitions::encode(ByteWriter& w, int16_t 
   }
 }
 
-void ShareGroupDescribeResponse::Assignment::decode(ByteReader& r, int16_t version) {
+void share_group_describe_response::Assignment::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -62,7 +62,7 @@ void ShareGroupDescribeResponse::Assignment::decode(ByteReader& r, int16_t versi
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareGroupDescribeResponse::Assignment::encode(ByteWriter& w, int16_t version) const {
+void share_group_describe_response::Assignment::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -76,7 +76,7 @@ void ShareGroupDescribeResponse::Assignment::encode(ByteWriter& w, int16_t versi
   }
 }
 
-void ShareGroupDescribeResponse::Member::decode(ByteReader& r, int16_t version) {
+void share_group_describe_response::Member::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -101,7 +101,7 @@ void ShareGroupDescribeResponse::Member::decode(ByteReader& r, int16_t version) 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareGroupDescribeResponse::Member::encode(ByteWriter& w, int16_t version) const {
+void share_group_describe_response::Member::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -121,7 +121,7 @@ void ShareGroupDescribeResponse::Member::encode(ByteWriter& w, int16_t version) 
   }
 }
 
-void ShareGroupDescribeResponse::DescribedGroup::decode(ByteReader& r, int16_t version) {
+void share_group_describe_response::DescribedGroup::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -148,7 +148,7 @@ void ShareGroupDescribeResponse::DescribedGroup::decode(ByteReader& r, int16_t v
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareGroupDescribeResponse::DescribedGroup::encode(ByteWriter& w, int16_t version) const {
+void share_group_describe_response::DescribedGroup::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,175 +11,184 @@
 
 namespace gregor::protocol {
 
+namespace share_group_describe_response {
+
+struct TopicPartitions {
+  Uuid topic_id{};
+  std::string topic_name{};
+  std::vector<int32_t> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"TopicName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_id, kFields[0]);
+    v(topic_name, kFields[1]);
+    v(partitions, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_id, kFields[0]);
+    v(topic_name, kFields[1]);
+    v(partitions, kFields[2]);
+  }
+
+  friend bool operator==(const TopicPartitions&, const TopicPartitions&) = default;
+};
+
+struct Assignment {
+  std::vector<TopicPartitions> topic_partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 1> kFields = {{
+    {"TopicPartitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_partitions, kFields[0]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_partitions, kFields[0]);
+  }
+
+  friend bool operator==(const Assignment&, const Assignment&) = default;
+};
+
+struct Member {
+  std::string member_id{};
+  std::optional<std::string> rack_id = std::nullopt;
+  int32_t member_epoch = 0;
+  std::string client_id{};
+  std::string client_host{};
+  std::vector<std::string> subscribed_topic_names{};
+  Assignment assignment{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 7> kFields = {{
+    {"MemberId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"RackId", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+    {"MemberEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ClientId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ClientHost", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"SubscribedTopicNames", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"Assignment", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(member_id, kFields[0]);
+    v(rack_id, kFields[1]);
+    v(member_epoch, kFields[2]);
+    v(client_id, kFields[3]);
+    v(client_host, kFields[4]);
+    v(subscribed_topic_names, kFields[5]);
+    v(assignment, kFields[6]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(member_id, kFields[0]);
+    v(rack_id, kFields[1]);
+    v(member_epoch, kFields[2]);
+    v(client_id, kFields[3]);
+    v(client_host, kFields[4]);
+    v(subscribed_topic_names, kFields[5]);
+    v(assignment, kFields[6]);
+  }
+
+  friend bool operator==(const Member&, const Member&) = default;
+};
+
+struct DescribedGroup {
+  int16_t error_code = 0;
+  std::optional<std::string> error_message = std::nullopt;
+  std::string group_id{};
+  std::string group_state{};
+  int32_t group_epoch = 0;
+  int32_t assignment_epoch = 0;
+  std::string assignor_name{};
+  std::vector<Member> members{};
+  int32_t authorized_operations = INT32_MIN;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 9> kFields = {{
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+    {"GroupId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "groupId"},
+    {"GroupState", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"GroupEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"AssignmentEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"AssignorName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Members", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"AuthorizedOperations", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(error_code, kFields[0]);
+    v(error_message, kFields[1]);
+    v(group_id, kFields[2]);
+    v(group_state, kFields[3]);
+    v(group_epoch, kFields[4]);
+    v(assignment_epoch, kFields[5]);
+    v(assignor_name, kFields[6]);
+    v(members, kFields[7]);
+    v(authorized_operations, kFields[8]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(error_code, kFields[0]);
+    v(error_message, kFields[1]);
+    v(group_id, kFields[2]);
+    v(group_state, kFields[3]);
+    v(group_epoch, kFields[4]);
+    v(assignment_epoch, kFields[5]);
+    v(assignor_name, kFields[6]);
+    v(members, kFields[7]);
+    v(authorized_operations, kFields[8]);
+  }
+
+  friend bool operator==(const DescribedGroup&, const DescribedGroup&) = default;
+};
+
+}  // namespace share_group_describe_response
+
 struct ShareGroupDescribeResponse {
   static constexpr int16_t kApiKey = 77;
   static constexpr const char* kName = "ShareGroupDescribeResponse";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct TopicPartitions {
-    Uuid topic_id{};
-    std::string topic_name{};
-    std::vector<int32_t> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"TopicName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_id, kFields[0]);
-      v(topic_name, kFields[1]);
-      v(partitions, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_id, kFields[0]);
-      v(topic_name, kFields[1]);
-      v(partitions, kFields[2]);
-    }
-
-    friend bool operator==(const TopicPartitions&, const TopicPartitions&) = default;
-  };
-
-  struct Assignment {
-    std::vector<TopicPartitions> topic_partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 1> kFields = {{
-      {"TopicPartitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_partitions, kFields[0]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_partitions, kFields[0]);
-    }
-
-    friend bool operator==(const Assignment&, const Assignment&) = default;
-  };
-
-  struct Member {
-    std::string member_id{};
-    std::optional<std::string> rack_id = std::nullopt;
-    int32_t member_epoch = 0;
-    std::string client_id{};
-    std::string client_host{};
-    std::vector<std::string> subscribed_topic_names{};
-    Assignment assignment{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 7> kFields = {{
-      {"MemberId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"RackId", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-      {"MemberEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ClientId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ClientHost", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"SubscribedTopicNames", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"Assignment", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(member_id, kFields[0]);
-      v(rack_id, kFields[1]);
-      v(member_epoch, kFields[2]);
-      v(client_id, kFields[3]);
-      v(client_host, kFields[4]);
-      v(subscribed_topic_names, kFields[5]);
-      v(assignment, kFields[6]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(member_id, kFields[0]);
-      v(rack_id, kFields[1]);
-      v(member_epoch, kFields[2]);
-      v(client_id, kFields[3]);
-      v(client_host, kFields[4]);
-      v(subscribed_topic_names, kFields[5]);
-      v(assignment, kFields[6]);
-    }
-
-    friend bool operator==(const Member&, const Member&) = default;
-  };
-
-  struct DescribedGroup {
-    int16_t error_code = 0;
-    std::optional<std::string> error_message = std::nullopt;
-    std::string group_id{};
-    std::string group_state{};
-    int32_t group_epoch = 0;
-    int32_t assignment_epoch = 0;
-    std::string assignor_name{};
-    std::vector<Member> members{};
-    int32_t authorized_operations = INT32_MIN;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 9> kFields = {{
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-      {"GroupId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "groupId"},
-      {"GroupState", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"GroupEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"AssignmentEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"AssignorName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Members", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"AuthorizedOperations", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(error_code, kFields[0]);
-      v(error_message, kFields[1]);
-      v(group_id, kFields[2]);
-      v(group_state, kFields[3]);
-      v(group_epoch, kFields[4]);
-      v(assignment_epoch, kFields[5]);
-      v(assignor_name, kFields[6]);
-      v(members, kFields[7]);
-      v(authorized_operations, kFields[8]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(error_code, kFields[0]);
-      v(error_message, kFields[1]);
-      v(group_id, kFields[2]);
-      v(group_state, kFields[3]);
-      v(group_epoch, kFields[4]);
-      v(assignment_epoch, kFields[5]);
-      v(assignor_name, kFields[6]);
-      v(members, kFields[7]);
-      v(authorized_operations, kFields[8]);
-    }
-
-    friend bool operator==(const DescribedGroup&, const DescribedGroup&) = default;
-  };
+  using TopicPartitions = share_group_describe_response::TopicPartitions;
+  using Assignment = share_group_describe_response::Assignment;
+  using Member = share_group_describe_response::Member;
+  using DescribedGroup = share_group_describe_response::DescribedGroup;
 
   int32_t throttle_time_ms = 0;
   std::vector<DescribedGroup> groups{};

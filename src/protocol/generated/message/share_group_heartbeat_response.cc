@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ShareGroupHeartbeatResponse::TopicPartitions::decode(ByteReader& r, int16_t version) {
+void share_group_heartbeat_response::TopicPartitions::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void ShareGroupHeartbeatResponse::TopicPartitions::decode(ByteReader& r, int16_t
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareGroupHeartbeatResponse::TopicPartitions::encode(ByteWriter& w, int16_t version) const {
+void share_group_heartbeat_response::TopicPartitions::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -41,7 +41,7 @@ void ShareGroupHeartbeatResponse::TopicPartitions::encode(ByteWriter& w, int16_t
   }
 }
 
-void ShareGroupHeartbeatResponse::Assignment::decode(ByteReader& r, int16_t version) {
+void share_group_heartbeat_response::Assignment::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -60,7 +60,7 @@ void ShareGroupHeartbeatResponse::Assignment::decode(ByteReader& r, int16_t vers
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareGroupHeartbeatResponse::Assignment::encode(ByteWriter& w, int16_t version) const {
+void share_group_heartbeat_response::Assignment::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

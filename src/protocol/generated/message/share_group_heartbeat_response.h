@@ -11,65 +11,72 @@
 
 namespace gregor::protocol {
 
+namespace share_group_heartbeat_response {
+
+struct TopicPartitions {
+  Uuid topic_id{};
+  std::vector<int32_t> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_id, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_id, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const TopicPartitions&, const TopicPartitions&) = default;
+};
+
+struct Assignment {
+  std::vector<TopicPartitions> topic_partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 1> kFields = {{
+    {"TopicPartitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_partitions, kFields[0]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_partitions, kFields[0]);
+  }
+
+  friend bool operator==(const Assignment&, const Assignment&) = default;
+};
+
+}  // namespace share_group_heartbeat_response
+
 struct ShareGroupHeartbeatResponse {
   static constexpr int16_t kApiKey = 76;
   static constexpr const char* kName = "ShareGroupHeartbeatResponse";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct TopicPartitions {
-    Uuid topic_id{};
-    std::vector<int32_t> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_id, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_id, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const TopicPartitions&, const TopicPartitions&) = default;
-  };
-
-  struct Assignment {
-    std::vector<TopicPartitions> topic_partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 1> kFields = {{
-      {"TopicPartitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_partitions, kFields[0]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_partitions, kFields[0]);
-    }
-
-    friend bool operator==(const Assignment&, const Assignment&) = default;
-  };
+  using TopicPartitions = share_group_heartbeat_response::TopicPartitions;
+  using Assignment = share_group_heartbeat_response::Assignment;
 
   int32_t throttle_time_ms = 0;
   int16_t error_code = 0;

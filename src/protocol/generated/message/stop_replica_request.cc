@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void StopReplicaRequest::StopReplicaPartitionV0::decode(ByteReader& r, int16_t version) {
+void stop_replica_request::StopReplicaPartitionV0::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -18,7 +18,7 @@ void StopReplicaRequest::StopReplicaPartitionV0::decode(ByteReader& r, int16_t v
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void StopReplicaRequest::StopReplicaPartitionV0::encode(ByteWriter& w, int16_t version) const {
+void stop_replica_request::StopReplicaPartitionV0::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -40,7 +40,7 @@ void StopReplicaRequest::StopReplicaPartitionV0::encode(ByteWriter& w, int16_t v
   }
 }
 
-void StopReplicaRequest::StopReplicaTopicV1::decode(ByteReader& r, int16_t version) {
+void stop_replica_request::StopReplicaTopicV1::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -65,7 +65,7 @@ void StopReplicaRequest::StopReplicaTopicV1::decode(ByteReader& r, int16_t versi
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void StopReplicaRequest::StopReplicaTopicV1::encode(ByteWriter& w, int16_t version) const {
+void stop_replica_request::StopReplicaTopicV1::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -90,7 +90,7 @@ void StopReplicaRequest::StopReplicaTopicV1::encode(ByteWriter& w, int16_t versi
   }
 }
 
-void StopReplicaRequest::StopReplicaPartitionState::decode(ByteReader& r, int16_t version) {
+void stop_replica_request::StopReplicaPartitionState::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -106,7 +106,7 @@ void StopReplicaRequest::StopReplicaPartitionState::decode(ByteReader& r, int16_
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void StopReplicaRequest::StopReplicaPartitionState::encode(ByteWriter& w, int16_t version) const {
+void stop_replica_request::StopReplicaPartitionState::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -134,7 +134,7 @@ void StopReplicaRequest::StopReplicaPartitionState::encode(ByteWriter& w, int16_
   }
 }
 
-void StopReplicaRequest::StopReplicaTopicState::decode(ByteReader& r, int16_t version) {
+void stop_replica_request::StopReplicaTopicState::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -158,7 +158,7 @@ void StopReplicaRequest::StopReplicaTopicState::decode(ByteReader& r, int16_t ve
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void StopReplicaRequest::StopReplicaTopicState::encode(ByteWriter& w, int16_t version) const {
+void stop_replica_request::StopReplicaTopicState::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;

@@ -11,131 +11,140 @@
 
 namespace gregor::protocol {
 
+namespace stop_replica_request {
+
+struct StopReplicaPartitionV0 {
+  std::string topic_name{};
+  int32_t partition_index = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"TopicName", {0, 0}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"PartitionIndex", {0, 0}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_name, kFields[0]);
+    v(partition_index, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_name, kFields[0]);
+    v(partition_index, kFields[1]);
+  }
+
+  friend bool operator==(const StopReplicaPartitionV0&, const StopReplicaPartitionV0&) = default;
+};
+
+struct StopReplicaTopicV1 {
+  std::string name{};
+  std::vector<int32_t> partition_indexes{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {1, 2}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"PartitionIndexes", {1, 2}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partition_indexes, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partition_indexes, kFields[1]);
+  }
+
+  friend bool operator==(const StopReplicaTopicV1&, const StopReplicaTopicV1&) = default;
+};
+
+struct StopReplicaPartitionState {
+  int32_t partition_index = 0;
+  int32_t leader_epoch = -1;
+  bool delete_partition = false;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"PartitionIndex", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LeaderEpoch", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"DeletePartition", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(leader_epoch, kFields[1]);
+    v(delete_partition, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(leader_epoch, kFields[1]);
+    v(delete_partition, kFields[2]);
+  }
+
+  friend bool operator==(const StopReplicaPartitionState&, const StopReplicaPartitionState&) = default;
+};
+
+struct StopReplicaTopicState {
+  std::string topic_name{};
+  std::vector<StopReplicaPartitionState> partition_states{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"TopicName", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"PartitionStates", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_name, kFields[0]);
+    v(partition_states, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_name, kFields[0]);
+    v(partition_states, kFields[1]);
+  }
+
+  friend bool operator==(const StopReplicaTopicState&, const StopReplicaTopicState&) = default;
+};
+
+}  // namespace stop_replica_request
+
 struct StopReplicaRequest {
   static constexpr int16_t kApiKey = 5;
   static constexpr const char* kName = "StopReplicaRequest";
   static constexpr VersionRange kValidVersions = {0, 4};
   static constexpr VersionRange kFlexibleVersions = {2, 4};
 
-  struct StopReplicaPartitionV0 {
-    std::string topic_name{};
-    int32_t partition_index = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"TopicName", {0, 0}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"PartitionIndex", {0, 0}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_name, kFields[0]);
-      v(partition_index, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_name, kFields[0]);
-      v(partition_index, kFields[1]);
-    }
-
-    friend bool operator==(const StopReplicaPartitionV0&, const StopReplicaPartitionV0&) = default;
-  };
-
-  struct StopReplicaTopicV1 {
-    std::string name{};
-    std::vector<int32_t> partition_indexes{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {1, 2}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"PartitionIndexes", {1, 2}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partition_indexes, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partition_indexes, kFields[1]);
-    }
-
-    friend bool operator==(const StopReplicaTopicV1&, const StopReplicaTopicV1&) = default;
-  };
-
-  struct StopReplicaPartitionState {
-    int32_t partition_index = 0;
-    int32_t leader_epoch = -1;
-    bool delete_partition = false;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"PartitionIndex", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LeaderEpoch", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"DeletePartition", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(leader_epoch, kFields[1]);
-      v(delete_partition, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(leader_epoch, kFields[1]);
-      v(delete_partition, kFields[2]);
-    }
-
-    friend bool operator==(const StopReplicaPartitionState&, const StopReplicaPartitionState&) = default;
-  };
-
-  struct StopReplicaTopicState {
-    std::string topic_name{};
-    std::vector<StopReplicaPartitionState> partition_states{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"TopicName", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"PartitionStates", {3, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_name, kFields[0]);
-      v(partition_states, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_name, kFields[0]);
-      v(partition_states, kFields[1]);
-    }
-
-    friend bool operator==(const StopReplicaTopicState&, const StopReplicaTopicState&) = default;
-  };
+  using StopReplicaPartitionV0 = stop_replica_request::StopReplicaPartitionV0;
+  using StopReplicaTopicV1 = stop_replica_request::StopReplicaTopicV1;
+  using StopReplicaPartitionState = stop_replica_request::StopReplicaPartitionState;
+  using StopReplicaTopicState = stop_replica_request::StopReplicaTopicState;
 
   int32_t controller_id = 0;
   bool is_k_raft_controller = false;

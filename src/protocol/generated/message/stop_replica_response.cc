@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void StopReplicaResponse::StopReplicaPartitionError::decode(ByteReader& r, int16_t version) {
+void stop_replica_response::StopReplicaPartitionError::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;
@@ -15,7 +15,7 @@ void StopReplicaResponse::StopReplicaPartitionError::decode(ByteReader& r, int16
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void StopReplicaResponse::StopReplicaPartitionError::encode(ByteWriter& w, int16_t version) const {
+void stop_replica_response::StopReplicaPartitionError::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 2;
   (void)flexible;
   (void)version;

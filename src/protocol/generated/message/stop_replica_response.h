@@ -11,44 +11,50 @@
 
 namespace gregor::protocol {
 
+namespace stop_replica_response {
+
+struct StopReplicaPartitionError {
+  std::string topic_name{};
+  int32_t partition_index = 0;
+  int16_t error_code = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"TopicName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_name, kFields[0]);
+    v(partition_index, kFields[1]);
+    v(error_code, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_name, kFields[0]);
+    v(partition_index, kFields[1]);
+    v(error_code, kFields[2]);
+  }
+
+  friend bool operator==(const StopReplicaPartitionError&, const StopReplicaPartitionError&) = default;
+};
+
+}  // namespace stop_replica_response
+
 struct StopReplicaResponse {
   static constexpr int16_t kApiKey = 5;
   static constexpr const char* kName = "StopReplicaResponse";
   static constexpr VersionRange kValidVersions = {0, 4};
   static constexpr VersionRange kFlexibleVersions = {2, 4};
 
-  struct StopReplicaPartitionError {
-    std::string topic_name{};
-    int32_t partition_index = 0;
-    int16_t error_code = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"TopicName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_name, kFields[0]);
-      v(partition_index, kFields[1]);
-      v(error_code, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_name, kFields[0]);
-      v(partition_index, kFields[1]);
-      v(error_code, kFields[2]);
-    }
-
-    friend bool operator==(const StopReplicaPartitionError&, const StopReplicaPartitionError&) = default;
-  };
+  using StopReplicaPartitionError = stop_replica_response::StopReplicaPartitionError;
 
   int16_t error_code = 0;
   std::vector<StopReplicaPartitionError> partition_errors{};

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void SyncGroupRequest::SyncGroupRequestAssignment::decode(ByteReader& r, int16_t version) {
+void sync_group_request::SyncGroupRequestAssignment::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void SyncGroupRequest::SyncGroupRequestAssignment::decode(ByteReader& r, int16_t
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void SyncGroupRequest::SyncGroupRequestAssignment::encode(ByteWriter& w, int16_t version) const {
+void sync_group_request::SyncGroupRequestAssignment::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 4;
   (void)flexible;
   (void)version;

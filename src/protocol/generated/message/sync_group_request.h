@@ -11,40 +11,46 @@
 
 namespace gregor::protocol {
 
+namespace sync_group_request {
+
+struct SyncGroupRequestAssignment {
+  std::string member_id{};
+  Bytes assignment{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"MemberId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Assignment", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(member_id, kFields[0]);
+    v(assignment, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(member_id, kFields[0]);
+    v(assignment, kFields[1]);
+  }
+
+  friend bool operator==(const SyncGroupRequestAssignment&, const SyncGroupRequestAssignment&) = default;
+};
+
+}  // namespace sync_group_request
+
 struct SyncGroupRequest {
   static constexpr int16_t kApiKey = 14;
   static constexpr const char* kName = "SyncGroupRequest";
   static constexpr VersionRange kValidVersions = {0, 5};
   static constexpr VersionRange kFlexibleVersions = {4, 5};
 
-  struct SyncGroupRequestAssignment {
-    std::string member_id{};
-    Bytes assignment{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"MemberId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Assignment", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(member_id, kFields[0]);
-      v(assignment, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(member_id, kFields[0]);
-      v(assignment, kFields[1]);
-    }
-
-    friend bool operator==(const SyncGroupRequestAssignment&, const SyncGroupRequestAssignment&) = default;
-  };
+  using SyncGroupRequestAssignment = sync_group_request::SyncGroupRequestAssignment;
 
   std::string group_id{};
   int32_t generation_id = 0;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void TxnOffsetCommitRequest::TxnOffsetCommitRequestPartition::decode(ByteReader& r, int16_t version) {
+void txn_offset_commit_request::TxnOffsetCommitRequestPartition::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;
@@ -18,7 +18,7 @@ void TxnOffsetCommitRequest::TxnOffsetCommitRequestPartition::decode(ByteReader&
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void TxnOffsetCommitRequest::TxnOffsetCommitRequestPartition::encode(ByteWriter& w, int16_t version) const {
+void txn_offset_commit_request::TxnOffsetCommitRequestPartition::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;
@@ -34,7 +34,7 @@ void TxnOffsetCommitRequest::TxnOffsetCommitRequestPartition::encode(ByteWriter&
   }
 }
 
-void TxnOffsetCommitRequest::TxnOffsetCommitRequestTopic::decode(ByteReader& r, int16_t version) {
+void txn_offset_commit_request::TxnOffsetCommitRequestTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;
@@ -54,7 +54,7 @@ void TxnOffsetCommitRequest::TxnOffsetCommitRequestTopic::decode(ByteReader& r, 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void TxnOffsetCommitRequest::TxnOffsetCommitRequestTopic::encode(ByteWriter& w, int16_t version) const {
+void txn_offset_commit_request::TxnOffsetCommitRequestTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;

@@ -11,77 +11,84 @@
 
 namespace gregor::protocol {
 
+namespace txn_offset_commit_request {
+
+struct TxnOffsetCommitRequestPartition {
+  int32_t partition_index = 0;
+  int64_t committed_offset = 0;
+  int32_t committed_leader_epoch = -1;
+  std::optional<std::string> committed_metadata = "";
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"CommittedOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"CommittedLeaderEpoch", {2, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"CommittedMetadata", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(committed_offset, kFields[1]);
+    v(committed_leader_epoch, kFields[2]);
+    v(committed_metadata, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(committed_offset, kFields[1]);
+    v(committed_leader_epoch, kFields[2]);
+    v(committed_metadata, kFields[3]);
+  }
+
+  friend bool operator==(const TxnOffsetCommitRequestPartition&, const TxnOffsetCommitRequestPartition&) = default;
+};
+
+struct TxnOffsetCommitRequestTopic {
+  std::string name{};
+  std::vector<TxnOffsetCommitRequestPartition> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const TxnOffsetCommitRequestTopic&, const TxnOffsetCommitRequestTopic&) = default;
+};
+
+}  // namespace txn_offset_commit_request
+
 struct TxnOffsetCommitRequest {
   static constexpr int16_t kApiKey = 28;
   static constexpr const char* kName = "TxnOffsetCommitRequest";
   static constexpr VersionRange kValidVersions = {0, 4};
   static constexpr VersionRange kFlexibleVersions = {3, 4};
 
-  struct TxnOffsetCommitRequestPartition {
-    int32_t partition_index = 0;
-    int64_t committed_offset = 0;
-    int32_t committed_leader_epoch = -1;
-    std::optional<std::string> committed_metadata = "";
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"CommittedOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"CommittedLeaderEpoch", {2, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"CommittedMetadata", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(committed_offset, kFields[1]);
-      v(committed_leader_epoch, kFields[2]);
-      v(committed_metadata, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(committed_offset, kFields[1]);
-      v(committed_leader_epoch, kFields[2]);
-      v(committed_metadata, kFields[3]);
-    }
-
-    friend bool operator==(const TxnOffsetCommitRequestPartition&, const TxnOffsetCommitRequestPartition&) = default;
-  };
-
-  struct TxnOffsetCommitRequestTopic {
-    std::string name{};
-    std::vector<TxnOffsetCommitRequestPartition> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const TxnOffsetCommitRequestTopic&, const TxnOffsetCommitRequestTopic&) = default;
-  };
+  using TxnOffsetCommitRequestPartition = txn_offset_commit_request::TxnOffsetCommitRequestPartition;
+  using TxnOffsetCommitRequestTopic = txn_offset_commit_request::TxnOffsetCommitRequestTopic;
 
   std::string transactional_id{};
   std::string group_id{};

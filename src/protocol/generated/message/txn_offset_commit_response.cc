@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void TxnOffsetCommitResponse::TxnOffsetCommitResponsePartition::decode(ByteReader& r, int16_t version) {
+void txn_offset_commit_response::TxnOffsetCommitResponsePartition::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void TxnOffsetCommitResponse::TxnOffsetCommitResponsePartition::decode(ByteReade
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void TxnOffsetCommitResponse::TxnOffsetCommitResponsePartition::encode(ByteWriter& w, int16_t version) const {
+void txn_offset_commit_response::TxnOffsetCommitResponsePartition::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void TxnOffsetCommitResponse::TxnOffsetCommitResponsePartition::encode(ByteWrite
   }
 }
 
-void TxnOffsetCommitResponse::TxnOffsetCommitResponseTopic::decode(ByteReader& r, int16_t version) {
+void txn_offset_commit_response::TxnOffsetCommitResponseTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;
@@ -46,7 +46,7 @@ void TxnOffsetCommitResponse::TxnOffsetCommitResponseTopic::decode(ByteReader& r
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void TxnOffsetCommitResponse::TxnOffsetCommitResponseTopic::encode(ByteWriter& w, int16_t version) const {
+void txn_offset_commit_response::TxnOffsetCommitResponseTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 3;
   (void)flexible;
   (void)version;

@@ -11,69 +11,76 @@
 
 namespace gregor::protocol {
 
+namespace txn_offset_commit_response {
+
+struct TxnOffsetCommitResponsePartition {
+  int32_t partition_index = 0;
+  int16_t error_code = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(error_code, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(error_code, kFields[1]);
+  }
+
+  friend bool operator==(const TxnOffsetCommitResponsePartition&, const TxnOffsetCommitResponsePartition&) = default;
+};
+
+struct TxnOffsetCommitResponseTopic {
+  std::string name{};
+  std::vector<TxnOffsetCommitResponsePartition> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const TxnOffsetCommitResponseTopic&, const TxnOffsetCommitResponseTopic&) = default;
+};
+
+}  // namespace txn_offset_commit_response
+
 struct TxnOffsetCommitResponse {
   static constexpr int16_t kApiKey = 28;
   static constexpr const char* kName = "TxnOffsetCommitResponse";
   static constexpr VersionRange kValidVersions = {0, 4};
   static constexpr VersionRange kFlexibleVersions = {3, 4};
 
-  struct TxnOffsetCommitResponsePartition {
-    int32_t partition_index = 0;
-    int16_t error_code = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(error_code, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(error_code, kFields[1]);
-    }
-
-    friend bool operator==(const TxnOffsetCommitResponsePartition&, const TxnOffsetCommitResponsePartition&) = default;
-  };
-
-  struct TxnOffsetCommitResponseTopic {
-    std::string name{};
-    std::vector<TxnOffsetCommitResponsePartition> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const TxnOffsetCommitResponseTopic&, const TxnOffsetCommitResponseTopic&) = default;
-  };
+  using TxnOffsetCommitResponsePartition = txn_offset_commit_response::TxnOffsetCommitResponsePartition;
+  using TxnOffsetCommitResponseTopic = txn_offset_commit_response::TxnOffsetCommitResponseTopic;
 
   int32_t throttle_time_ms = 0;
   std::vector<TxnOffsetCommitResponseTopic> topics{};

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void UpdateFeaturesRequest::FeatureUpdateKey::decode(ByteReader& r, int16_t version) {
+void update_features_request::FeatureUpdateKey::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -20,7 +20,7 @@ void UpdateFeaturesRequest::FeatureUpdateKey::decode(ByteReader& r, int16_t vers
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void UpdateFeaturesRequest::FeatureUpdateKey::encode(ByteWriter& w, int16_t version) const {
+void update_features_request::FeatureUpdateKey::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

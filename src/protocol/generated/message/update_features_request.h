@@ -11,48 +11,54 @@
 
 namespace gregor::protocol {
 
+namespace update_features_request {
+
+struct FeatureUpdateKey {
+  std::string feature{};
+  int16_t max_version_level = 0;
+  bool allow_downgrade = false;
+  int8_t upgrade_type = 1;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"Feature", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
+    {"MaxVersionLevel", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"AllowDowngrade", {0, 0}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"UpgradeType", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(feature, kFields[0]);
+    v(max_version_level, kFields[1]);
+    v(allow_downgrade, kFields[2]);
+    v(upgrade_type, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(feature, kFields[0]);
+    v(max_version_level, kFields[1]);
+    v(allow_downgrade, kFields[2]);
+    v(upgrade_type, kFields[3]);
+  }
+
+  friend bool operator==(const FeatureUpdateKey&, const FeatureUpdateKey&) = default;
+};
+
+}  // namespace update_features_request
+
 struct UpdateFeaturesRequest {
   static constexpr int16_t kApiKey = 57;
   static constexpr const char* kName = "UpdateFeaturesRequest";
   static constexpr VersionRange kValidVersions = {0, 2};
   static constexpr VersionRange kFlexibleVersions = {0, 2};
 
-  struct FeatureUpdateKey {
-    std::string feature{};
-    int16_t max_version_level = 0;
-    bool allow_downgrade = false;
-    int8_t upgrade_type = 1;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"Feature", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
-      {"MaxVersionLevel", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"AllowDowngrade", {0, 0}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"UpgradeType", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(feature, kFields[0]);
-      v(max_version_level, kFields[1]);
-      v(allow_downgrade, kFields[2]);
-      v(upgrade_type, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(feature, kFields[0]);
-      v(max_version_level, kFields[1]);
-      v(allow_downgrade, kFields[2]);
-      v(upgrade_type, kFields[3]);
-    }
-
-    friend bool operator==(const FeatureUpdateKey&, const FeatureUpdateKey&) = default;
-  };
+  using FeatureUpdateKey = update_features_request::FeatureUpdateKey;
 
   int32_t timeout_ms = 60000;
   std::vector<FeatureUpdateKey> feature_updates{};

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void UpdateFeaturesResponse::UpdatableFeatureResult::decode(ByteReader& r, int16_t version) {
+void update_features_response::UpdatableFeatureResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -15,7 +15,7 @@ void UpdateFeaturesResponse::UpdatableFeatureResult::decode(ByteReader& r, int16
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void UpdateFeaturesResponse::UpdatableFeatureResult::encode(ByteWriter& w, int16_t version) const {
+void update_features_response::UpdatableFeatureResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

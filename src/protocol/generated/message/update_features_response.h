@@ -11,44 +11,50 @@
 
 namespace gregor::protocol {
 
+namespace update_features_response {
+
+struct UpdatableFeatureResult {
+  std::string feature{};
+  int16_t error_code = 0;
+  std::optional<std::string> error_message = "";
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"Feature", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(feature, kFields[0]);
+    v(error_code, kFields[1]);
+    v(error_message, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(feature, kFields[0]);
+    v(error_code, kFields[1]);
+    v(error_message, kFields[2]);
+  }
+
+  friend bool operator==(const UpdatableFeatureResult&, const UpdatableFeatureResult&) = default;
+};
+
+}  // namespace update_features_response
+
 struct UpdateFeaturesResponse {
   static constexpr int16_t kApiKey = 57;
   static constexpr const char* kName = "UpdateFeaturesResponse";
   static constexpr VersionRange kValidVersions = {0, 2};
   static constexpr VersionRange kFlexibleVersions = {0, 2};
 
-  struct UpdatableFeatureResult {
-    std::string feature{};
-    int16_t error_code = 0;
-    std::optional<std::string> error_message = "";
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"Feature", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorMessage", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(feature, kFields[0]);
-      v(error_code, kFields[1]);
-      v(error_message, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(feature, kFields[0]);
-      v(error_code, kFields[1]);
-      v(error_message, kFields[2]);
-    }
-
-    friend bool operator==(const UpdatableFeatureResult&, const UpdatableFeatureResult&) = default;
-  };
+  using UpdatableFeatureResult = update_features_response::UpdatableFeatureResult;
 
   int32_t throttle_time_ms = 0;
   int16_t error_code = 0;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void UpdateMetadataRequest::UpdateMetadataPartitionState::decode(ByteReader& r, int16_t version) {
+void update_metadata_request::UpdateMetadataPartitionState::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -61,7 +61,7 @@ void UpdateMetadataRequest::UpdateMetadataPartitionState::decode(ByteReader& r, 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void UpdateMetadataRequest::UpdateMetadataPartitionState::encode(ByteWriter& w, int16_t version) const {
+void update_metadata_request::UpdateMetadataPartitionState::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -93,7 +93,7 @@ void UpdateMetadataRequest::UpdateMetadataPartitionState::encode(ByteWriter& w, 
   }
 }
 
-void UpdateMetadataRequest::UpdateMetadataTopicState::decode(ByteReader& r, int16_t version) {
+void update_metadata_request::UpdateMetadataTopicState::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -120,7 +120,7 @@ void UpdateMetadataRequest::UpdateMetadataTopicState::decode(ByteReader& r, int1
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void UpdateMetadataRequest::UpdateMetadataTopicState::encode(ByteWriter& w, int16_t version) const {
+void update_metadata_request::UpdateMetadataTopicState::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -148,7 +148,7 @@ void UpdateMetadataRequest::UpdateMetadataTopicState::encode(ByteWriter& w, int1
   }
 }
 
-void UpdateMetadataRequest::UpdateMetadataEndpoint::decode(ByteReader& r, int16_t version) {
+void update_metadata_request::UpdateMetadataEndpoint::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -167,7 +167,7 @@ void UpdateMetadataRequest::UpdateMetadataEndpoint::decode(ByteReader& r, int16_
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void UpdateMetadataRequest::UpdateMetadataEndpoint::encode(ByteWriter& w, int16_t version) const {
+void update_metadata_request::UpdateMetadataEndpoint::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -198,7 +198,7 @@ void UpdateMetadataRequest::UpdateMetadataEndpoint::encode(ByteWriter& w, int16_
   }
 }
 
-void UpdateMetadataRequest::UpdateMetadataBroker::decode(ByteReader& r, int16_t version) {
+void update_metadata_request::UpdateMetadataBroker::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;
@@ -229,7 +229,7 @@ void UpdateMetadataRequest::UpdateMetadataBroker::decode(ByteReader& r, int16_t 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void UpdateMetadataRequest::UpdateMetadataBroker::encode(ByteWriter& w, int16_t version) const {
+void update_metadata_request::UpdateMetadataBroker::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 6;
   (void)flexible;
   (void)version;

@@ -11,179 +11,188 @@
 
 namespace gregor::protocol {
 
+namespace update_metadata_request {
+
+struct UpdateMetadataPartitionState {
+  std::string topic_name{};
+  int32_t partition_index = 0;
+  int32_t controller_epoch = 0;
+  int32_t leader = 0;
+  int32_t leader_epoch = 0;
+  std::vector<int32_t> isr{};
+  int32_t zk_version = 0;
+  std::vector<int32_t> replicas{};
+  std::vector<int32_t> offline_replicas{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 9> kFields = {{
+    {"TopicName", {0, 4}, {1, 0}, {1, 0}, -1, true, false, "topicName"},
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ControllerEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Leader", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Isr", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"ZkVersion", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Replicas", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"OfflineReplicas", {4, 32767}, {1, 0}, {1, 0}, -1, true, false, "brokerId"},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_name, kFields[0]);
+    v(partition_index, kFields[1]);
+    v(controller_epoch, kFields[2]);
+    v(leader, kFields[3]);
+    v(leader_epoch, kFields[4]);
+    v(isr, kFields[5]);
+    v(zk_version, kFields[6]);
+    v(replicas, kFields[7]);
+    v(offline_replicas, kFields[8]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_name, kFields[0]);
+    v(partition_index, kFields[1]);
+    v(controller_epoch, kFields[2]);
+    v(leader, kFields[3]);
+    v(leader_epoch, kFields[4]);
+    v(isr, kFields[5]);
+    v(zk_version, kFields[6]);
+    v(replicas, kFields[7]);
+    v(offline_replicas, kFields[8]);
+  }
+
+  friend bool operator==(const UpdateMetadataPartitionState&, const UpdateMetadataPartitionState&) = default;
+};
+
+struct UpdateMetadataTopicState {
+  std::string topic_name{};
+  Uuid topic_id{};
+  std::vector<UpdateMetadataPartitionState> partition_states{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"TopicName", {5, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"TopicId", {7, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"PartitionStates", {5, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_name, kFields[0]);
+    v(topic_id, kFields[1]);
+    v(partition_states, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_name, kFields[0]);
+    v(topic_id, kFields[1]);
+    v(partition_states, kFields[2]);
+  }
+
+  friend bool operator==(const UpdateMetadataTopicState&, const UpdateMetadataTopicState&) = default;
+};
+
+struct UpdateMetadataEndpoint {
+  int32_t port = 0;
+  std::string host{};
+  std::string listener{};
+  int16_t security_protocol = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"Port", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Host", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Listener", {3, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"SecurityProtocol", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(port, kFields[0]);
+    v(host, kFields[1]);
+    v(listener, kFields[2]);
+    v(security_protocol, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(port, kFields[0]);
+    v(host, kFields[1]);
+    v(listener, kFields[2]);
+    v(security_protocol, kFields[3]);
+  }
+
+  friend bool operator==(const UpdateMetadataEndpoint&, const UpdateMetadataEndpoint&) = default;
+};
+
+struct UpdateMetadataBroker {
+  int32_t id = 0;
+  std::string v0_host{};
+  int32_t v0_port = 0;
+  std::vector<UpdateMetadataEndpoint> endpoints{};
+  std::optional<std::string> rack = "";
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 5> kFields = {{
+    {"Id", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"V0Host", {0, 0}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"V0Port", {0, 0}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"Endpoints", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"Rack", {2, 32767}, {2, 32767}, {1, 0}, -1, true, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(id, kFields[0]);
+    v(v0_host, kFields[1]);
+    v(v0_port, kFields[2]);
+    v(endpoints, kFields[3]);
+    v(rack, kFields[4]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(id, kFields[0]);
+    v(v0_host, kFields[1]);
+    v(v0_port, kFields[2]);
+    v(endpoints, kFields[3]);
+    v(rack, kFields[4]);
+  }
+
+  friend bool operator==(const UpdateMetadataBroker&, const UpdateMetadataBroker&) = default;
+};
+
+}  // namespace update_metadata_request
+
 struct UpdateMetadataRequest {
   static constexpr int16_t kApiKey = 6;
   static constexpr const char* kName = "UpdateMetadataRequest";
   static constexpr VersionRange kValidVersions = {0, 8};
   static constexpr VersionRange kFlexibleVersions = {6, 8};
 
-  struct UpdateMetadataPartitionState {
-    std::string topic_name{};
-    int32_t partition_index = 0;
-    int32_t controller_epoch = 0;
-    int32_t leader = 0;
-    int32_t leader_epoch = 0;
-    std::vector<int32_t> isr{};
-    int32_t zk_version = 0;
-    std::vector<int32_t> replicas{};
-    std::vector<int32_t> offline_replicas{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 9> kFields = {{
-      {"TopicName", {0, 4}, {1, 0}, {1, 0}, -1, true, false, "topicName"},
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ControllerEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Leader", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Isr", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"ZkVersion", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Replicas", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"OfflineReplicas", {4, 32767}, {1, 0}, {1, 0}, -1, true, false, "brokerId"},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_name, kFields[0]);
-      v(partition_index, kFields[1]);
-      v(controller_epoch, kFields[2]);
-      v(leader, kFields[3]);
-      v(leader_epoch, kFields[4]);
-      v(isr, kFields[5]);
-      v(zk_version, kFields[6]);
-      v(replicas, kFields[7]);
-      v(offline_replicas, kFields[8]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_name, kFields[0]);
-      v(partition_index, kFields[1]);
-      v(controller_epoch, kFields[2]);
-      v(leader, kFields[3]);
-      v(leader_epoch, kFields[4]);
-      v(isr, kFields[5]);
-      v(zk_version, kFields[6]);
-      v(replicas, kFields[7]);
-      v(offline_replicas, kFields[8]);
-    }
-
-    friend bool operator==(const UpdateMetadataPartitionState&, const UpdateMetadataPartitionState&) = default;
-  };
-
-  struct UpdateMetadataTopicState {
-    std::string topic_name{};
-    Uuid topic_id{};
-    std::vector<UpdateMetadataPartitionState> partition_states{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"TopicName", {5, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"TopicId", {7, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"PartitionStates", {5, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_name, kFields[0]);
-      v(topic_id, kFields[1]);
-      v(partition_states, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_name, kFields[0]);
-      v(topic_id, kFields[1]);
-      v(partition_states, kFields[2]);
-    }
-
-    friend bool operator==(const UpdateMetadataTopicState&, const UpdateMetadataTopicState&) = default;
-  };
-
-  struct UpdateMetadataEndpoint {
-    int32_t port = 0;
-    std::string host{};
-    std::string listener{};
-    int16_t security_protocol = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"Port", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Host", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Listener", {3, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"SecurityProtocol", {1, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(port, kFields[0]);
-      v(host, kFields[1]);
-      v(listener, kFields[2]);
-      v(security_protocol, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(port, kFields[0]);
-      v(host, kFields[1]);
-      v(listener, kFields[2]);
-      v(security_protocol, kFields[3]);
-    }
-
-    friend bool operator==(const UpdateMetadataEndpoint&, const UpdateMetadataEndpoint&) = default;
-  };
-
-  struct UpdateMetadataBroker {
-    int32_t id = 0;
-    std::string v0_host{};
-    int32_t v0_port = 0;
-    std::vector<UpdateMetadataEndpoint> endpoints{};
-    std::optional<std::string> rack = "";
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 5> kFields = {{
-      {"Id", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"V0Host", {0, 0}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"V0Port", {0, 0}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"Endpoints", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"Rack", {2, 32767}, {2, 32767}, {1, 0}, -1, true, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(id, kFields[0]);
-      v(v0_host, kFields[1]);
-      v(v0_port, kFields[2]);
-      v(endpoints, kFields[3]);
-      v(rack, kFields[4]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(id, kFields[0]);
-      v(v0_host, kFields[1]);
-      v(v0_port, kFields[2]);
-      v(endpoints, kFields[3]);
-      v(rack, kFields[4]);
-    }
-
-    friend bool operator==(const UpdateMetadataBroker&, const UpdateMetadataBroker&) = default;
-  };
+  using UpdateMetadataPartitionState = update_metadata_request::UpdateMetadataPartitionState;
+  using UpdateMetadataTopicState = update_metadata_request::UpdateMetadataTopicState;
+  using UpdateMetadataEndpoint = update_metadata_request::UpdateMetadataEndpoint;
+  using UpdateMetadataBroker = update_metadata_request::UpdateMetadataBroker;
 
   int32_t controller_id = 0;
   bool is_k_raft_controller = false;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void UpdateRaftVoterRequest::Listener::decode(ByteReader& r, int16_t version) {
+void update_raft_voter_request::Listener::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -15,7 +15,7 @@ void UpdateRaftVoterRequest::Listener::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void UpdateRaftVoterRequest::Listener::encode(ByteWriter& w, int16_t version) const {
+void update_raft_voter_request::Listener::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -28,7 +28,7 @@ void UpdateRaftVoterRequest::Listener::encode(ByteWriter& w, int16_t version) co
   }
 }
 
-void UpdateRaftVoterRequest::KRaftVersionFeature::decode(ByteReader& r, int16_t version) {
+void update_raft_voter_request::KRaftVersionFeature::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -37,7 +37,7 @@ void UpdateRaftVoterRequest::KRaftVersionFeature::decode(ByteReader& r, int16_t 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void UpdateRaftVoterRequest::KRaftVersionFeature::encode(ByteWriter& w, int16_t version) const {
+void update_raft_voter_request::KRaftVersionFeature::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

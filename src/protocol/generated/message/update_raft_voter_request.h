@@ -11,73 +11,80 @@
 
 namespace gregor::protocol {
 
+namespace update_raft_voter_request {
+
+struct Listener {
+  std::string name{};
+  std::string host{};
+  uint16_t port = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
+    {"Host", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Port", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(host, kFields[1]);
+    v(port, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(host, kFields[1]);
+    v(port, kFields[2]);
+  }
+
+  friend bool operator==(const Listener&, const Listener&) = default;
+};
+
+struct KRaftVersionFeature {
+  int16_t min_supported_version = 0;
+  int16_t max_supported_version = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"MinSupportedVersion", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"MaxSupportedVersion", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(min_supported_version, kFields[0]);
+    v(max_supported_version, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(min_supported_version, kFields[0]);
+    v(max_supported_version, kFields[1]);
+  }
+
+  friend bool operator==(const KRaftVersionFeature&, const KRaftVersionFeature&) = default;
+};
+
+}  // namespace update_raft_voter_request
+
 struct UpdateRaftVoterRequest {
   static constexpr int16_t kApiKey = 82;
   static constexpr const char* kName = "UpdateRaftVoterRequest";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct Listener {
-    std::string name{};
-    std::string host{};
-    uint16_t port = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
-      {"Host", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Port", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(host, kFields[1]);
-      v(port, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(host, kFields[1]);
-      v(port, kFields[2]);
-    }
-
-    friend bool operator==(const Listener&, const Listener&) = default;
-  };
-
-  struct KRaftVersionFeature {
-    int16_t min_supported_version = 0;
-    int16_t max_supported_version = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"MinSupportedVersion", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"MaxSupportedVersion", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(min_supported_version, kFields[0]);
-      v(max_supported_version, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(min_supported_version, kFields[0]);
-      v(max_supported_version, kFields[1]);
-    }
-
-    friend bool operator==(const KRaftVersionFeature&, const KRaftVersionFeature&) = default;
-  };
+  using Listener = update_raft_voter_request::Listener;
+  using KRaftVersionFeature = update_raft_voter_request::KRaftVersionFeature;
 
   std::optional<std::string> cluster_id = "";
   int32_t current_leader_epoch = 0;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void UpdateRaftVoterResponse::CurrentLeader::decode(ByteReader& r, int16_t version) {
+void update_raft_voter_response::CurrentLeader::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -16,7 +16,7 @@ void UpdateRaftVoterResponse::CurrentLeader::decode(ByteReader& r, int16_t versi
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void UpdateRaftVoterResponse::CurrentLeader::encode(ByteWriter& w, int16_t version) const {
+void update_raft_voter_response::CurrentLeader::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,48 +11,54 @@
 
 namespace gregor::protocol {
 
+namespace update_raft_voter_response {
+
+struct CurrentLeader {
+  int32_t leader_id = -1;
+  int32_t leader_epoch = -1;
+  std::string host{};
+  int32_t port = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"LeaderId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Host", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Port", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(leader_id, kFields[0]);
+    v(leader_epoch, kFields[1]);
+    v(host, kFields[2]);
+    v(port, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(leader_id, kFields[0]);
+    v(leader_epoch, kFields[1]);
+    v(host, kFields[2]);
+    v(port, kFields[3]);
+  }
+
+  friend bool operator==(const CurrentLeader&, const CurrentLeader&) = default;
+};
+
+}  // namespace update_raft_voter_response
+
 struct UpdateRaftVoterResponse {
   static constexpr int16_t kApiKey = 82;
   static constexpr const char* kName = "UpdateRaftVoterResponse";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct CurrentLeader {
-    int32_t leader_id = -1;
-    int32_t leader_epoch = -1;
-    std::string host{};
-    int32_t port = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"LeaderId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Host", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Port", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(leader_id, kFields[0]);
-      v(leader_epoch, kFields[1]);
-      v(host, kFields[2]);
-      v(port, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(leader_id, kFields[0]);
-      v(leader_epoch, kFields[1]);
-      v(host, kFields[2]);
-      v(port, kFields[3]);
-    }
-
-    friend bool operator==(const CurrentLeader&, const CurrentLeader&) = default;
-  };
+  using CurrentLeader = update_raft_voter_response::CurrentLeader;
 
   int32_t throttle_time_ms = 0;
   int16_t error_code = 0;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void VoteRequest::PartitionData::decode(ByteReader& r, int16_t version) {
+void vote_request::PartitionData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -23,7 +23,7 @@ void VoteRequest::PartitionData::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void VoteRequest::PartitionData::encode(ByteWriter& w, int16_t version) const {
+void vote_request::PartitionData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -44,7 +44,7 @@ void VoteRequest::PartitionData::encode(ByteWriter& w, int16_t version) const {
   }
 }
 
-void VoteRequest::TopicData::decode(ByteReader& r, int16_t version) {
+void vote_request::TopicData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -64,7 +64,7 @@ void VoteRequest::TopicData::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void VoteRequest::TopicData::encode(ByteWriter& w, int16_t version) const {
+void vote_request::TopicData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

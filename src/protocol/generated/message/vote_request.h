@@ -11,89 +11,96 @@
 
 namespace gregor::protocol {
 
+namespace vote_request {
+
+struct PartitionData {
+  int32_t partition_index = 0;
+  int32_t candidate_epoch = 0;
+  int32_t candidate_id = 0;
+  Uuid candidate_directory_id{};
+  Uuid voter_directory_id{};
+  int32_t last_offset_epoch = 0;
+  int64_t last_offset = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 7> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"CandidateEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"CandidateId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"CandidateDirectoryId", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"VoterDirectoryId", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
+    {"LastOffsetEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LastOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(candidate_epoch, kFields[1]);
+    v(candidate_id, kFields[2]);
+    v(candidate_directory_id, kFields[3]);
+    v(voter_directory_id, kFields[4]);
+    v(last_offset_epoch, kFields[5]);
+    v(last_offset, kFields[6]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(candidate_epoch, kFields[1]);
+    v(candidate_id, kFields[2]);
+    v(candidate_directory_id, kFields[3]);
+    v(voter_directory_id, kFields[4]);
+    v(last_offset_epoch, kFields[5]);
+    v(last_offset, kFields[6]);
+  }
+
+  friend bool operator==(const PartitionData&, const PartitionData&) = default;
+};
+
+struct TopicData {
+  std::string topic_name{};
+  std::vector<PartitionData> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"TopicName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const TopicData&, const TopicData&) = default;
+};
+
+}  // namespace vote_request
+
 struct VoteRequest {
   static constexpr int16_t kApiKey = 52;
   static constexpr const char* kName = "VoteRequest";
   static constexpr VersionRange kValidVersions = {0, 1};
   static constexpr VersionRange kFlexibleVersions = {0, 1};
 
-  struct PartitionData {
-    int32_t partition_index = 0;
-    int32_t candidate_epoch = 0;
-    int32_t candidate_id = 0;
-    Uuid candidate_directory_id{};
-    Uuid voter_directory_id{};
-    int32_t last_offset_epoch = 0;
-    int64_t last_offset = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 7> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"CandidateEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"CandidateId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"CandidateDirectoryId", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"VoterDirectoryId", {1, 32767}, {1, 0}, {1, 0}, -1, true, false, ""},
-      {"LastOffsetEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LastOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(candidate_epoch, kFields[1]);
-      v(candidate_id, kFields[2]);
-      v(candidate_directory_id, kFields[3]);
-      v(voter_directory_id, kFields[4]);
-      v(last_offset_epoch, kFields[5]);
-      v(last_offset, kFields[6]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(candidate_epoch, kFields[1]);
-      v(candidate_id, kFields[2]);
-      v(candidate_directory_id, kFields[3]);
-      v(voter_directory_id, kFields[4]);
-      v(last_offset_epoch, kFields[5]);
-      v(last_offset, kFields[6]);
-    }
-
-    friend bool operator==(const PartitionData&, const PartitionData&) = default;
-  };
-
-  struct TopicData {
-    std::string topic_name{};
-    std::vector<PartitionData> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"TopicName", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const TopicData&, const TopicData&) = default;
-  };
+  using PartitionData = vote_request::PartitionData;
+  using TopicData = vote_request::TopicData;
 
   std::optional<std::string> cluster_id = std::nullopt;
   int32_t voter_id = -1;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void VoteResponse::PartitionData::decode(ByteReader& r, int16_t version) {
+void vote_response::PartitionData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -17,7 +17,7 @@ void VoteResponse::PartitionData::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void VoteResponse::PartitionData::encode(ByteWriter& w, int16_t version) const {
+void vote_response::PartitionData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -32,7 +32,7 @@ void VoteResponse::PartitionData::encode(ByteWriter& w, int16_t version) const {
   }
 }
 
-void VoteResponse::TopicData::decode(ByteReader& r, int16_t version) {
+void vote_response::TopicData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -52,7 +52,7 @@ void VoteResponse::TopicData::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void VoteResponse::TopicData::encode(ByteWriter& w, int16_t version) const {
+void vote_response::TopicData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -67,7 +67,7 @@ void VoteResponse::TopicData::encode(ByteWriter& w, int16_t version) const {
   }
 }
 
-void VoteResponse::NodeEndpoint::decode(ByteReader& r, int16_t version) {
+void vote_response::NodeEndpoint::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -83,7 +83,7 @@ void VoteResponse::NodeEndpoint::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void VoteResponse::NodeEndpoint::encode(ByteWriter& w, int16_t version) const {
+void vote_response::NodeEndpoint::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

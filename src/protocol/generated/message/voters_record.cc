@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void VotersRecord::Endpoint::decode(ByteReader& r, int16_t version) {
+void voters_record::Endpoint::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -15,7 +15,7 @@ void VotersRecord::Endpoint::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void VotersRecord::Endpoint::encode(ByteWriter& w, int16_t version) const {
+void voters_record::Endpoint::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -28,7 +28,7 @@ void VotersRecord::Endpoint::encode(ByteWriter& w, int16_t version) const {
   }
 }
 
-void VotersRecord::KRaftVersionFeature::decode(ByteReader& r, int16_t version) {
+void voters_record::KRaftVersionFeature::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -37,7 +37,7 @@ void VotersRecord::KRaftVersionFeature::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void VotersRecord::KRaftVersionFeature::encode(ByteWriter& w, int16_t version) const {
+void voters_record::KRaftVersionFeature::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -49,7 +49,7 @@ void VotersRecord::KRaftVersionFeature::encode(ByteWriter& w, int16_t version) c
   }
 }
 
-void VotersRecord::Voter::decode(ByteReader& r, int16_t version) {
+void voters_record::Voter::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -71,7 +71,7 @@ void VotersRecord::Voter::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void VotersRecord::Voter::encode(ByteWriter& w, int16_t version) const {
+void voters_record::Voter::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

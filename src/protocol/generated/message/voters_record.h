@@ -11,109 +11,117 @@
 
 namespace gregor::protocol {
 
+namespace voters_record {
+
+struct Endpoint {
+  std::string name{};
+  std::string host{};
+  uint16_t port = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
+    {"Host", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Port", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(host, kFields[1]);
+    v(port, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(host, kFields[1]);
+    v(port, kFields[2]);
+  }
+
+  friend bool operator==(const Endpoint&, const Endpoint&) = default;
+};
+
+struct KRaftVersionFeature {
+  int16_t min_supported_version = 0;
+  int16_t max_supported_version = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"MinSupportedVersion", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"MaxSupportedVersion", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(min_supported_version, kFields[0]);
+    v(max_supported_version, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(min_supported_version, kFields[0]);
+    v(max_supported_version, kFields[1]);
+  }
+
+  friend bool operator==(const KRaftVersionFeature&, const KRaftVersionFeature&) = default;
+};
+
+struct Voter {
+  int32_t voter_id = 0;
+  Uuid voter_directory_id{};
+  std::vector<Endpoint> endpoints{};
+  KRaftVersionFeature k_raft_version_feature{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"VoterId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
+    {"VoterDirectoryId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Endpoints", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"KRaftVersionFeature", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(voter_id, kFields[0]);
+    v(voter_directory_id, kFields[1]);
+    v(endpoints, kFields[2]);
+    v(k_raft_version_feature, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(voter_id, kFields[0]);
+    v(voter_directory_id, kFields[1]);
+    v(endpoints, kFields[2]);
+    v(k_raft_version_feature, kFields[3]);
+  }
+
+  friend bool operator==(const Voter&, const Voter&) = default;
+};
+
+}  // namespace voters_record
+
 struct VotersRecord {
   static constexpr const char* kName = "VotersRecord";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct Endpoint {
-    std::string name{};
-    std::string host{};
-    uint16_t port = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
-      {"Host", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Port", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(host, kFields[1]);
-      v(port, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(host, kFields[1]);
-      v(port, kFields[2]);
-    }
-
-    friend bool operator==(const Endpoint&, const Endpoint&) = default;
-  };
-
-  struct KRaftVersionFeature {
-    int16_t min_supported_version = 0;
-    int16_t max_supported_version = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"MinSupportedVersion", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"MaxSupportedVersion", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(min_supported_version, kFields[0]);
-      v(max_supported_version, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(min_supported_version, kFields[0]);
-      v(max_supported_version, kFields[1]);
-    }
-
-    friend bool operator==(const KRaftVersionFeature&, const KRaftVersionFeature&) = default;
-  };
-
-  struct Voter {
-    int32_t voter_id = 0;
-    Uuid voter_directory_id{};
-    std::vector<Endpoint> endpoints{};
-    KRaftVersionFeature k_raft_version_feature{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"VoterId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "brokerId"},
-      {"VoterDirectoryId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Endpoints", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"KRaftVersionFeature", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(voter_id, kFields[0]);
-      v(voter_directory_id, kFields[1]);
-      v(endpoints, kFields[2]);
-      v(k_raft_version_feature, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(voter_id, kFields[0]);
-      v(voter_directory_id, kFields[1]);
-      v(endpoints, kFields[2]);
-      v(k_raft_version_feature, kFields[3]);
-    }
-
-    friend bool operator==(const Voter&, const Voter&) = default;
-  };
+  using Endpoint = voters_record::Endpoint;
+  using KRaftVersionFeature = voters_record::KRaftVersionFeature;
+  using Voter = voters_record::Voter;
 
   int16_t version_ = 0;
   std::vector<Voter> voters{};

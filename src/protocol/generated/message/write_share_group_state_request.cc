@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void WriteShareGroupStateRequest::StateBatch::decode(ByteReader& r, int16_t version) {
+void write_share_group_state_request::StateBatch::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -16,7 +16,7 @@ void WriteShareGroupStateRequest::StateBatch::decode(ByteReader& r, int16_t vers
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void WriteShareGroupStateRequest::StateBatch::encode(ByteWriter& w, int16_t version) const {
+void write_share_group_state_request::StateBatch::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -30,7 +30,7 @@ void WriteShareGroupStateRequest::StateBatch::encode(ByteWriter& w, int16_t vers
   }
 }
 
-void WriteShareGroupStateRequest::PartitionData::decode(ByteReader& r, int16_t version) {
+void write_share_group_state_request::PartitionData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -53,7 +53,7 @@ void WriteShareGroupStateRequest::PartitionData::decode(ByteReader& r, int16_t v
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void WriteShareGroupStateRequest::PartitionData::encode(ByteWriter& w, int16_t version) const {
+void write_share_group_state_request::PartitionData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -71,7 +71,7 @@ void WriteShareGroupStateRequest::PartitionData::encode(ByteWriter& w, int16_t v
   }
 }
 
-void WriteShareGroupStateRequest::WriteStateData::decode(ByteReader& r, int16_t version) {
+void write_share_group_state_request::WriteStateData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -91,7 +91,7 @@ void WriteShareGroupStateRequest::WriteStateData::decode(ByteReader& r, int16_t 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void WriteShareGroupStateRequest::WriteStateData::encode(ByteWriter& w, int16_t version) const {
+void write_share_group_state_request::WriteStateData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,118 +11,126 @@
 
 namespace gregor::protocol {
 
+namespace write_share_group_state_request {
+
+struct StateBatch {
+  int64_t first_offset = 0;
+  int64_t last_offset = 0;
+  int8_t delivery_state = 0;
+  int16_t delivery_count = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"FirstOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LastOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"DeliveryState", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"DeliveryCount", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(first_offset, kFields[0]);
+    v(last_offset, kFields[1]);
+    v(delivery_state, kFields[2]);
+    v(delivery_count, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(first_offset, kFields[0]);
+    v(last_offset, kFields[1]);
+    v(delivery_state, kFields[2]);
+    v(delivery_count, kFields[3]);
+  }
+
+  friend bool operator==(const StateBatch&, const StateBatch&) = default;
+};
+
+struct PartitionData {
+  int32_t partition = 0;
+  int32_t state_epoch = 0;
+  int32_t leader_epoch = 0;
+  int64_t start_offset = 0;
+  std::vector<StateBatch> state_batches{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 5> kFields = {{
+    {"Partition", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"StateEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"StartOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"StateBatches", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition, kFields[0]);
+    v(state_epoch, kFields[1]);
+    v(leader_epoch, kFields[2]);
+    v(start_offset, kFields[3]);
+    v(state_batches, kFields[4]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition, kFields[0]);
+    v(state_epoch, kFields[1]);
+    v(leader_epoch, kFields[2]);
+    v(start_offset, kFields[3]);
+    v(state_batches, kFields[4]);
+  }
+
+  friend bool operator==(const PartitionData&, const PartitionData&) = default;
+};
+
+struct WriteStateData {
+  Uuid topic_id{};
+  std::vector<PartitionData> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_id, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_id, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const WriteStateData&, const WriteStateData&) = default;
+};
+
+}  // namespace write_share_group_state_request
+
 struct WriteShareGroupStateRequest {
   static constexpr int16_t kApiKey = 85;
   static constexpr const char* kName = "WriteShareGroupStateRequest";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct StateBatch {
-    int64_t first_offset = 0;
-    int64_t last_offset = 0;
-    int8_t delivery_state = 0;
-    int16_t delivery_count = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"FirstOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LastOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"DeliveryState", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"DeliveryCount", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(first_offset, kFields[0]);
-      v(last_offset, kFields[1]);
-      v(delivery_state, kFields[2]);
-      v(delivery_count, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(first_offset, kFields[0]);
-      v(last_offset, kFields[1]);
-      v(delivery_state, kFields[2]);
-      v(delivery_count, kFields[3]);
-    }
-
-    friend bool operator==(const StateBatch&, const StateBatch&) = default;
-  };
-
-  struct PartitionData {
-    int32_t partition = 0;
-    int32_t state_epoch = 0;
-    int32_t leader_epoch = 0;
-    int64_t start_offset = 0;
-    std::vector<StateBatch> state_batches{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 5> kFields = {{
-      {"Partition", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"StateEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LeaderEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"StartOffset", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"StateBatches", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition, kFields[0]);
-      v(state_epoch, kFields[1]);
-      v(leader_epoch, kFields[2]);
-      v(start_offset, kFields[3]);
-      v(state_batches, kFields[4]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition, kFields[0]);
-      v(state_epoch, kFields[1]);
-      v(leader_epoch, kFields[2]);
-      v(start_offset, kFields[3]);
-      v(state_batches, kFields[4]);
-    }
-
-    friend bool operator==(const PartitionData&, const PartitionData&) = default;
-  };
-
-  struct WriteStateData {
-    Uuid topic_id{};
-    std::vector<PartitionData> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"TopicId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_id, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_id, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const WriteStateData&, const WriteStateData&) = default;
-  };
+  using StateBatch = write_share_group_state_request::StateBatch;
+  using PartitionData = write_share_group_state_request::PartitionData;
+  using WriteStateData = write_share_group_state_request::WriteStateData;
 
   std::string group_id{};
   std::vector<WriteStateData> topics{};

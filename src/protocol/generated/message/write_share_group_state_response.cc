@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void WriteShareGroupStateResponse::PartitionResult::decode(ByteReader& r, int16_t version) {
+void write_share_group_state_response::PartitionResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -15,7 +15,7 @@ void WriteShareGroupStateResponse::PartitionResult::decode(ByteReader& r, int16_
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void WriteShareGroupStateResponse::PartitionResult::encode(ByteWriter& w, int16_t version) const {
+void write_share_group_state_response::PartitionResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -28,7 +28,7 @@ void WriteShareGroupStateResponse::PartitionResult::encode(ByteWriter& w, int16_
   }
 }
 
-void WriteShareGroupStateResponse::WriteStateResult::decode(ByteReader& r, int16_t version) {
+void write_share_group_state_response::WriteStateResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -48,7 +48,7 @@ void WriteShareGroupStateResponse::WriteStateResult::decode(ByteReader& r, int16
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void WriteShareGroupStateResponse::WriteStateResult::encode(ByteWriter& w, int16_t version) const {
+void write_share_group_state_response::WriteStateResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void WriteTxnMarkersRequest::WritableTxnMarkerTopic::decode(ByteReader& r, int16_t version) {
+void write_txn_markers_request::WritableTxnMarkerTopic::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void WriteTxnMarkersRequest::WritableTxnMarkerTopic::decode(ByteReader& r, int16
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void WriteTxnMarkersRequest::WritableTxnMarkerTopic::encode(ByteWriter& w, int16_t version) const {
+void write_txn_markers_request::WritableTxnMarkerTopic::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -41,7 +41,7 @@ void WriteTxnMarkersRequest::WritableTxnMarkerTopic::encode(ByteWriter& w, int16
   }
 }
 
-void WriteTxnMarkersRequest::WritableTxnMarker::decode(ByteReader& r, int16_t version) {
+void write_txn_markers_request::WritableTxnMarker::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -64,7 +64,7 @@ void WriteTxnMarkersRequest::WritableTxnMarker::decode(ByteReader& r, int16_t ve
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void WriteTxnMarkersRequest::WritableTxnMarker::encode(ByteWriter& w, int16_t version) const {
+void write_txn_markers_request::WritableTxnMarker::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;

@@ -11,81 +11,88 @@
 
 namespace gregor::protocol {
 
+namespace write_txn_markers_request {
+
+struct WritableTxnMarkerTopic {
+  std::string name{};
+  std::vector<int32_t> partition_indexes{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"PartitionIndexes", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partition_indexes, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partition_indexes, kFields[1]);
+  }
+
+  friend bool operator==(const WritableTxnMarkerTopic&, const WritableTxnMarkerTopic&) = default;
+};
+
+struct WritableTxnMarker {
+  int64_t producer_id = 0;
+  int16_t producer_epoch = 0;
+  bool transaction_result = false;
+  std::vector<WritableTxnMarkerTopic> topics{};
+  int32_t coordinator_epoch = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 5> kFields = {{
+    {"ProducerId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "producerId"},
+    {"ProducerEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"TransactionResult", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Topics", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"CoordinatorEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(producer_id, kFields[0]);
+    v(producer_epoch, kFields[1]);
+    v(transaction_result, kFields[2]);
+    v(topics, kFields[3]);
+    v(coordinator_epoch, kFields[4]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(producer_id, kFields[0]);
+    v(producer_epoch, kFields[1]);
+    v(transaction_result, kFields[2]);
+    v(topics, kFields[3]);
+    v(coordinator_epoch, kFields[4]);
+  }
+
+  friend bool operator==(const WritableTxnMarker&, const WritableTxnMarker&) = default;
+};
+
+}  // namespace write_txn_markers_request
+
 struct WriteTxnMarkersRequest {
   static constexpr int16_t kApiKey = 27;
   static constexpr const char* kName = "WriteTxnMarkersRequest";
   static constexpr VersionRange kValidVersions = {0, 1};
   static constexpr VersionRange kFlexibleVersions = {1, 1};
 
-  struct WritableTxnMarkerTopic {
-    std::string name{};
-    std::vector<int32_t> partition_indexes{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"PartitionIndexes", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partition_indexes, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partition_indexes, kFields[1]);
-    }
-
-    friend bool operator==(const WritableTxnMarkerTopic&, const WritableTxnMarkerTopic&) = default;
-  };
-
-  struct WritableTxnMarker {
-    int64_t producer_id = 0;
-    int16_t producer_epoch = 0;
-    bool transaction_result = false;
-    std::vector<WritableTxnMarkerTopic> topics{};
-    int32_t coordinator_epoch = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 5> kFields = {{
-      {"ProducerId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "producerId"},
-      {"ProducerEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"TransactionResult", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Topics", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"CoordinatorEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(producer_id, kFields[0]);
-      v(producer_epoch, kFields[1]);
-      v(transaction_result, kFields[2]);
-      v(topics, kFields[3]);
-      v(coordinator_epoch, kFields[4]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(producer_id, kFields[0]);
-      v(producer_epoch, kFields[1]);
-      v(transaction_result, kFields[2]);
-      v(topics, kFields[3]);
-      v(coordinator_epoch, kFields[4]);
-    }
-
-    friend bool operator==(const WritableTxnMarker&, const WritableTxnMarker&) = default;
-  };
+  using WritableTxnMarkerTopic = write_txn_markers_request::WritableTxnMarkerTopic;
+  using WritableTxnMarker = write_txn_markers_request::WritableTxnMarker;
 
   std::vector<WritableTxnMarker> markers{};
   TaggedFields unknown_tagged_fields;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void WriteTxnMarkersResponse::WritableTxnMarkerPartitionResult::decode(ByteReader& r, int16_t version) {
+void write_txn_markers_response::WritableTxnMarkerPartitionResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void WriteTxnMarkersResponse::WritableTxnMarkerPartitionResult::decode(ByteReade
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void WriteTxnMarkersResponse::WritableTxnMarkerPartitionResult::encode(ByteWriter& w, int16_t version) const {
+void write_txn_markers_response::WritableTxnMarkerPartitionResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void WriteTxnMarkersResponse::WritableTxnMarkerPartitionResult::encode(ByteWrite
   }
 }
 
-void WriteTxnMarkersResponse::WritableTxnMarkerTopicResult::decode(ByteReader& r, int16_t version) {
+void write_txn_markers_response::WritableTxnMarkerTopicResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -46,7 +46,7 @@ void WriteTxnMarkersResponse::WritableTxnMarkerTopicResult::decode(ByteReader& r
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void WriteTxnMarkersResponse::WritableTxnMarkerTopicResult::encode(ByteWriter& w, int16_t version) const {
+void write_txn_markers_response::WritableTxnMarkerTopicResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -61,7 +61,7 @@ void WriteTxnMarkersResponse::WritableTxnMarkerTopicResult::encode(ByteWriter& w
   }
 }
 
-void WriteTxnMarkersResponse::WritableTxnMarkerResult::decode(ByteReader& r, int16_t version) {
+void write_txn_markers_response::WritableTxnMarkerResult::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -81,7 +81,7 @@ void WriteTxnMarkersResponse::WritableTxnMarkerResult::decode(ByteReader& r, int
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void WriteTxnMarkersResponse::WritableTxnMarkerResult::encode(ByteWriter& w, int16_t version) const {
+void write_txn_markers_response::WritableTxnMarkerResult::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;

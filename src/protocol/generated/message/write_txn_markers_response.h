@@ -11,98 +11,106 @@
 
 namespace gregor::protocol {
 
+namespace write_txn_markers_response {
+
+struct WritableTxnMarkerPartitionResult {
+  int32_t partition_index = 0;
+  int16_t error_code = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition_index, kFields[0]);
+    v(error_code, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition_index, kFields[0]);
+    v(error_code, kFields[1]);
+  }
+
+  friend bool operator==(const WritableTxnMarkerPartitionResult&, const WritableTxnMarkerPartitionResult&) = default;
+};
+
+struct WritableTxnMarkerTopicResult {
+  std::string name{};
+  std::vector<WritableTxnMarkerPartitionResult> partitions{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
+    {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(partitions, kFields[1]);
+  }
+
+  friend bool operator==(const WritableTxnMarkerTopicResult&, const WritableTxnMarkerTopicResult&) = default;
+};
+
+struct WritableTxnMarkerResult {
+  int64_t producer_id = 0;
+  std::vector<WritableTxnMarkerTopicResult> topics{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"ProducerId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "producerId"},
+    {"Topics", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(producer_id, kFields[0]);
+    v(topics, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(producer_id, kFields[0]);
+    v(topics, kFields[1]);
+  }
+
+  friend bool operator==(const WritableTxnMarkerResult&, const WritableTxnMarkerResult&) = default;
+};
+
+}  // namespace write_txn_markers_response
+
 struct WriteTxnMarkersResponse {
   static constexpr int16_t kApiKey = 27;
   static constexpr const char* kName = "WriteTxnMarkersResponse";
   static constexpr VersionRange kValidVersions = {0, 1};
   static constexpr VersionRange kFlexibleVersions = {1, 1};
 
-  struct WritableTxnMarkerPartitionResult {
-    int32_t partition_index = 0;
-    int16_t error_code = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"PartitionIndex", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"ErrorCode", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition_index, kFields[0]);
-      v(error_code, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition_index, kFields[0]);
-      v(error_code, kFields[1]);
-    }
-
-    friend bool operator==(const WritableTxnMarkerPartitionResult&, const WritableTxnMarkerPartitionResult&) = default;
-  };
-
-  struct WritableTxnMarkerTopicResult {
-    std::string name{};
-    std::vector<WritableTxnMarkerPartitionResult> partitions{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "topicName"},
-      {"Partitions", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(partitions, kFields[1]);
-    }
-
-    friend bool operator==(const WritableTxnMarkerTopicResult&, const WritableTxnMarkerTopicResult&) = default;
-  };
-
-  struct WritableTxnMarkerResult {
-    int64_t producer_id = 0;
-    std::vector<WritableTxnMarkerTopicResult> topics{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"ProducerId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, "producerId"},
-      {"Topics", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(producer_id, kFields[0]);
-      v(topics, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(producer_id, kFields[0]);
-      v(topics, kFields[1]);
-    }
-
-    friend bool operator==(const WritableTxnMarkerResult&, const WritableTxnMarkerResult&) = default;
-  };
+  using WritableTxnMarkerPartitionResult = write_txn_markers_response::WritableTxnMarkerPartitionResult;
+  using WritableTxnMarkerTopicResult = write_txn_markers_response::WritableTxnMarkerTopicResult;
+  using WritableTxnMarkerResult = write_txn_markers_response::WritableTxnMarkerResult;
 
   std::vector<WritableTxnMarkerResult> markers{};
   TaggedFields unknown_tagged_fields;

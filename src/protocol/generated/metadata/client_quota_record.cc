@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ClientQuotaRecord::EntityData::decode(ByteReader& r, int16_t version) {
+void client_quota_record::EntityData::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -14,7 +14,7 @@ void ClientQuotaRecord::EntityData::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ClientQuotaRecord::EntityData::encode(ByteWriter& w, int16_t version) const {
+void client_quota_record::EntityData::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,40 +11,46 @@
 
 namespace gregor::protocol {
 
+namespace client_quota_record {
+
+struct EntityData {
+  std::string entity_type{};
+  std::optional<std::string> entity_name = "";
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"EntityType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"EntityName", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(entity_type, kFields[0]);
+    v(entity_name, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(entity_type, kFields[0]);
+    v(entity_name, kFields[1]);
+  }
+
+  friend bool operator==(const EntityData&, const EntityData&) = default;
+};
+
+}  // namespace client_quota_record
+
 struct ClientQuotaRecord {
   static constexpr int16_t kApiKey = 14;
   static constexpr const char* kName = "ClientQuotaRecord";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct EntityData {
-    std::string entity_type{};
-    std::optional<std::string> entity_name = "";
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"EntityType", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"EntityName", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(entity_type, kFields[0]);
-      v(entity_name, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(entity_type, kFields[0]);
-      v(entity_name, kFields[1]);
-    }
-
-    friend bool operator==(const EntityData&, const EntityData&) = default;
-  };
+  using EntityData = client_quota_record::EntityData;
 
   std::vector<EntityData> entity{};
   std::string key{};

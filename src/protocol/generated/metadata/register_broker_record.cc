@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void RegisterBrokerRecord::BrokerEndpoint::decode(ByteReader& r, int16_t version) {
+void register_broker_record::BrokerEndpoint::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -16,7 +16,7 @@ void RegisterBrokerRecord::BrokerEndpoint::decode(ByteReader& r, int16_t version
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void RegisterBrokerRecord::BrokerEndpoint::encode(ByteWriter& w, int16_t version) const {
+void register_broker_record::BrokerEndpoint::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -30,7 +30,7 @@ void RegisterBrokerRecord::BrokerEndpoint::encode(ByteWriter& w, int16_t version
   }
 }
 
-void RegisterBrokerRecord::BrokerFeature::decode(ByteReader& r, int16_t version) {
+void register_broker_record::BrokerFeature::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -40,7 +40,7 @@ void RegisterBrokerRecord::BrokerFeature::decode(ByteReader& r, int16_t version)
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void RegisterBrokerRecord::BrokerFeature::encode(ByteWriter& w, int16_t version) const {
+void register_broker_record::BrokerFeature::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,81 +11,88 @@
 
 namespace gregor::protocol {
 
+namespace register_broker_record {
+
+struct BrokerEndpoint {
+  std::string name{};
+  std::string host{};
+  uint16_t port = 0;
+  int16_t security_protocol = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
+    {"Host", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"Port", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"SecurityProtocol", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(host, kFields[1]);
+    v(port, kFields[2]);
+    v(security_protocol, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(host, kFields[1]);
+    v(port, kFields[2]);
+    v(security_protocol, kFields[3]);
+  }
+
+  friend bool operator==(const BrokerEndpoint&, const BrokerEndpoint&) = default;
+};
+
+struct BrokerFeature {
+  std::string name{};
+  int16_t min_supported_version = 0;
+  int16_t max_supported_version = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 3> kFields = {{
+    {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
+    {"MinSupportedVersion", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"MaxSupportedVersion", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(name, kFields[0]);
+    v(min_supported_version, kFields[1]);
+    v(max_supported_version, kFields[2]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(name, kFields[0]);
+    v(min_supported_version, kFields[1]);
+    v(max_supported_version, kFields[2]);
+  }
+
+  friend bool operator==(const BrokerFeature&, const BrokerFeature&) = default;
+};
+
+}  // namespace register_broker_record
+
 struct RegisterBrokerRecord {
   static constexpr int16_t kApiKey = 0;
   static constexpr const char* kName = "RegisterBrokerRecord";
   static constexpr VersionRange kValidVersions = {0, 3};
   static constexpr VersionRange kFlexibleVersions = {0, 3};
 
-  struct BrokerEndpoint {
-    std::string name{};
-    std::string host{};
-    uint16_t port = 0;
-    int16_t security_protocol = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
-      {"Host", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"Port", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"SecurityProtocol", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(host, kFields[1]);
-      v(port, kFields[2]);
-      v(security_protocol, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(host, kFields[1]);
-      v(port, kFields[2]);
-      v(security_protocol, kFields[3]);
-    }
-
-    friend bool operator==(const BrokerEndpoint&, const BrokerEndpoint&) = default;
-  };
-
-  struct BrokerFeature {
-    std::string name{};
-    int16_t min_supported_version = 0;
-    int16_t max_supported_version = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 3> kFields = {{
-      {"Name", {0, 32767}, {1, 0}, {1, 0}, -1, false, true, ""},
-      {"MinSupportedVersion", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"MaxSupportedVersion", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(name, kFields[0]);
-      v(min_supported_version, kFields[1]);
-      v(max_supported_version, kFields[2]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(name, kFields[0]);
-      v(min_supported_version, kFields[1]);
-      v(max_supported_version, kFields[2]);
-    }
-
-    friend bool operator==(const BrokerFeature&, const BrokerFeature&) = default;
-  };
+  using BrokerEndpoint = register_broker_record::BrokerEndpoint;
+  using BrokerFeature = register_broker_record::BrokerFeature;
 
   int32_t broker_id = 0;
   bool is_migrating_zk_broker = false;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void RegisterControllerRecord::ControllerEndpoint::decode(ByteReader& r, int16_t version) {
+void register_controller_record::ControllerEndpoint::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -16,7 +16,7 @@ void RegisterControllerRecord::ControllerEndpoint::decode(ByteReader& r, int16_t
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void RegisterControllerRecord::ControllerEndpoint::encode(ByteWriter& w, int16_t version) const {
+void register_controller_record::ControllerEndpoint::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -30,7 +30,7 @@ void RegisterControllerRecord::ControllerEndpoint::encode(ByteWriter& w, int16_t
   }
 }
 
-void RegisterControllerRecord::ControllerFeature::decode(ByteReader& r, int16_t version) {
+void register_controller_record::ControllerFeature::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -40,7 +40,7 @@ void RegisterControllerRecord::ControllerFeature::decode(ByteReader& r, int16_t 
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void RegisterControllerRecord::ControllerFeature::encode(ByteWriter& w, int16_t version) const {
+void register_controller_record::ControllerFeature::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

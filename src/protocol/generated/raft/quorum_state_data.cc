@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void QuorumStateData::Voter::decode(ByteReader& r, int16_t version) {
+void quorum_state_data::Voter::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -15,7 +15,7 @@ void QuorumStateData::Voter::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void QuorumStateData::Voter::encode(ByteWriter& w, int16_t version) const {
+void quorum_state_data::Voter::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,35 +11,41 @@
 
 namespace gregor::protocol {
 
+namespace quorum_state_data {
+
+struct Voter {
+  int32_t voter_id = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 1> kFields = {{
+    {"VoterId", {0, 0}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(voter_id, kFields[0]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(voter_id, kFields[0]);
+  }
+
+  friend bool operator==(const Voter&, const Voter&) = default;
+};
+
+}  // namespace quorum_state_data
+
 struct QuorumStateData {
   static constexpr const char* kName = "QuorumStateData";
   static constexpr VersionRange kValidVersions = {0, 1};
   static constexpr VersionRange kFlexibleVersions = {0, 1};
 
-  struct Voter {
-    int32_t voter_id = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 1> kFields = {{
-      {"VoterId", {0, 0}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(voter_id, kFields[0]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(voter_id, kFields[0]);
-    }
-
-    friend bool operator==(const Voter&, const Voter&) = default;
-  };
+  using Voter = quorum_state_data::Voter;
 
   std::string cluster_id{};
   int32_t leader_id = -1;

@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void ShareSnapshotValue::StateBatch::decode(ByteReader& r, int16_t version) {
+void share_snapshot_value::StateBatch::decode(ByteReader& r, int16_t version) {
   const bool flexible = true;
   (void)flexible;
   (void)version;
@@ -16,7 +16,7 @@ void ShareSnapshotValue::StateBatch::decode(ByteReader& r, int16_t version) {
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void ShareSnapshotValue::StateBatch::encode(ByteWriter& w, int16_t version) const {
+void share_snapshot_value::StateBatch::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;

@@ -11,47 +11,53 @@
 
 namespace gregor::protocol {
 
+namespace share_update_value {
+
+struct StateBatch {
+  int64_t first_offset = 0;
+  int64_t last_offset = 0;
+  int8_t delivery_state = 0;
+  int16_t delivery_count = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 4> kFields = {{
+    {"FirstOffset", {0, 0}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"LastOffset", {0, 0}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"DeliveryState", {0, 0}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"DeliveryCount", {0, 0}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(first_offset, kFields[0]);
+    v(last_offset, kFields[1]);
+    v(delivery_state, kFields[2]);
+    v(delivery_count, kFields[3]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(first_offset, kFields[0]);
+    v(last_offset, kFields[1]);
+    v(delivery_state, kFields[2]);
+    v(delivery_count, kFields[3]);
+  }
+
+  friend bool operator==(const StateBatch&, const StateBatch&) = default;
+};
+
+}  // namespace share_update_value
+
 struct ShareUpdateValue {
   static constexpr const char* kName = "ShareUpdateValue";
   static constexpr VersionRange kValidVersions = {0, 0};
   static constexpr VersionRange kFlexibleVersions = {0, 0};
 
-  struct StateBatch {
-    int64_t first_offset = 0;
-    int64_t last_offset = 0;
-    int8_t delivery_state = 0;
-    int16_t delivery_count = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 4> kFields = {{
-      {"FirstOffset", {0, 0}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"LastOffset", {0, 0}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"DeliveryState", {0, 0}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"DeliveryCount", {0, 0}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(first_offset, kFields[0]);
-      v(last_offset, kFields[1]);
-      v(delivery_state, kFields[2]);
-      v(delivery_count, kFields[3]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(first_offset, kFields[0]);
-      v(last_offset, kFields[1]);
-      v(delivery_state, kFields[2]);
-      v(delivery_count, kFields[3]);
-    }
-
-    friend bool operator==(const StateBatch&, const StateBatch&) = default;
-  };
+  using StateBatch = share_update_value::StateBatch;
 
   uint16_t snapshot_epoch = 0;
   int32_t leader_epoch = 0;

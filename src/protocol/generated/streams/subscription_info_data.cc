@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void SubscriptionInfoData::TaskId::decode(ByteReader& r, int16_t version) {
+void subscription_info_data::TaskId::decode(ByteReader& r, int16_t version) {
   constexpr bool flexible = false;
   (void)flexible;
   (void)version;
@@ -17,7 +17,7 @@ void SubscriptionInfoData::TaskId::decode(ByteReader& r, int16_t version) {
   }
 }
 
-void SubscriptionInfoData::TaskId::encode(ByteWriter& w, int16_t version) const {
+void subscription_info_data::TaskId::encode(ByteWriter& w, int16_t version) const {
   constexpr bool flexible = false;
   (void)flexible;
   (void)version;
@@ -35,7 +35,7 @@ void SubscriptionInfoData::TaskId::encode(ByteWriter& w, int16_t version) const 
   }
 }
 
-void SubscriptionInfoData::PartitionToOffsetSum::decode(ByteReader& r, int16_t version) {
+void subscription_info_data::PartitionToOffsetSum::decode(ByteReader& r, int16_t version) {
   constexpr bool flexible = false;
   (void)flexible;
   (void)version;
@@ -47,7 +47,7 @@ void SubscriptionInfoData::PartitionToOffsetSum::decode(ByteReader& r, int16_t v
   }
 }
 
-void SubscriptionInfoData::PartitionToOffsetSum::encode(ByteWriter& w, int16_t version) const {
+void subscription_info_data::PartitionToOffsetSum::encode(ByteWriter& w, int16_t version) const {
   constexpr bool flexible = false;
   (void)flexible;
   (void)version;
@@ -65,7 +65,7 @@ void SubscriptionInfoData::PartitionToOffsetSum::encode(ByteWriter& w, int16_t v
   }
 }
 
-void SubscriptionInfoData::TaskOffsetSum::decode(ByteReader& r, int16_t version) {
+void subscription_info_data::TaskOffsetSum::decode(ByteReader& r, int16_t version) {
   constexpr bool flexible = false;
   (void)flexible;
   (void)version;
@@ -97,7 +97,7 @@ void SubscriptionInfoData::TaskOffsetSum::decode(ByteReader& r, int16_t version)
   }
 }
 
-void SubscriptionInfoData::TaskOffsetSum::encode(ByteWriter& w, int16_t version) const {
+void subscription_info_data::TaskOffsetSum::encode(ByteWriter& w, int16_t version) const {
   constexpr bool flexible = false;
   (void)flexible;
   (void)version;
@@ -136,7 +136,7 @@ void SubscriptionInfoData::TaskOffsetSum::encode(ByteWriter& w, int16_t version)
   }
 }
 
-void SubscriptionInfoData::ClientTag::decode(ByteReader& r, int16_t version) {
+void subscription_info_data::ClientTag::decode(ByteReader& r, int16_t version) {
   constexpr bool flexible = false;
   (void)flexible;
   (void)version;
@@ -148,7 +148,7 @@ void SubscriptionInfoData::ClientTag::decode(ByteReader& r, int16_t version) {
   }
 }
 
-void SubscriptionInfoData::ClientTag::encode(ByteWriter& w, int16_t version) const {
+void subscription_info_data::ClientTag::encode(ByteWriter& w, int16_t version) const {
   constexpr bool flexible = false;
   (void)flexible;
   (void)version;

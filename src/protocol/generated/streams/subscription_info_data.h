@@ -11,138 +11,147 @@
 
 namespace gregor::protocol {
 
+namespace subscription_info_data {
+
+struct TaskId {
+  int32_t topic_group_id = 0;
+  int32_t partition = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"topicGroupId", {1, 6}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"partition", {1, 6}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_group_id, kFields[0]);
+    v(partition, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_group_id, kFields[0]);
+    v(partition, kFields[1]);
+  }
+
+  friend bool operator==(const TaskId&, const TaskId&) = default;
+};
+
+struct PartitionToOffsetSum {
+  int32_t partition = 0;
+  int64_t offset_sum = 0;
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"partition", {7, 9}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"offsetSum", {7, 9}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(partition, kFields[0]);
+    v(offset_sum, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(partition, kFields[0]);
+    v(offset_sum, kFields[1]);
+  }
+
+  friend bool operator==(const PartitionToOffsetSum&, const PartitionToOffsetSum&) = default;
+};
+
+struct TaskOffsetSum {
+  int32_t topic_group_id = 0;
+  int32_t partition = 0;
+  int64_t offset_sum = 0;
+  std::optional<std::string> named_topology = "";
+  std::vector<PartitionToOffsetSum> partition_to_offset_sum{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 5> kFields = {{
+    {"topicGroupId", {7, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"partition", {10, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"offsetSum", {10, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"namedTopology", {10, 32767}, {10, 32767}, {1, 0}, -1, false, false, ""},
+    {"partitionToOffsetSum", {7, 9}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic_group_id, kFields[0]);
+    v(partition, kFields[1]);
+    v(offset_sum, kFields[2]);
+    v(named_topology, kFields[3]);
+    v(partition_to_offset_sum, kFields[4]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic_group_id, kFields[0]);
+    v(partition, kFields[1]);
+    v(offset_sum, kFields[2]);
+    v(named_topology, kFields[3]);
+    v(partition_to_offset_sum, kFields[4]);
+  }
+
+  friend bool operator==(const TaskOffsetSum&, const TaskOffsetSum&) = default;
+};
+
+struct ClientTag {
+  Bytes key{};
+  Bytes value{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"key", {11, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"value", {11, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(key, kFields[0]);
+    v(value, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(key, kFields[0]);
+    v(value, kFields[1]);
+  }
+
+  friend bool operator==(const ClientTag&, const ClientTag&) = default;
+};
+
+}  // namespace subscription_info_data
+
 struct SubscriptionInfoData {
   static constexpr const char* kName = "SubscriptionInfoData";
   static constexpr VersionRange kValidVersions = {1, 11};
   static constexpr VersionRange kFlexibleVersions = {1, 0};
 
-  struct TaskId {
-    int32_t topic_group_id = 0;
-    int32_t partition = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"topicGroupId", {1, 6}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"partition", {1, 6}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_group_id, kFields[0]);
-      v(partition, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_group_id, kFields[0]);
-      v(partition, kFields[1]);
-    }
-
-    friend bool operator==(const TaskId&, const TaskId&) = default;
-  };
-
-  struct PartitionToOffsetSum {
-    int32_t partition = 0;
-    int64_t offset_sum = 0;
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"partition", {7, 9}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"offsetSum", {7, 9}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(partition, kFields[0]);
-      v(offset_sum, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(partition, kFields[0]);
-      v(offset_sum, kFields[1]);
-    }
-
-    friend bool operator==(const PartitionToOffsetSum&, const PartitionToOffsetSum&) = default;
-  };
-
-  struct TaskOffsetSum {
-    int32_t topic_group_id = 0;
-    int32_t partition = 0;
-    int64_t offset_sum = 0;
-    std::optional<std::string> named_topology = "";
-    std::vector<PartitionToOffsetSum> partition_to_offset_sum{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 5> kFields = {{
-      {"topicGroupId", {7, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"partition", {10, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"offsetSum", {10, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"namedTopology", {10, 32767}, {10, 32767}, {1, 0}, -1, false, false, ""},
-      {"partitionToOffsetSum", {7, 9}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic_group_id, kFields[0]);
-      v(partition, kFields[1]);
-      v(offset_sum, kFields[2]);
-      v(named_topology, kFields[3]);
-      v(partition_to_offset_sum, kFields[4]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic_group_id, kFields[0]);
-      v(partition, kFields[1]);
-      v(offset_sum, kFields[2]);
-      v(named_topology, kFields[3]);
-      v(partition_to_offset_sum, kFields[4]);
-    }
-
-    friend bool operator==(const TaskOffsetSum&, const TaskOffsetSum&) = default;
-  };
-
-  struct ClientTag {
-    Bytes key{};
-    Bytes value{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"key", {11, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"value", {11, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(key, kFields[0]);
-      v(value, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(key, kFields[0]);
-      v(value, kFields[1]);
-    }
-
-    friend bool operator==(const ClientTag&, const ClientTag&) = default;
-  };
+  using TaskId = subscription_info_data::TaskId;
+  using PartitionToOffsetSum = subscription_info_data::PartitionToOffsetSum;
+  using TaskOffsetSum = subscription_info_data::TaskOffsetSum;
+  using ClientTag = subscription_info_data::ClientTag;
 
   int32_t version_ = 0;
   int32_t latest_supported_version = -1;

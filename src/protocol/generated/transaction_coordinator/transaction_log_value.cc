@@ -5,7 +5,7 @@
 
 namespace gregor::protocol {
 
-void TransactionLogValue::PartitionsSchema::decode(ByteReader& r, int16_t version) {
+void transaction_log_value::PartitionsSchema::decode(ByteReader& r, int16_t version) {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
@@ -26,7 +26,7 @@ void TransactionLogValue::PartitionsSchema::decode(ByteReader& r, int16_t versio
   if (flexible) read_tagged_fields(r, unknown_tagged_fields, [](uint32_t) { return false; });
 }
 
-void TransactionLogValue::PartitionsSchema::encode(ByteWriter& w, int16_t version) const {
+void transaction_log_value::PartitionsSchema::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;

@@ -11,39 +11,45 @@
 
 namespace gregor::protocol {
 
+namespace transaction_log_value {
+
+struct PartitionsSchema {
+  std::string topic{};
+  std::vector<int32_t> partition_ids{};
+  TaggedFields unknown_tagged_fields;
+
+  static constexpr std::array<FieldInfo, 2> kFields = {{
+    {"Topic", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+    {"PartitionIds", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
+  }};
+
+  // Decoding expects a default-constructed object; errors stay in the reader.
+  void decode(ByteReader& r, int16_t version);
+  void encode(ByteWriter& w, int16_t version) const;
+
+  // Calls v(member, kFields[i]) for every field, in spec order.
+  template <typename V>
+  void visit_fields(V&& v) {
+    v(topic, kFields[0]);
+    v(partition_ids, kFields[1]);
+  }
+  template <typename V>
+  void visit_fields(V&& v) const {
+    v(topic, kFields[0]);
+    v(partition_ids, kFields[1]);
+  }
+
+  friend bool operator==(const PartitionsSchema&, const PartitionsSchema&) = default;
+};
+
+}  // namespace transaction_log_value
+
 struct TransactionLogValue {
   static constexpr const char* kName = "TransactionLogValue";
   static constexpr VersionRange kValidVersions = {0, 1};
   static constexpr VersionRange kFlexibleVersions = {1, 1};
 
-  struct PartitionsSchema {
-    std::string topic{};
-    std::vector<int32_t> partition_ids{};
-    TaggedFields unknown_tagged_fields;
-
-    static constexpr std::array<FieldInfo, 2> kFields = {{
-      {"Topic", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-      {"PartitionIds", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    }};
-
-    // Decoding expects a default-constructed object; errors stay in the reader.
-    void decode(ByteReader& r, int16_t version);
-    void encode(ByteWriter& w, int16_t version) const;
-
-    // Calls v(member, kFields[i]) for every field, in spec order.
-    template <typename V>
-    void visit_fields(V&& v) {
-      v(topic, kFields[0]);
-      v(partition_ids, kFields[1]);
-    }
-    template <typename V>
-    void visit_fields(V&& v) const {
-      v(topic, kFields[0]);
-      v(partition_ids, kFields[1]);
-    }
-
-    friend bool operator==(const PartitionsSchema&, const PartitionsSchema&) = default;
-  };
+  using PartitionsSchema = transaction_log_value::PartitionsSchema;
 
   int64_t producer_id = 0;
   int64_t previous_producer_id = INT64_C(-1);

@@ -1,0 +1,105 @@
+#include "captured.h"
+
+#include "protocol/frame.h"
+#include "protocol/generated/api_visit.h"
+#include "record/batch_walker.h"
+#include "record/record.h"
+#include "record/record_batch.h"
+
+namespace gregor::testing {
+
+namespace p = gregor::protocol;
+
+namespace {
+std::string hex(BytesView b) {
+  static const char* digits = "0123456789abcdef";
+  std::string s;
+  for (uint8_t c : b) {
+    s += digits[c >> 4];
+    s += digits[c & 15];
+  }
+  return s;
+}
+
+std::optional<std::string> as_string(const std::optional<BytesView>& v) {
+  if (!v) return std::nullopt;
+  return std::string(v->as_chars());
+}
+}  // namespace
+
+void expect_reencodes_identically(const CapturedRequest& req) {
+  SCOPED_TRACE("api " + std::to_string(req.api_key) + " v" + std::to_string(req.api_version) +
+               " frame " + hex(req.frame));
+  auto frame = p::read_request_header(req.frame);
+  ASSERT_TRUE(frame.ok()) << frame.error->to_string();
+  const bool known = p::visit_api(req.api_key, [&](auto request_type, auto) {
+    using Request = typename decltype(request_type)::type;
+    auto body = p::decode_message<Request>(frame.value.body, req.api_version, frame.value.body_offset);
+    ASSERT_TRUE(body.ok()) << body.error->to_string();
+    Bytes again;
+    ByteWriter w(again);
+    frame.value.header.encode(w, frame.value.header_version);
+    body.value.encode(w, req.api_version);
+    ASSERT_TRUE(w.ok()) << w.error();
+    EXPECT_EQ(hex(again), hex(req.frame));
+  });
+  EXPECT_TRUE(known);
+}
+
+std::vector<ProducedRecord> produced_records(const std::vector<CapturedRequest>& reqs,
+                                             std::vector<record::Compression>* codecs) {
+  std::vector<ProducedRecord> out;
+  for (const auto& req : reqs) {
+    if (req.api_key != p::ProduceRequest::kApiKey) continue;
+    auto frame = p::read_request_header(req.frame);
+    EXPECT_TRUE(frame.ok());
+    auto body = p::decode_message<p::ProduceRequest>(frame.value.body, req.api_version);
+    EXPECT_TRUE(body.ok());
+    for (const auto& topic : body.value.topic_data) {
+      for (const auto& part : topic.partition_data) {
+        if (!part.records) continue;
+        record::BatchWalker walker(*part.records);
+        record::BatchEntry entry;
+        while (walker.next(entry)) {
+          EXPECT_EQ(entry.magic, 2);
+          auto batch = record::RecordBatchView::parse(entry.bytes);
+          EXPECT_TRUE(batch.ok()) << batch.error().to_string();
+          if (!batch.ok()) continue;
+          EXPECT_FALSE(batch->verify_crc());
+          if (codecs) codecs->push_back(batch->compression());
+          record::RecordReader reader(1 << 20);
+          auto err = reader.open(*batch);
+          EXPECT_FALSE(err) << err->to_string();
+          record::Record r;
+          while (reader.next(r)) {
+            ProducedRecord pr{as_string(r.key), as_string(r.value), {}};
+            for (const auto& h : r.headers) pr.headers.emplace_back(std::string(h.key), as_string(h.value));
+            out.push_back(std::move(pr));
+          }
+          EXPECT_TRUE(reader.ok()) << reader.error().to_string();
+        }
+        EXPECT_TRUE(walker.ok()) << walker.error().to_string();
+        EXPECT_EQ(walker.partial_tail(), 0u);
+      }
+    }
+  }
+  return out;
+}
+
+void PrintTo(const ProducedRecord& r, std::ostream* os) {
+  auto show = [](const std::optional<std::string>& s) {
+    if (!s) return std::string("null");
+    return s->size() > 40 ? "\"" + s->substr(0, 40) + "...\"" : "\"" + *s + "\"";
+  };
+  *os << "{key " << show(r.key) << ", value " << show(r.value) << ", headers [";
+  for (const auto& [k, v] : r.headers) *os << k << "=" << show(v) << " ";
+  *os << "]}";
+}
+
+bool has_api(const std::vector<CapturedRequest>& reqs, int16_t key) {
+  for (const auto& r : reqs)
+    if (r.api_key == key) return true;
+  return false;
+}
+
+}  // namespace gregor::testing
