@@ -15,7 +15,8 @@ namespace {
 // A JSON-ish record of about 1 KiB, different per index but reproducible.
 std::string json_record(uint32_t i) {
   std::mt19937 rng(i);
-  static const char* const kWords[] = {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"};
+  static const char* const kWords[] = {"alpha", "bravo",   "charlie", "delta",
+                                       "echo",  "foxtrot", "golf",    "hotel"};
   std::string s = "{\"id\":" + std::to_string(i) + ",\"user\":\"user-" + std::to_string(rng() % 5000) +
                   "\",\"ts\":" + std::to_string(1700000000000 + rng() % 100000) + ",\"tags\":[";
   while (s.size() < 1000) {
@@ -82,8 +83,8 @@ void BM_Decompress(benchmark::State& state, Compression codec) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * input.size()));
 }
 
-#define CODEC_BENCHMARKS(codec)                                  \
-  BENCHMARK_CAPTURE(BM_Compress, codec, Compression::codec);    \
+#define CODEC_BENCHMARKS(codec)                              \
+  BENCHMARK_CAPTURE(BM_Compress, codec, Compression::codec); \
   BENCHMARK_CAPTURE(BM_Decompress, codec, Compression::codec)
 CODEC_BENCHMARKS(gzip);
 CODEC_BENCHMARKS(snappy);
@@ -98,7 +99,8 @@ void BM_BuildBatch(benchmark::State& state) {
   Bytes out;
   for (auto _ : state) {
     RecordBatchBuilder builder(BatchOptions{});
-    for (int i = 0; i < kRecords; ++i) builder.append(1700000000000 + i, BytesView::of("key"), BytesView::of(value));
+    for (int i = 0; i < kRecords; ++i)
+      builder.append(1700000000000 + i, BytesView::of("key"), BytesView::of(value));
     out.clear();
     if (builder.finish(out)) state.SkipWithError("finish failed");
     benchmark::DoNotOptimize(out.data());
@@ -111,7 +113,8 @@ BENCHMARK(BM_BuildBatch);
 void BM_IterateBatch(benchmark::State& state) {
   RecordBatchBuilder builder(BatchOptions{});
   std::string value(100, 'v');
-  for (int i = 0; i < kRecords; ++i) builder.append(1700000000000 + i, BytesView::of("key"), BytesView::of(value));
+  for (int i = 0; i < kRecords; ++i)
+    builder.append(1700000000000 + i, BytesView::of("key"), BytesView::of(value));
   Bytes bytes;
   if (builder.finish(bytes)) std::abort();
   RecordBatchView batch = *RecordBatchView::parse(bytes);
@@ -131,7 +134,8 @@ BENCHMARK(BM_IterateBatch);
 void BM_VerifyCrcAndIterate(benchmark::State& state) {
   RecordBatchBuilder builder(BatchOptions{});
   std::string value(100, 'v');
-  for (int i = 0; i < kRecords; ++i) builder.append(1700000000000 + i, BytesView::of("key"), BytesView::of(value));
+  for (int i = 0; i < kRecords; ++i)
+    builder.append(1700000000000 + i, BytesView::of("key"), BytesView::of(value));
   Bytes bytes;
   if (builder.finish(bytes)) std::abort();
   RecordReader reader(1 << 20);

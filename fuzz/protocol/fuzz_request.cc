@@ -19,11 +19,11 @@ void check(BytesView body, int16_t version) {
   auto first = decode_message<T>(body, version);
   if (!first.ok()) return;
   Bytes once;
-  if (encode_message(first.value, version, once)) std::abort();  // a decoded message must encode
+  if (encode_message(first.value(), version, once)) std::abort();  // a decoded message must encode
   auto second = decode_message<T>(once, version);
   if (!second.ok()) std::abort();
   Bytes twice;
-  if (encode_message(second.value, version, twice) || once != twice) std::abort();
+  if (encode_message(second.value(), version, twice) || once != twice) std::abort();
 }
 
 }  // namespace
@@ -32,14 +32,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const BytesView frame(data, size);
   auto request = read_request_header(frame);
   if (!request.ok()) return 0;
-  const int16_t key = request.value.header.request_api_key;
-  const int16_t version = request.value.header.request_api_version;
+  const int16_t key = request->header.request_api_key;
+  const int16_t version = request->header.request_api_version;
   visit_api(key, [&](auto request_type, auto response_type) {
     using Request = typename decltype(request_type)::type;
     using Response = typename decltype(response_type)::type;
     if (!Request::kValidVersions.contains(version)) return;
-    check<Request>(request.value.body, version);
-    check<Response>(request.value.body, version);
+    check<Request>(request->body, version);
+    check<Response>(request->body, version);
   });
   return 0;
 }

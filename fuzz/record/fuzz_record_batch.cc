@@ -63,7 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   BatchEntry entry;
   while (walker.next(entry)) {
     if (entry.magic == 2) {
-      if (auto batch = RecordBatchView::parse(entry.bytes, entry.position)) sink = sink + read_v2(*batch, v2_reader);
+      if (auto batch = RecordBatchView::parse(entry.bytes, entry.position))
+        sink = sink + read_v2(*batch, v2_reader);
     } else if (auto legacy = LegacyBatchView::parse(entry.bytes, entry.position)) {
       sink = sink + read_legacy(*legacy, legacy_reader);
     }

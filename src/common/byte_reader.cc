@@ -5,33 +5,16 @@
 
 namespace gregor {
 
-namespace {
-template <typename T>
-T load_be(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));
-  if constexpr (std::endian::native == std::endian::little && sizeof(T) > 1) {
-    if constexpr (sizeof(T) == 2) return static_cast<T>(__builtin_bswap16(static_cast<uint16_t>(v)));
-    if constexpr (sizeof(T) == 4) return static_cast<T>(__builtin_bswap32(static_cast<uint32_t>(v)));
-    if constexpr (sizeof(T) == 8) return static_cast<T>(__builtin_bswap64(static_cast<uint64_t>(v)));
-  }
-  return v;
-}
-}  // namespace
-
 void ByteReader::fail(const char* field, std::string message) {
   if (failed_) return;
   failed_ = true;
   error_ = DecodeError{offset(), field ? field : "", std::move(message)};
 }
 
-bool ByteReader::need(size_t n, const char* field) {
+bool ByteReader::need_slow(size_t n, const char* field) {
   if (failed_) return false;
-  if (remaining() < n) {
-    fail(field, "needs " + std::to_string(n) + " bytes, " + std::to_string(remaining()) + " left");
-    return false;
-  }
-  return true;
+  fail(field, "needs " + std::to_string(n) + " bytes, " + std::to_string(remaining()) + " left");
+  return false;
 }
 
 const uint8_t* ByteReader::push_limit(size_t n, const char* field) {
@@ -45,31 +28,10 @@ void ByteReader::pop_limit(const uint8_t* saved_end) {
   end_ = saved_end;
 }
 
-int8_t ByteReader::read_int8(const char* field) {
-  if (!need(1, field)) return 0;
-  return static_cast<int8_t>(*pos_++);
-}
-
-#define GREGOR_READ_FIXED(name, T)              \
-  T ByteReader::name(const char* field) {       \
-    if (!need(sizeof(T), field)) return 0;      \
-    T v = load_be<T>(pos_);                     \
-    pos_ += sizeof(T);                          \
-    return v;                                   \
-  }
-GREGOR_READ_FIXED(read_int16, int16_t)
-GREGOR_READ_FIXED(read_int32, int32_t)
-GREGOR_READ_FIXED(read_int64, int64_t)
-GREGOR_READ_FIXED(read_uint16, uint16_t)
-GREGOR_READ_FIXED(read_uint32, uint32_t)
-#undef GREGOR_READ_FIXED
-
 double ByteReader::read_float64(const char* field) {
   uint64_t bits = static_cast<uint64_t>(read_int64(field));
   return std::bit_cast<double>(bits);
 }
-
-bool ByteReader::read_bool(const char* field) { return read_int8(field) != 0; }
 
 Uuid ByteReader::read_uuid(const char* field) {
   Uuid u;
@@ -79,38 +41,16 @@ Uuid ByteReader::read_uuid(const char* field) {
   return u;
 }
 
-uint64_t ByteReader::read_uvarlong(const char* field) {
+uint64_t ByteReader::read_uvarint_slow(const char* field, int max_bytes) {
   uint64_t v = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
+  for (int i = 0; i < max_bytes; ++i) {
     if (!need(1, field)) return 0;
-    uint8_t b = *pos_++;
-    v |= static_cast<uint64_t>(b & 0x7f) << shift;
+    const uint8_t b = *pos_++;
+    v |= static_cast<uint64_t>(b & 0x7f) << (7 * i);
     if ((b & 0x80) == 0) return v;
   }
-  fail(field, "varint longer than 10 bytes");
+  fail(field, "varint longer than " + std::to_string(max_bytes) + " bytes");
   return 0;
-}
-
-uint32_t ByteReader::read_uvarint(const char* field) {
-  uint32_t v = 0;
-  for (int shift = 0; shift < 35; shift += 7) {
-    if (!need(1, field)) return 0;
-    uint8_t b = *pos_++;
-    v |= static_cast<uint32_t>(b & 0x7f) << shift;
-    if ((b & 0x80) == 0) return v;
-  }
-  fail(field, "varint longer than 5 bytes");
-  return 0;
-}
-
-int32_t ByteReader::read_varint(const char* field) {
-  uint32_t z = read_uvarint(field);
-  return static_cast<int32_t>((z >> 1) ^ (~(z & 1) + 1));
-}
-
-int64_t ByteReader::read_varlong(const char* field) {
-  uint64_t z = read_uvarlong(field);
-  return static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1));
 }
 
 BytesView ByteReader::read_view(size_t n, const char* field) {

@@ -7,7 +7,9 @@
 // length prefix is checked against remaining() before anything is reserved or copied.
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 
@@ -37,20 +39,37 @@ class ByteReader {
   const uint8_t* push_limit(size_t n, const char* field);
   void pop_limit(const uint8_t* saved_end);
 
-  int8_t read_int8(const char* field);
-  int16_t read_int16(const char* field);
-  int32_t read_int32(const char* field);
-  int64_t read_int64(const char* field);
-  uint16_t read_uint16(const char* field);
-  uint32_t read_uint32(const char* field);
+  // The fixed-width reads and the one-byte varint case are inline: they are the inner loop of
+  // record iteration and request decoding.
+  int8_t read_int8(const char* field) {
+    if (!need(1, field)) return 0;
+    return static_cast<int8_t>(*pos_++);
+  }
+  int16_t read_int16(const char* field) { return static_cast<int16_t>(read_be<uint16_t>(field)); }
+  int32_t read_int32(const char* field) { return static_cast<int32_t>(read_be<uint32_t>(field)); }
+  int64_t read_int64(const char* field) { return static_cast<int64_t>(read_be<uint64_t>(field)); }
+  uint16_t read_uint16(const char* field) { return read_be<uint16_t>(field); }
+  uint32_t read_uint32(const char* field) { return read_be<uint32_t>(field); }
   double read_float64(const char* field);
-  bool read_bool(const char* field);
+  bool read_bool(const char* field) { return read_int8(field) != 0; }
   Uuid read_uuid(const char* field);
 
-  uint32_t read_uvarint(const char* field);
-  uint64_t read_uvarlong(const char* field);
-  int32_t read_varint(const char* field);   // zigzag
-  int64_t read_varlong(const char* field);  // zigzag
+  uint32_t read_uvarint(const char* field) {
+    if (!failed_ && pos_ < end_ && *pos_ < 0x80) return *pos_++;
+    return static_cast<uint32_t>(read_uvarint_slow(field, 5));
+  }
+  uint64_t read_uvarlong(const char* field) {
+    if (!failed_ && pos_ < end_ && *pos_ < 0x80) return *pos_++;
+    return read_uvarint_slow(field, 10);
+  }
+  int32_t read_varint(const char* field) {  // zigzag
+    const uint32_t z = read_uvarint(field);
+    return static_cast<int32_t>((z >> 1) ^ (~(z & 1) + 1));
+  }
+  int64_t read_varlong(const char* field) {  // zigzag
+    const uint64_t z = read_uvarlong(field);
+    return static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1));
+  }
 
   BytesView read_view(size_t n, const char* field);
   void skip(size_t n, const char* field);
@@ -71,7 +90,29 @@ class ByteReader {
   std::optional<BytesView> read_nullable_bytes_view(bool compact, const char* field);
 
  private:
-  bool need(size_t n, const char* field);
+  bool need(size_t n, const char* field) {
+    if (!failed_ && static_cast<size_t>(end_ - pos_) >= n) [[likely]]
+      return true;
+    return need_slow(n, field);
+  }
+  bool need_slow(size_t n, const char* field);
+  uint64_t read_uvarint_slow(const char* field, int max_bytes);
+
+  template <typename T>
+  T read_be(const char* field) {
+    if (!need(sizeof(T), field)) return 0;
+    T v;
+    std::memcpy(&v, pos_, sizeof(T));
+    pos_ += sizeof(T);
+    if constexpr (std::endian::native == std::endian::little) v = byteswap(v);
+    return v;
+  }
+  template <typename T>
+  static T byteswap(T v) {
+    if constexpr (sizeof(T) == 2) return static_cast<T>(__builtin_bswap16(v));
+    if constexpr (sizeof(T) == 4) return static_cast<T>(__builtin_bswap32(v));
+    if constexpr (sizeof(T) == 8) return static_cast<T>(__builtin_bswap64(v));
+  }
 
   const uint8_t* begin_;
   const uint8_t* pos_;

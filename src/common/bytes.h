@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -42,5 +43,17 @@ class BytesView {
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
 };
+
+// Lower-case hex of the bytes, for logs, dumps and test failure messages.
+inline std::string to_hex(BytesView b) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(b.size() * 2);
+  for (uint8_t c : b) {
+    s += kDigits[c >> 4];
+    s += kDigits[c & 15];
+  }
+  return s;
+}
 
 }  // namespace gregor

@@ -9,6 +9,7 @@
 
 #include "common/bytes.h"
 #include "common/decode_error.h"
+#include "common/result.h"
 #include "protocol/generated/api_registry.h"
 #include "protocol/generated/message/request_header.h"
 #include "protocol/generated/message/response_header.h"
@@ -27,7 +28,7 @@ struct RequestFrame {
 // Reads the header of a request frame (the bytes after the size prefix). Fails on a truncated
 // header; an unknown API key is not an error here (the broker answers it), but its header is
 // read as version 1.
-Decoded<RequestFrame> read_request_header(BytesView frame);
+Result<RequestFrame> read_request_header(BytesView frame);
 
 // Appends [size][header][body] to `out`. The header version is chosen from the API registry.
 template <typename Body>

@@ -10,6 +10,7 @@
 #include "common/byte_reader.h"
 #include "common/byte_writer.h"
 #include "common/bytes.h"
+#include "common/result.h"
 #include "common/uuid.h"
 
 namespace gregor::protocol {
@@ -95,20 +96,13 @@ void read_tagged_fields(ByteReader& r, TaggedFields& unknown, KnownFn&& known) {
 
 // Decodes a whole message from `bytes`. Trailing bytes are an error: a message knows its length.
 template <typename T>
-struct Decoded {
+Result<T> decode_message(BytesView bytes, int16_t version, size_t base_offset = 0) {
   T value;
-  std::optional<DecodeError> error;
-  bool ok() const { return !error.has_value(); }
-};
-
-template <typename T>
-Decoded<T> decode_message(BytesView bytes, int16_t version, size_t base_offset = 0) {
-  Decoded<T> d;
   ByteReader r(bytes, base_offset);
-  d.value.decode(r, version);
+  value.decode(r, version);
   if (r.ok() && !r.at_end()) r.fail("", std::to_string(r.remaining()) + " unexpected trailing bytes");
-  if (!r.ok()) d.error = r.error();
-  return d;
+  if (!r.ok()) return r.error();
+  return value;
 }
 
 // Encodes a message; returns the error when a value does not fit the version's wire form.

@@ -29,8 +29,8 @@ bool too_long(const std::optional<BytesView>& b) { return b && b->size() > INT32
 
 }  // namespace
 
-void RecordBatchBuilder::append(int64_t timestamp, std::optional<BytesView> key, std::optional<BytesView> value,
-                                std::span<const Header> headers) {
+void RecordBatchBuilder::append(int64_t timestamp, std::optional<BytesView> key,
+                                std::optional<BytesView> value, std::span<const Header> headers) {
   if (!error_.empty()) return;
   if (count_ == INT32_MAX) {
     error_ = "too many records for one batch";
@@ -42,8 +42,8 @@ void RecordBatchBuilder::append(int64_t timestamp, std::optional<BytesView> key,
 
   // The record's length prefix comes first, so size the body before writing it.
   bool oversized = too_long(key) || too_long(value) || headers.size() > INT32_MAX;
-  size_t body = 1 + varint_size(timestamp_delta) + varint_size(count_) + nullable_size(key) + nullable_size(value) +
-                varint_size(static_cast<int64_t>(headers.size()));
+  size_t body = 1 + varint_size(timestamp_delta) + varint_size(count_) + nullable_size(key) +
+                nullable_size(value) + varint_size(static_cast<int64_t>(headers.size()));
   for (const Header& h : headers) {
     oversized |= h.key.size() > INT32_MAX || too_long(h.value);
     body += varint_size(static_cast<int64_t>(h.key.size())) + h.key.size() + nullable_size(h.value);
@@ -97,7 +97,8 @@ std::optional<std::string> RecordBatchBuilder::finish(Bytes& out) const {
   p[v2::kMagic] = 2;
   store_be(p + v2::kAttributes, attributes);
   store_be(p + v2::kLastOffsetDelta, count_ > 0 ? count_ - 1 : 0);
-  store_be(p + v2::kBaseTimestamp, base_timestamp_.value_or(options_.delete_horizon_ms.value_or(kNoTimestamp)));
+  store_be(p + v2::kBaseTimestamp,
+           base_timestamp_.value_or(options_.delete_horizon_ms.value_or(kNoTimestamp)));
   store_be(p + v2::kMaxTimestamp, max_timestamp_);
   store_be(p + v2::kProducerId, options_.producer_id);
   store_be(p + v2::kProducerEpoch, options_.producer_epoch);

@@ -31,8 +31,9 @@ bool BatchWalker::next(BatchEntry& out) {
   // even when the rest of the batch is not here.
   int32_t size = wire::load_be<int32_t>(p + 8);
   if (size < legacy::kMinMessageSizeV0)
-    return fail(pos_ + 8, "size", "batch size " + std::to_string(size) + " is below the minimum of " +
-                                      std::to_string(legacy::kMinMessageSizeV0));
+    return fail(pos_ + 8, "size",
+                "batch size " + std::to_string(size) + " is below the minimum of " +
+                    std::to_string(legacy::kMinMessageSizeV0));
   size_t total = kLogOverhead + static_cast<size_t>(size);
   if (total > left) {
     partial_ = left;

@@ -14,8 +14,8 @@
 namespace gregor::record {
 
 struct BatchEntry {
-  BytesView bytes;       // exactly one batch (magic 2) or one top-level message (magic 0/1)
-  size_t position = 0;   // where bytes starts within the walked buffer
+  BytesView bytes;      // exactly one batch (magic 2) or one top-level message (magic 0/1)
+  size_t position = 0;  // where bytes starts within the walked buffer
   int8_t magic = 0;
 };
 

@@ -19,9 +19,9 @@ namespace gregor::record {
 namespace {
 
 constexpr uint8_t kXerialMagic[8] = {0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0};
-constexpr size_t kXerialHeaderSize = 16;      // magic, int32 version, int32 compatible version
+constexpr size_t kXerialHeaderSize = 16;         // magic, int32 version, int32 compatible version
 constexpr size_t kXerialBlockInput = 32 * 1024;  // snappy-java's default block size
-constexpr int kZstdLevel = 3;                 // zstd's and Kafka's default level
+constexpr int kZstdLevel = 3;                    // zstd's and Kafka's default level
 
 DecodeError codec_error(Compression codec, size_t offset, std::string message) {
   return DecodeError{offset, compression_name(codec), std::move(message)};
@@ -56,7 +56,6 @@ class BoundedSink {
     return p;
   }
   void commit(size_t n) { used_ += n; }
-  size_t used() const { return used_; }
   size_t room() const { return limit_ - std::min(used_, limit_); }
   bool over_limit() const { return used_ > limit_; }
 
@@ -229,7 +228,8 @@ std::optional<DecodeError> lz4_decompress(BytesView input, size_t limit, Bytes& 
   LZ4F_dctx* raw = nullptr;
   if (LZ4F_isError(LZ4F_createDecompressionContext(&raw, LZ4F_VERSION)))
     return codec_error(kLz4, 0, "cannot create a decompression context");
-  std::unique_ptr<LZ4F_dctx, decltype(&LZ4F_freeDecompressionContext)> ctx(raw, LZ4F_freeDecompressionContext);
+  std::unique_ptr<LZ4F_dctx, decltype(&LZ4F_freeDecompressionContext)> ctx(raw,
+                                                                           LZ4F_freeDecompressionContext);
 
   BoundedSink sink(out, limit, guess(input.size(), limit));
   const uint8_t* src = input.data();
@@ -323,22 +323,33 @@ std::optional<DecodeError> zstd_decompress(BytesView input, size_t limit, Bytes&
 
 const char* compression_name(Compression codec) {
   switch (codec) {
-    case Compression::none: return "none";
-    case Compression::gzip: return "gzip";
-    case Compression::snappy: return "snappy";
-    case Compression::lz4: return "lz4";
-    case Compression::zstd: return "zstd";
+    case Compression::none:
+      return "none";
+    case Compression::gzip:
+      return "gzip";
+    case Compression::snappy:
+      return "snappy";
+    case Compression::lz4:
+      return "lz4";
+    case Compression::zstd:
+      return "zstd";
   }
   return "unknown";
 }
 
 std::optional<std::string> compress(Compression codec, BytesView input, Bytes& out) {
   switch (codec) {
-    case Compression::none: out.insert(out.end(), input.begin(), input.end()); return std::nullopt;
-    case Compression::gzip: return gzip_compress(input, out);
-    case Compression::snappy: return snappy_compress(input, out);
-    case Compression::lz4: return lz4_compress(input, out);
-    case Compression::zstd: return zstd_compress(input, out);
+    case Compression::none:
+      out.insert(out.end(), input.begin(), input.end());
+      return std::nullopt;
+    case Compression::gzip:
+      return gzip_compress(input, out);
+    case Compression::snappy:
+      return snappy_compress(input, out);
+    case Compression::lz4:
+      return lz4_compress(input, out);
+    case Compression::zstd:
+      return zstd_compress(input, out);
   }
   return "unknown compression codec " + std::to_string(static_cast<int>(codec));
 }
@@ -349,12 +360,17 @@ std::optional<DecodeError> decompress(Compression codec, BytesView input, size_t
       if (input.size() > max_output) return too_big(codec, 0, max_output);
       out.insert(out.end(), input.begin(), input.end());
       return std::nullopt;
-    case Compression::gzip: return gzip_decompress(input, max_output, out);
-    case Compression::snappy: return snappy_decompress(input, max_output, out);
-    case Compression::lz4: return lz4_decompress(input, max_output, out, false);
-    case Compression::zstd: return zstd_decompress(input, max_output, out);
+    case Compression::gzip:
+      return gzip_decompress(input, max_output, out);
+    case Compression::snappy:
+      return snappy_decompress(input, max_output, out);
+    case Compression::lz4:
+      return lz4_decompress(input, max_output, out, false);
+    case Compression::zstd:
+      return zstd_decompress(input, max_output, out);
   }
-  return DecodeError{0, "compression", "unknown compression codec " + std::to_string(static_cast<int>(codec))};
+  return DecodeError{0, "compression",
+                     "unknown compression codec " + std::to_string(static_cast<int>(codec))};
 }
 
 std::optional<DecodeError> decompress_lz4_legacy_v0(BytesView input, size_t max_output, Bytes& out) {
@@ -365,7 +381,8 @@ uint32_t xxhash32_short(const uint8_t* data, size_t size) {
   constexpr uint32_t p1 = 2654435761U, p2 = 2246822519U, p3 = 3266489917U, p4 = 668265263U, p5 = 374761393U;
   uint32_t h = p5 + static_cast<uint32_t>(size);  // seed 0
   for (; size >= 4; data += 4, size -= 4) {
-    uint32_t w = uint32_t{data[0]} | (uint32_t{data[1]} << 8) | (uint32_t{data[2]} << 16) | (uint32_t{data[3]} << 24);
+    uint32_t w =
+        uint32_t{data[0]} | (uint32_t{data[1]} << 8) | (uint32_t{data[2]} << 16) | (uint32_t{data[3]} << 24);
     h = std::rotl(h + w * p3, 17) * p4;
   }
   for (; size > 0; ++data, --size) h = std::rotl(h + *data * p5, 11) * p1;

@@ -32,8 +32,9 @@ Result<EndTxnMarker> parse_end_txn_marker(BytesView key, BytesView value) {
   Result<ControlRecordType> type = parse_control_key(key);
   if (!type) return type.error();
   if (*type != ControlRecordType::abort && *type != ControlRecordType::commit)
-    return DecodeError{2, "control key type",
-                       "control type " + std::to_string(static_cast<int>(*type)) + " is not a transaction marker"};
+    return DecodeError{
+        2, "control key type",
+        "control type " + std::to_string(static_cast<int>(*type)) + " is not a transaction marker"};
   ByteReader r(value);
   int16_t version = r.read_int16("end txn marker version");
   if (r.ok() && version < 0) r.fail("end txn marker version", "negative version " + std::to_string(version));
@@ -42,8 +43,8 @@ Result<EndTxnMarker> parse_end_txn_marker(BytesView key, BytesView value) {
   return EndTxnMarker{*type, epoch};
 }
 
-std::optional<std::string> build_end_txn_batch(BatchOptions options, const EndTxnMarker& marker, int64_t timestamp,
-                                               Bytes& out) {
+std::optional<std::string> build_end_txn_batch(BatchOptions options, const EndTxnMarker& marker,
+                                               int64_t timestamp, Bytes& out) {
   // Kafka writes markers uncompressed and outside the producer's sequence numbering.
   options.control = true;
   options.transactional = true;

@@ -13,7 +13,7 @@
 
 #include "common/bytes.h"
 #include "record/batch_builder.h"
-#include "record/result.h"
+#include "common/result.h"
 
 namespace gregor::record {
 

@@ -61,7 +61,7 @@ bool crc32c_hardware_available() {
 }
 
 __attribute__((target("sse4.2"))) uint32_t crc32c_extend_hardware(uint32_t crc, const uint8_t* data,
-                                                                   size_t size) {
+                                                                  size_t size) {
   uint64_t s = ~crc;
   while (size >= 8) {
     uint64_t w;

@@ -48,9 +48,9 @@ Result<LegacyBatchView> LegacyBatchView::parse(BytesView data, size_t position) 
                            "-byte minimum for magic " + std::to_string(magic)};
   size_t total = legacy::kLogOverhead + static_cast<size_t>(size);
   if (total > data.size())
-    return DecodeError{at(legacy::kSize), "messageSize",
-                       "entry of " + std::to_string(total) + " bytes, only " + std::to_string(data.size()) +
-                           " bytes given"};
+    return DecodeError{
+        at(legacy::kSize), "messageSize",
+        "entry of " + std::to_string(total) + " bytes, only " + std::to_string(data.size()) + " bytes given"};
 
   LegacyBatchView m(data.subview(0, total), position);
   int codec = m.attributes() & legacy::kCompressionMask;
@@ -72,7 +72,8 @@ uint32_t LegacyBatchView::crc() const { return load_be<uint32_t>(data_.data() + 
 
 TimestampType LegacyBatchView::timestamp_type() const {
   if (magic() == 0) return TimestampType::none;
-  return (attributes() & legacy::kLogAppendTimeFlag) ? TimestampType::log_append_time : TimestampType::create_time;
+  return (attributes() & legacy::kLogAppendTimeFlag) ? TimestampType::log_append_time
+                                                     : TimestampType::create_time;
 }
 
 int64_t LegacyBatchView::timestamp() const {
@@ -81,7 +82,8 @@ int64_t LegacyBatchView::timestamp() const {
 
 uint32_t LegacyBatchView::compute_crc() const {
   const uint8_t* p = data_.data() + legacy::kMagic;
-  return static_cast<uint32_t>(::crc32(::crc32(0, nullptr, 0), p, static_cast<uInt>(data_.size() - legacy::kMagic)));
+  return static_cast<uint32_t>(
+      ::crc32(::crc32(0, nullptr, 0), p, static_cast<uInt>(data_.size() - legacy::kMagic)));
 }
 
 std::optional<DecodeError> LegacyBatchView::verify_crc() const {
@@ -106,7 +108,8 @@ std::optional<DecodeError> LegacyRecordReader::open(const LegacyBatchView& entry
 std::optional<DecodeError> LegacyRecordReader::open_wrapper(const LegacyBatchView& wrapper) {
   if (!wrapper.value())
     return DecodeError{wrapper.position(), "value", "compressed wrapper message has a null value"};
-  size_t value_at = wrapper.position() + static_cast<size_t>(wrapper.value()->data() - wrapper.bytes().data());
+  size_t value_at =
+      wrapper.position() + static_cast<size_t>(wrapper.value()->data() - wrapper.bytes().data());
   buffer_.clear();
   auto err = wrapper.compression() == Compression::lz4 && wrapper.magic() == 0
                  ? decompress_lz4_legacy_v0(*wrapper.value(), max_decompressed_, buffer_)

@@ -21,7 +21,7 @@
 #include "record/compression.h"
 #include "record/record.h"
 #include "record/record_batch.h"
-#include "record/result.h"
+#include "common/result.h"
 
 namespace gregor::record {
 
@@ -53,7 +53,9 @@ class LegacyBatchView {
   uint32_t crc() const;
   int8_t magic() const { return static_cast<int8_t>(data_[legacy::kMagic]); }
   int8_t attributes() const { return static_cast<int8_t>(data_[legacy::kAttributes]); }
-  Compression compression() const { return static_cast<Compression>(attributes() & legacy::kCompressionMask); }
+  Compression compression() const {
+    return static_cast<Compression>(attributes() & legacy::kCompressionMask);
+  }
   TimestampType timestamp_type() const;
   int64_t timestamp() const;  // kNoTimestamp for magic 0
   const std::optional<BytesView>& key() const { return key_; }
@@ -87,8 +89,9 @@ class LegacyRecordReader {
   size_t max_decompressed_;
   Bytes buffer_;
   BytesView rest_;  // entries not yet yielded
-  int64_t offset_base_ = 0;  // added to inner offsets (0 for magic 0, whose offsets are absolute)
-  std::optional<int64_t> wrapper_time_;  // set when the wrapper imposes log-append time
+  // Added to inner offsets: 0 for magic 0, whose inner offsets are already absolute.
+  int64_t offset_base_ = 0;
+  std::optional<int64_t> wrapper_time_;    // set when the wrapper imposes log-append time
   std::optional<LegacyBatchView> single_;  // an uncompressed top-level entry, yielded once
 };
 

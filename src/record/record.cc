@@ -94,12 +94,14 @@ bool RecordReader::next(Record& out) {
   ByteReader& r = reader_;
   if (index_ == count_) {
     if (r.at_end()) return false;
-    return fail(DecodeError{r.offset(), "", std::to_string(r.remaining()) + " bytes after the batch's " +
-                                                std::to_string(count_) + " records"});
+    return fail(DecodeError{
+        r.offset(), "",
+        std::to_string(r.remaining()) + " bytes after the batch's " + std::to_string(count_) + " records"});
   }
   if (r.at_end())
-    return fail(DecodeError{r.offset(), "", "batch declares " + std::to_string(count_) +
-                                                " records but holds only " + std::to_string(index_)});
+    return fail(DecodeError{
+        r.offset(), "",
+        "batch declares " + std::to_string(count_) + " records but holds only " + std::to_string(index_)});
 
   int32_t length = r.read_varint("length");
   if (r.ok() && length < 0) r.fail("length", "negative record length " + std::to_string(length));
@@ -111,7 +113,8 @@ bool RecordReader::next(Record& out) {
   out.key = read_varint_bytes(r, "key");
   out.value = read_varint_bytes(r, "value");
   int32_t header_count = r.read_varint("headerCount");
-  if (r.ok() && header_count < 0) r.fail("headerCount", "negative header count " + std::to_string(header_count));
+  if (r.ok() && header_count < 0)
+    r.fail("headerCount", "negative header count " + std::to_string(header_count));
   const uint8_t* headers_at = r.position();
   Header h;
   for (int32_t i = 0; i < header_count && read_header(r, h); ++i) {

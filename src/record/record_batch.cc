@@ -31,24 +31,26 @@ uint32_t crc_of(const uint8_t* batch, size_t size) {
 
 Result<RecordBatchView> RecordBatchView::parse(BytesView data, size_t position) {
   if (data.size() < v2::kHeaderSize)
-    return framing_error(position, "batch",
-                         "a v2 batch needs a 61-byte header, only " + std::to_string(data.size()) + " bytes given");
+    return framing_error(
+        position, "batch",
+        "a v2 batch needs a 61-byte header, only " + std::to_string(data.size()) + " bytes given");
   int32_t length = load_be<int32_t>(data.data() + v2::kBatchLength);
   if (length < static_cast<int32_t>(v2::kHeaderSize - v2::kLogOverhead))
     return framing_error(position + v2::kBatchLength, "batchLength",
                          "batchLength " + std::to_string(length) + " is shorter than the 49-byte header");
   size_t total = static_cast<size_t>(length) + v2::kLogOverhead;
   if (total > data.size())
-    return framing_error(position + v2::kBatchLength, "batchLength",
-                         "batch of " + std::to_string(total) + " bytes, only " + std::to_string(data.size()) +
-                             " bytes given");
+    return framing_error(
+        position + v2::kBatchLength, "batchLength",
+        "batch of " + std::to_string(total) + " bytes, only " + std::to_string(data.size()) + " bytes given");
   int8_t magic = static_cast<int8_t>(data[v2::kMagic]);
   if (magic != 2)
     return framing_error(position + v2::kMagic, "magic", "expected magic 2, found " + std::to_string(magic));
   RecordBatchView batch(data.subview(0, total), position);
   if ((batch.attributes() & v2::kCompressionMask) > static_cast<int>(Compression::zstd))
-    return framing_error(position + v2::kAttributes, "attributes",
-                         "unknown compression codec " + std::to_string(batch.attributes() & v2::kCompressionMask));
+    return framing_error(
+        position + v2::kAttributes, "attributes",
+        "unknown compression codec " + std::to_string(batch.attributes() & v2::kCompressionMask));
   if (batch.record_count() < 0)
     return framing_error(position + v2::kRecordCount, "recordCount",
                          "negative record count " + std::to_string(batch.record_count()));
@@ -63,16 +65,23 @@ int32_t RecordBatchView::partition_leader_epoch() const {
 int8_t RecordBatchView::magic() const { return static_cast<int8_t>(data_[v2::kMagic]); }
 uint32_t RecordBatchView::crc() const { return load_be<uint32_t>(data_.data() + v2::kCrc); }
 int16_t RecordBatchView::attributes() const { return load_be<int16_t>(data_.data() + v2::kAttributes); }
-int32_t RecordBatchView::last_offset_delta() const { return load_be<int32_t>(data_.data() + v2::kLastOffsetDelta); }
-int64_t RecordBatchView::base_timestamp() const { return load_be<int64_t>(data_.data() + v2::kBaseTimestamp); }
+int32_t RecordBatchView::last_offset_delta() const {
+  return load_be<int32_t>(data_.data() + v2::kLastOffsetDelta);
+}
+int64_t RecordBatchView::base_timestamp() const {
+  return load_be<int64_t>(data_.data() + v2::kBaseTimestamp);
+}
 int64_t RecordBatchView::max_timestamp() const { return load_be<int64_t>(data_.data() + v2::kMaxTimestamp); }
 int64_t RecordBatchView::producer_id() const { return load_be<int64_t>(data_.data() + v2::kProducerId); }
-int16_t RecordBatchView::producer_epoch() const { return load_be<int16_t>(data_.data() + v2::kProducerEpoch); }
+int16_t RecordBatchView::producer_epoch() const {
+  return load_be<int16_t>(data_.data() + v2::kProducerEpoch);
+}
 int32_t RecordBatchView::base_sequence() const { return load_be<int32_t>(data_.data() + v2::kBaseSequence); }
 int32_t RecordBatchView::record_count() const { return load_be<int32_t>(data_.data() + v2::kRecordCount); }
 
 TimestampType RecordBatchView::timestamp_type() const {
-  return (attributes() & v2::kLogAppendTimeFlag) ? TimestampType::log_append_time : TimestampType::create_time;
+  return (attributes() & v2::kLogAppendTimeFlag) ? TimestampType::log_append_time
+                                                 : TimestampType::create_time;
 }
 
 std::optional<int64_t> RecordBatchView::delete_horizon_ms() const {
@@ -80,7 +89,9 @@ std::optional<int64_t> RecordBatchView::delete_horizon_ms() const {
   return base_timestamp();
 }
 
-int64_t RecordBatchView::last_offset() const { return wire::wrapping_add(base_offset(), last_offset_delta()); }
+int64_t RecordBatchView::last_offset() const {
+  return wire::wrapping_add(base_offset(), last_offset_delta());
+}
 int64_t RecordBatchView::next_offset() const { return wire::wrapping_add(last_offset(), 1); }
 
 int32_t RecordBatchView::last_sequence() const {

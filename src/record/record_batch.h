@@ -29,7 +29,7 @@
 #include "common/bytes.h"
 #include "common/decode_error.h"
 #include "record/compression.h"
-#include "record/result.h"
+#include "common/result.h"
 
 namespace gregor::record {
 

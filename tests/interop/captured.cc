@@ -11,16 +11,6 @@ namespace gregor::testing {
 namespace p = gregor::protocol;
 
 namespace {
-std::string hex(BytesView b) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (uint8_t c : b) {
-    s += digits[c >> 4];
-    s += digits[c & 15];
-  }
-  return s;
-}
-
 std::optional<std::string> as_string(const std::optional<BytesView>& v) {
   if (!v) return std::nullopt;
   return std::string(v->as_chars());
@@ -29,19 +19,19 @@ std::optional<std::string> as_string(const std::optional<BytesView>& v) {
 
 void expect_reencodes_identically(const CapturedRequest& req) {
   SCOPED_TRACE("api " + std::to_string(req.api_key) + " v" + std::to_string(req.api_version) +
-               " frame " + hex(req.frame));
+               " frame " + to_hex(req.frame));
   auto frame = p::read_request_header(req.frame);
-  ASSERT_TRUE(frame.ok()) << frame.error->to_string();
+  ASSERT_TRUE(frame.ok()) << frame.error().to_string();
   const bool known = p::visit_api(req.api_key, [&](auto request_type, auto) {
     using Request = typename decltype(request_type)::type;
-    auto body = p::decode_message<Request>(frame.value.body, req.api_version, frame.value.body_offset);
-    ASSERT_TRUE(body.ok()) << body.error->to_string();
+    auto body = p::decode_message<Request>(frame->body, req.api_version, frame->body_offset);
+    ASSERT_TRUE(body.ok()) << body.error().to_string();
     Bytes again;
     ByteWriter w(again);
-    frame.value.header.encode(w, frame.value.header_version);
-    body.value.encode(w, req.api_version);
+    frame->header.encode(w, frame->header_version);
+    body->encode(w, req.api_version);
     ASSERT_TRUE(w.ok()) << w.error();
-    EXPECT_EQ(hex(again), hex(req.frame));
+    EXPECT_EQ(to_hex(again), to_hex(req.frame));
   });
   EXPECT_TRUE(known);
 }
@@ -53,9 +43,9 @@ std::vector<ProducedRecord> produced_records(const std::vector<CapturedRequest>&
     if (req.api_key != p::ProduceRequest::kApiKey) continue;
     auto frame = p::read_request_header(req.frame);
     EXPECT_TRUE(frame.ok());
-    auto body = p::decode_message<p::ProduceRequest>(frame.value.body, req.api_version);
+    auto body = p::decode_message<p::ProduceRequest>(frame->body, req.api_version);
     EXPECT_TRUE(body.ok());
-    for (const auto& topic : body.value.topic_data) {
+    for (const auto& topic : body->topic_data) {
       for (const auto& part : topic.partition_data) {
         if (!part.records) continue;
         record::BatchWalker walker(*part.records);

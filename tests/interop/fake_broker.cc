@@ -60,9 +60,9 @@ template <typename Req>
 bool decode_body(const CapturedRequest& req, Req& out) {
   auto frame = p::read_request_header(req.frame);
   if (!frame.ok()) return false;
-  auto body = p::decode_message<Req>(frame.value.body, req.api_version);
+  auto body = p::decode_message<Req>(frame->body, req.api_version);
   if (!body.ok()) return false;
-  out = std::move(body.value);
+  out = std::move(body.value());
   return true;
 }
 
@@ -174,7 +174,7 @@ void FakeBroker::serve(int fd) {
 bool FakeBroker::respond(const CapturedRequest& req, Bytes& out) {
   auto frame = p::read_request_header(req.frame);
   if (!frame.ok()) return false;
-  const int32_t corr = frame.value.header.correlation_id;
+  const int32_t corr = frame->header.correlation_id;
   const int16_t v = req.api_version;
   switch (req.api_key) {
     case p::ApiVersionsRequest::kApiKey: {

@@ -60,12 +60,12 @@ TEST(Codec, ApiVersionsRequestBytesAreExact) {
 
   auto parsed = read_request_header(BytesView(frame).subview(4, frame.size() - 4));
   ASSERT_TRUE(parsed.ok());
-  EXPECT_EQ(parsed.value.header, h);
-  EXPECT_EQ(parsed.value.header_version, 2);
-  EXPECT_EQ(parsed.value.body_offset, 18u);
-  auto decoded = decode_message<ApiVersionsRequest>(parsed.value.body, 3);
+  EXPECT_EQ(parsed->header, h);
+  EXPECT_EQ(parsed->header_version, 2);
+  EXPECT_EQ(parsed->body_offset, 18u);
+  auto decoded = decode_message<ApiVersionsRequest>(parsed->body, 3);
   ASSERT_TRUE(decoded.ok());
-  EXPECT_EQ(decoded.value, body);
+  EXPECT_EQ(decoded.value(), body);
 }
 
 TEST(Codec, KnownTaggedFieldsDecodeAndUnknownOnesSurviveInTagOrder) {
@@ -81,8 +81,8 @@ TEST(Codec, KnownTaggedFieldsDecodeAndUnknownOnesSurviveInTagOrder) {
   EXPECT_EQ(Bytes(v12.end() - static_cast<long>(tail.size()), v12.end()), tail);
   auto back = decode_message<FetchRequest>(v12, 12);
   ASSERT_TRUE(back.ok());
-  EXPECT_EQ(back.value.cluster_id, "c1");
-  EXPECT_EQ(back.value.unknown_tagged_fields, req.unknown_tagged_fields);
+  EXPECT_EQ(back->cluster_id, "c1");
+  EXPECT_EQ(back->unknown_tagged_fields, req.unknown_tagged_fields);
 
   // Tag 1 is ReplicaState from v15 on: there the same bytes decode it as a known field,
   // and a short tagged field fails rather than reading past its size.
@@ -92,8 +92,8 @@ TEST(Codec, KnownTaggedFieldsDecodeAndUnknownOnesSurviveInTagOrder) {
   ASSERT_FALSE(encode_message(with_state, 15, v15));
   auto decoded15 = decode_message<FetchRequest>(v15, 15);
   ASSERT_TRUE(decoded15.ok());
-  EXPECT_EQ(decoded15.value.replica_state.replica_epoch, 9);
-  EXPECT_TRUE(decoded15.value.unknown_tagged_fields.empty());
+  EXPECT_EQ(decoded15->replica_state.replica_epoch, 9);
+  EXPECT_TRUE(decoded15->unknown_tagged_fields.empty());
 }
 
 TEST(Codec, FieldMissingFromAVersionIsRejectedUnlessIgnorable) {
@@ -119,14 +119,14 @@ TEST(Codec, DecodeErrorsSayWhatAndWhere) {
   ASSERT_FALSE(encode_message(req, 8, out));
   auto truncated = decode_message<ProduceRequest>(BytesView(out.data(), out.size() - 3), 8);
   ASSERT_FALSE(truncated.ok());
-  EXPECT_EQ(truncated.error->field, "Records");
-  EXPECT_NE(truncated.error->message.find("exceeds"), std::string::npos);
+  EXPECT_EQ(truncated.error().field, "Records");
+  EXPECT_NE(truncated.error().message.find("exceeds"), std::string::npos);
 
   Bytes trailing = out;
   trailing.push_back(0);
   auto extra = decode_message<ProduceRequest>(trailing, 8);
   ASSERT_FALSE(extra.ok());
-  EXPECT_EQ(extra.error->offset, out.size());
+  EXPECT_EQ(extra.error().offset, out.size());
 }
 
 TEST(Codec, RecordsAreViewsIntoTheFrame) {
@@ -137,7 +137,7 @@ TEST(Codec, RecordsAreViewsIntoTheFrame) {
   ASSERT_FALSE(encode_message(req, 9, out));
   auto d = decode_message<ProduceRequest>(out, 9);
   ASSERT_TRUE(d.ok());
-  const auto& records = *d.value.topic_data[0].partition_data[0].records;
+  const auto& records = *d->topic_data[0].partition_data[0].records;
   EXPECT_GE(records.data(), out.data());
   EXPECT_LE(records.end(), out.data() + out.size());
   EXPECT_EQ(records.as_chars(), "batch-bytes");

@@ -18,16 +18,6 @@ inline uint64_t test_seed() {
   return env ? std::strtoull(env, nullptr, 10) : 20261121;
 }
 
-inline std::string hex(const Bytes& b) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (uint8_t c : b) {
-    s += digits[c >> 4];
-    s += digits[c & 15];
-  }
-  return s;
-}
-
 template <typename T>
 void check_round_trip(int iterations = 12) {
   const uint64_t seed = test_seed();
@@ -45,11 +35,11 @@ void check_round_trip(int iterations = 12) {
       auto err = encode_message(original, v, first);
       ASSERT_FALSE(err) << *err;
       auto decoded = decode_message<T>(first, v);
-      ASSERT_TRUE(decoded.ok()) << decoded.error->to_string() << "\nbytes: " << hex(first);
-      EXPECT_TRUE(decoded.value == original) << "bytes: " << hex(first);
+      ASSERT_TRUE(decoded.ok()) << decoded.error().to_string() << "\nbytes: " << to_hex(first);
+      EXPECT_TRUE(decoded.value() == original) << "bytes: " << to_hex(first);
       Bytes second;
-      ASSERT_FALSE(encode_message(decoded.value, v, second));
-      ASSERT_EQ(hex(first), hex(second));
+      ASSERT_FALSE(encode_message(decoded.value(), v, second));
+      ASSERT_EQ(to_hex(first), to_hex(second));
       // Every strict prefix is rejected: a message knows where it ends.
       for (size_t cut : {size_t{0}, first.size() / 2, first.size() ? first.size() - 1 : 0}) {
         if (cut >= first.size()) continue;

@@ -57,7 +57,8 @@ TEST(Allocation, CompressedBatchesReuseTheReadersBuffer) {
   BatchOptions options;
   options.compression = Compression::lz4;
   RecordBatchBuilder builder(options);
-  for (int i = 0; i < 200; ++i) builder.append(i, BytesView::of("key"), BytesView::of("a compressible value"));
+  for (int i = 0; i < 200; ++i)
+    builder.append(i, BytesView::of("key"), BytesView::of("a compressible value"));
   Bytes bytes;
   ASSERT_FALSE(builder.finish(bytes));
   auto batch = RecordBatchView::parse(bytes);

@@ -14,8 +14,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr Compression kCodecs[] = {Compression::none, Compression::gzip, Compression::snappy, Compression::lz4,
-                                   Compression::zstd};
+constexpr Compression kCodecs[] = {Compression::none, Compression::gzip, Compression::snappy,
+                                   Compression::lz4, Compression::zstd};
 
 Bytes text(size_t size) {
   Bytes out;
@@ -115,7 +115,8 @@ TEST_P(RealCodecTest, GarbageFails) {
 
 auto codec_name = [](const auto& info) { return std::string(compression_name(info.param)); };
 INSTANTIATE_TEST_SUITE_P(AllCodecs, CodecTest, ::testing::ValuesIn(kCodecs), codec_name);
-INSTANTIATE_TEST_SUITE_P(AllCodecs, RealCodecTest, ::testing::ValuesIn(kCodecs + 1, std::end(kCodecs)), codec_name);
+INSTANTIATE_TEST_SUITE_P(AllCodecs, RealCodecTest, ::testing::ValuesIn(kCodecs + 1, std::end(kCodecs)),
+                         codec_name);
 
 // ---- snappy framings ----
 
@@ -138,7 +139,8 @@ TEST(Snappy, WritesXerialFraming) {
   Bytes packed = compressed(Compression::snappy, input);
   ASSERT_GE(packed.size(), 20u);
   EXPECT_EQ(Bytes(packed.begin(), packed.begin() + 16), xerial_header());
-  size_t first = (size_t{packed[16]} << 24) | (size_t{packed[17]} << 16) | (size_t{packed[18]} << 8) | packed[19];
+  size_t first =
+      (size_t{packed[16]} << 24) | (size_t{packed[17]} << 16) | (size_t{packed[18]} << 8) | packed[19];
   std::string block;
   ASSERT_TRUE(snappy::Uncompress(reinterpret_cast<const char*>(packed.data() + 20), first, &block));
   EXPECT_EQ(block.size(), 32u * 1024);
@@ -183,9 +185,9 @@ TEST(Snappy, DeclaredHugeLengthFailsBeforeAllocating) {
 
 TEST(Gzip, ReadsGzipToolOutput) {
   // printf 'hello kafka' | gzip -n
-  Bytes stream = {0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48,
-                  0xcd, 0xc9, 0xc9, 0x57, 0xc8, 0x4e, 0x4c, 0xcb, 0x4e, 0x04, 0x00, 0xd1,
-                  0x75, 0x81, 0x6c, 0x0b, 0x00, 0x00, 0x00};
+  Bytes stream = {0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb,
+                  0x48, 0xcd, 0xc9, 0xc9, 0x57, 0xc8, 0x4e, 0x4c, 0xcb, 0x4e, 0x04,
+                  0x00, 0xd1, 0x75, 0x81, 0x6c, 0x0b, 0x00, 0x00, 0x00};
   EXPECT_EQ(decompressed(Compression::gzip, stream), Bytes(BytesView::of("hello kafka").to_bytes()));
 }
 
@@ -225,9 +227,9 @@ TEST(Gzip, ReportsCorruptionWithZlibsMessage) {
 }
 
 // printf 'hello kafka' | lz4 -c  (content checksum on, one stored block)
-const Bytes kLz4ToolFrame = {0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7, 0x0b, 0x00, 0x00, 0x80, 0x68,
-                             0x65, 0x6c, 0x6c, 0x6f, 0x20, 0x6b, 0x61, 0x66, 0x6b, 0x61, 0x00, 0x00,
-                             0x00, 0x00, 0x84, 0x11, 0x88, 0x1b};
+const Bytes kLz4ToolFrame = {0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7, 0x0b, 0x00, 0x00,
+                             0x80, 0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x20, 0x6b, 0x61, 0x66,
+                             0x6b, 0x61, 0x00, 0x00, 0x00, 0x00, 0x84, 0x11, 0x88, 0x1b};
 
 TEST(Lz4, ReadsLz4ToolOutput) {
   EXPECT_EQ(decompressed(Compression::lz4, kLz4ToolFrame), BytesView::of("hello kafka").to_bytes());
@@ -266,8 +268,8 @@ TEST(Lz4, LegacyV0ReaderAcceptsTheBrokenHeaderChecksum) {
 
 TEST(Zstd, ReadsFrameWithoutContentSize) {
   // printf 'hello kafka' | zstd -c --no-check  (streamed, so no content size in the header)
-  Bytes frame = {0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58, 0x59, 0x00, 0x00, 0x68, 0x65, 0x6c,
-                 0x6c, 0x6f, 0x20, 0x6b, 0x61, 0x66, 0x6b, 0x61};
+  Bytes frame = {0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58, 0x59, 0x00, 0x00, 0x68,
+                 0x65, 0x6c, 0x6c, 0x6f, 0x20, 0x6b, 0x61, 0x66, 0x6b, 0x61};
   ASSERT_EQ(ZSTD_getFrameContentSize(frame.data(), frame.size()), ZSTD_CONTENTSIZE_UNKNOWN);
   EXPECT_EQ(decompressed(Compression::zstd, frame), BytesView::of("hello kafka").to_bytes());
 }

@@ -22,7 +22,8 @@ TEST(ControlRecord, KeyAndValueEncoding) {
 TEST(ControlRecord, ParsesMarkers) {
   auto key = encode_control_key(ControlRecordType::commit);
   auto value = encode_end_txn_value(12);
-  auto marker = parse_end_txn_marker(BytesView(key.data(), key.size()), BytesView(value.data(), value.size()));
+  auto marker =
+      parse_end_txn_marker(BytesView(key.data(), key.size()), BytesView(value.data(), value.size()));
   ASSERT_TRUE(marker) << marker.error().to_string();
   EXPECT_EQ(marker->type, ControlRecordType::commit);
   EXPECT_EQ(marker->coordinator_epoch, 12);
@@ -64,8 +65,8 @@ TEST(ControlRecord, EndTxnBatchRoundTrip) {
   options.base_offset = 300;
   options.producer_id = 4000;
   options.producer_epoch = 6;
-  options.base_sequence = 55;                 // cleared: markers carry no sequence
-  options.compression = Compression::gzip;    // cleared: markers are written uncompressed
+  options.base_sequence = 55;               // cleared: markers carry no sequence
+  options.compression = Compression::gzip;  // cleared: markers are written uncompressed
   Bytes out;
   ASSERT_FALSE(build_end_txn_batch(options, {ControlRecordType::commit, 21}, 123456, out));
 

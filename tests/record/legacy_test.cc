@@ -13,8 +13,8 @@
 namespace gregor::record {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::append;
+using ::testing::HasSubstr;
 using testing::legacy_message;
 using testing::view;
 
@@ -87,8 +87,8 @@ Bytes inner_v1() {
 
 TEST(Legacy, MagicZeroMessage) {
   // Explicit bytes: offset 10, size 19, crc, magic 0, attributes 0, null key, value "hello".
-  Bytes entry = {0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 19, 0, 0, 0, 0, 0, 0,
-                 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 5, 'h', 'e', 'l', 'l', 'o'};
+  Bytes entry = {0, 0, 0,    0,    0,    0,    0, 10, 0, 0, 0,   19,  0,   0,   0,  0,
+                 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0,  0, 5, 'h', 'e', 'l', 'l', 'o'};
   uint32_t crc = static_cast<uint32_t>(::crc32(0, entry.data() + 16, static_cast<uInt>(entry.size() - 16)));
   for (int i = 0; i < 4; ++i) entry[12 + i] = static_cast<uint8_t>(crc >> (24 - 8 * i));
   EXPECT_EQ(entry, legacy_message(10, 0, 0, 0, std::nullopt, view("hello")));
@@ -127,8 +127,8 @@ TEST(Legacy, GzipWrapperMagicOneHasRelativeInnerOffsets) {
   Bytes wrapper = legacy_message(102, 1, kGzip, 1002, std::nullopt, gzip(inner_v1()));
   EXPECT_EQ(parsed(wrapper).compression(), Compression::gzip);
   EXPECT_EQ(read_all(wrapper), (std::vector<Owned>{{100, 1000, "a", "first"},
-                                                    {101, 1002, std::nullopt, "second"},
-                                                    {102, 1001, "c", std::nullopt}}));
+                                                   {101, 1002, std::nullopt, "second"},
+                                                   {102, 1001, "c", std::nullopt}}));
 }
 
 TEST(Legacy, WrapperLogAppendTimeOverridesInnerTimestamps) {
@@ -151,7 +151,8 @@ TEST(Legacy, GzipWrapperMagicZeroHasAbsoluteInnerOffsets) {
   Bytes inner = legacy_message(5, 0, 0, 0, view("x"), view("five"));
   append(inner, legacy_message(6, 0, 0, 0, view("y"), view("six")));
   Bytes wrapper = legacy_message(6, 0, kGzip, 0, std::nullopt, gzip(inner));
-  EXPECT_EQ(read_all(wrapper), (std::vector<Owned>{{5, kNoTimestamp, "x", "five"}, {6, kNoTimestamp, "y", "six"}}));
+  EXPECT_EQ(read_all(wrapper),
+            (std::vector<Owned>{{5, kNoTimestamp, "x", "five"}, {6, kNoTimestamp, "y", "six"}}));
 }
 
 TEST(Legacy, SnappyWrapper) {

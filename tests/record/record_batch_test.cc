@@ -212,9 +212,16 @@ TEST(RecordBatch, BuilderOutputMatchesTheWireLayout) {
 
   Bytes records = testing::v2_record(0, 0, "key", "value");
   testing::append(records, testing::v2_record(5, 1, std::nullopt, "v2"));
-  V2Header h{.base_offset = 42, .leader_epoch = 5, .attributes = 0, .last_offset_delta = 1,
-             .base_timestamp = 1700000000000, .max_timestamp = 1700000000005, .producer_id = 1000,
-             .producer_epoch = 2, .base_sequence = 7, .record_count = 2};
+  V2Header h{.base_offset = 42,
+             .leader_epoch = 5,
+             .attributes = 0,
+             .last_offset_delta = 1,
+             .base_timestamp = 1700000000000,
+             .max_timestamp = 1700000000005,
+             .producer_id = 1000,
+             .producer_epoch = 2,
+             .base_sequence = 7,
+             .record_count = 2};
   EXPECT_EQ(built, testing::v2_batch(h, records));
   // The first record, byte for byte: length 14 (zigzag 0x1c), attributes, both deltas 0,
   // key length 3 (zigzag 6) "key", value length 5 "value", no headers.
@@ -465,7 +472,8 @@ TEST(RecordReader, OpenResetsAfterAnError) {
 
 TEST(RecordReader, OffsetsAndTimestampsWrapInsteadOfOverflowing) {
   Bytes records = testing::v2_record(INT64_MAX, INT32_MAX, "k", "v");
-  Bytes bytes = testing::v2_batch({.base_offset = INT64_MAX, .base_timestamp = INT64_MAX, .record_count = 1}, records);
+  Bytes bytes =
+      testing::v2_batch({.base_offset = INT64_MAX, .base_timestamp = INT64_MAX, .record_count = 1}, records);
   RecordReader reader(kLimit);
   ASSERT_FALSE(reader.open(parsed(bytes)));
   Record r;

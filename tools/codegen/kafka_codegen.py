@@ -501,23 +501,33 @@ def emit_write_value(o, f, msg, src, ind):
     o("w.%s(%s, %s);" % (writer, src, flex), ind)
 
 
-def emit_decode(o, s, msg):
-    o("void %s::decode(ByteReader& r, int16_t version) {" % s.qualified())
+def emit_preamble(o, msg):
+    """Declares `flexible` for a decode/encode body; returns whether any version is flexible."""
     has_flex = msg.flexible.cond(msg.valid)
-    uses_flex = has_flex != "false"
-    o(("const bool flexible = %s;" % has_flex) if uses_flex else "constexpr bool flexible = false;", 1)
+    o(("const bool flexible = %s;" % has_flex) if has_flex != "false" else "constexpr bool flexible = false;", 1)
     o("(void)flexible;", 1)
     o("(void)version;", 1)
+    return has_flex != "false"
+
+
+def emit_regular_fields(o, s, msg, emit_value):
+    """Emits emit_value for every non-tagged field, guarded by the versions it is on the wire."""
     for f in s.fields:
         cond = f.regular.cond(msg.valid)
         if cond == "false":
             continue
         if cond == "true":
-            emit_read_value(o, f, msg, f.member, 1)
+            emit_value(o, f, msg, f.member, 1)
         else:
             o("if (%s) {" % cond, 1)
-            emit_read_value(o, f, msg, f.member, 2)
+            emit_value(o, f, msg, f.member, 2)
             o("}", 1)
+
+
+def emit_decode(o, s, msg):
+    o("void %s::decode(ByteReader& r, int16_t version) {" % s.qualified())
+    uses_flex = emit_preamble(o, msg)
+    emit_regular_fields(o, s, msg, emit_read_value)
     if uses_flex:
         tagged = s.tagged_fields()
         if not tagged:
@@ -543,11 +553,7 @@ def emit_decode(o, s, msg):
 
 def emit_encode(o, s, msg):
     o("void %s::encode(ByteWriter& w, int16_t version) const {" % s.qualified())
-    has_flex = msg.flexible.cond(msg.valid)
-    uses_flex = has_flex != "false"
-    o(("const bool flexible = %s;" % has_flex) if uses_flex else "constexpr bool flexible = false;", 1)
-    o("(void)flexible;", 1)
-    o("(void)version;", 1)
+    uses_flex = emit_preamble(o, msg)
     # A non-default value in a version that lacks the field is an error unless ignorable.
     for f in s.fields:
         present = f.versions
@@ -559,16 +565,7 @@ def emit_encode(o, s, msg):
         o("w.fail(\"%s.%s is not supported in version \" + std::to_string(version));"
           % (msg.name, f.name), 2)
         o("}", 1)
-    for f in s.fields:
-        cond = f.regular.cond(msg.valid)
-        if cond == "false":
-            continue
-        if cond == "true":
-            emit_write_value(o, f, msg, f.member, 1)
-        else:
-            o("if (%s) {" % cond, 1)
-            emit_write_value(o, f, msg, f.member, 2)
-            o("}", 1)
+    emit_regular_fields(o, s, msg, emit_write_value)
     if uses_flex:
         o("if (flexible) {", 1)
         tagged = s.tagged_fields()

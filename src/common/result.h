@@ -6,13 +6,13 @@
 
 #include "common/decode_error.h"
 
-namespace gregor::record {
+namespace gregor {
 
 template <typename T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}             // NOLINT: implicit by design
-  Result(DecodeError error) : v_(std::move(error)) {}   // NOLINT
+  Result(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
+  Result(DecodeError error) : v_(std::move(error)) {}  // NOLINT
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -32,4 +32,4 @@ class Result {
   std::variant<T, DecodeError> v_;
 };
 
-}  // namespace gregor::record
+}  // namespace gregor
