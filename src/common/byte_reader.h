@@ -7,14 +7,13 @@
 // length prefix is checked against remaining() before anything is reserved or copied.
 #pragma once
 
-#include <bit>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 #include <string>
 
 #include "common/bytes.h"
 #include "common/decode_error.h"
+#include "common/endian.h"
 #include "common/uuid.h"
 
 namespace gregor {
@@ -101,17 +100,9 @@ class ByteReader {
   template <typename T>
   T read_be(const char* field) {
     if (!need(sizeof(T), field)) return 0;
-    T v;
-    std::memcpy(&v, pos_, sizeof(T));
+    const T v = load_be<T>(pos_);
     pos_ += sizeof(T);
-    if constexpr (std::endian::native == std::endian::little) v = byteswap(v);
     return v;
-  }
-  template <typename T>
-  static T byteswap(T v) {
-    if constexpr (sizeof(T) == 2) return static_cast<T>(__builtin_bswap16(v));
-    if constexpr (sizeof(T) == 4) return static_cast<T>(__builtin_bswap32(v));
-    if constexpr (sizeof(T) == 8) return static_cast<T>(__builtin_bswap64(v));
   }
 
   const uint8_t* begin_;

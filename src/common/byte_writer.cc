@@ -64,9 +64,6 @@ void ByteWriter::write_nullable_bytes(const std::optional<Bytes>& b, bool compac
   write_bytes(*b, compact);
 }
 
-void ByteWriter::patch_int32(size_t at, int32_t v) {
-  uint32_t u = static_cast<uint32_t>(v);
-  for (int i = 0; i < 4; ++i) out_[at + i] = static_cast<uint8_t>(u >> (8 * (3 - i)));
-}
+void ByteWriter::patch_int32(size_t at, int32_t v) { store_be(out_.data() + at, v); }
 
 }  // namespace gregor

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "common/bytes.h"
+#include "common/endian.h"
 #include "common/uuid.h"
 
 namespace gregor {
@@ -69,7 +70,7 @@ class ByteWriter {
   template <typename T>
   void put_be(T v) {
     uint8_t b[sizeof(T)];
-    for (size_t i = 0; i < sizeof(T); ++i) b[i] = static_cast<uint8_t>(v >> (8 * (sizeof(T) - 1 - i)));
+    store_be(b, v);
     write_raw(b, sizeof(T));
   }
 

@@ -5,6 +5,7 @@
 
 #include "common/byte_writer.h"
 #include "record/crc32c.h"
+#include "common/endian.h"
 #include "record/wire.h"
 
 namespace gregor::record {
@@ -90,7 +91,6 @@ std::optional<std::string> RecordBatchBuilder::finish(Bytes& out) const {
   if (options_.delete_horizon_ms) attributes |= v2::kDeleteHorizonFlag;
 
   uint8_t* p = out.data() + start;
-  using wire::store_be;
   store_be(p + v2::kBaseOffset, options_.base_offset);
   store_be(p + v2::kBatchLength, static_cast<int32_t>(length));
   store_be(p + v2::kPartitionLeaderEpoch, options_.partition_leader_epoch);

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "record/legacy.h"
+#include "common/endian.h"
 #include "record/wire.h"
 
 namespace gregor::record {
@@ -29,7 +30,7 @@ bool BatchWalker::next(BatchEntry& out) {
   const uint8_t* p = records_.data() + pos_;
   // The smallest legal entry of any magic is a magic-0 message, so a smaller size is corrupt
   // even when the rest of the batch is not here.
-  int32_t size = wire::load_be<int32_t>(p + 8);
+  int32_t size = load_be<int32_t>(p + 8);
   if (size < legacy::kMinMessageSizeV0)
     return fail(pos_ + 8, "size",
                 "batch size " + std::to_string(size) + " is below the minimum of " +

@@ -2,6 +2,7 @@
 
 #include <lz4frame.h>
 #include <snappy.h>
+#include <xxhash.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -12,6 +13,7 @@
 #include <memory>
 #include <span>
 
+#include "common/endian.h"
 #include "record/wire.h"
 
 namespace gregor::record {
@@ -142,8 +144,8 @@ std::optional<DecodeError> gzip_decompress(BytesView input, size_t limit, Bytes&
 std::optional<std::string> snappy_compress(BytesView input, Bytes& out) {
   out.insert(out.end(), std::begin(kXerialMagic), std::end(kXerialMagic));
   uint8_t versions[8];
-  wire::store_be<uint32_t>(versions, 1);
-  wire::store_be<uint32_t>(versions + 4, 1);
+  store_be<uint32_t>(versions, 1);
+  store_be<uint32_t>(versions + 4, 1);
   out.insert(out.end(), versions, versions + 8);
   for (size_t pos = 0; pos < input.size(); pos += kXerialBlockInput) {
     size_t n = std::min(kXerialBlockInput, input.size() - pos);
@@ -152,7 +154,7 @@ std::optional<std::string> snappy_compress(BytesView input, Bytes& out) {
     size_t written = 0;
     snappy::RawCompress(reinterpret_cast<const char*>(input.data() + pos), n,
                         reinterpret_cast<char*>(out.data() + at + 4), &written);
-    wire::store_be<uint32_t>(out.data() + at, static_cast<uint32_t>(written));
+    store_be<uint32_t>(out.data() + at, static_cast<uint32_t>(written));
     out.resize(at + 4 + written);
   }
   return std::nullopt;
@@ -183,7 +185,7 @@ std::optional<DecodeError> snappy_decompress(BytesView input, size_t limit, Byte
   size_t pos = kXerialHeaderSize;
   while (pos < input.size()) {
     if (input.size() - pos < 4) return codec_error(Compression::snappy, pos, "truncated xerial block length");
-    uint32_t n = wire::load_be<uint32_t>(input.data() + pos);
+    uint32_t n = load_be<uint32_t>(input.data() + pos);
     if (n > input.size() - pos - 4)
       return codec_error(Compression::snappy, pos,
                          "xerial block of " + std::to_string(n) + " bytes exceeds the " +
@@ -240,7 +242,7 @@ std::optional<DecodeError> lz4_decompress(BytesView input, size_t limit, Bytes& 
     size_t n = lz4_header_size(input);
     if (n == 0) return codec_error(kLz4, 0, "not an LZ4 frame");
     std::copy(src, src + n, header.begin());
-    header[n - 1] = static_cast<uint8_t>(xxhash32_short(header.data() + 4, n - 5) >> 8);
+    header[n - 1] = static_cast<uint8_t>(XXH32(header.data() + 4, n - 5, 0) >> 8);
     header_view = BytesView(header.data(), n);
     src += n;
   }
@@ -375,23 +377,6 @@ std::optional<DecodeError> decompress(Compression codec, BytesView input, size_t
 
 std::optional<DecodeError> decompress_lz4_legacy_v0(BytesView input, size_t max_output, Bytes& out) {
   return lz4_decompress(input, max_output, out, true);
-}
-
-uint32_t xxhash32_short(const uint8_t* data, size_t size) {
-  constexpr uint32_t p1 = 2654435761U, p2 = 2246822519U, p3 = 3266489917U, p4 = 668265263U, p5 = 374761393U;
-  uint32_t h = p5 + static_cast<uint32_t>(size);  // seed 0
-  for (; size >= 4; data += 4, size -= 4) {
-    uint32_t w =
-        uint32_t{data[0]} | (uint32_t{data[1]} << 8) | (uint32_t{data[2]} << 16) | (uint32_t{data[3]} << 24);
-    h = std::rotl(h + w * p3, 17) * p4;
-  }
-  for (; size > 0; ++data, --size) h = std::rotl(h + *data * p5, 11) * p1;
-  h ^= h >> 15;
-  h *= p2;
-  h ^= h >> 13;
-  h *= p3;
-  h ^= h >> 16;
-  return h;
 }
 
 }  // namespace gregor::record

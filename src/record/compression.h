@@ -44,7 +44,4 @@ const char* compression_name(Compression codec);
 [[nodiscard]] std::optional<DecodeError> decompress_lz4_legacy_v0(BytesView input, size_t max_output,
                                                                   Bytes& out);
 
-// The xxHash32 of a short input (under 16 bytes), as the LZ4 frame descriptor checksum uses.
-uint32_t xxhash32_short(const uint8_t* data, size_t size);
-
 }  // namespace gregor::record

@@ -1,14 +1,15 @@
 #include "record/control_record.h"
 
 #include "common/byte_reader.h"
+#include "common/endian.h"
 #include "record/wire.h"
 
 namespace gregor::record {
 
 std::array<uint8_t, 4> encode_control_key(ControlRecordType type) {
   std::array<uint8_t, 4> key{};
-  wire::store_be<int16_t>(key.data(), 0);
-  wire::store_be(key.data() + 2, static_cast<int16_t>(type));
+  store_be<int16_t>(key.data(), 0);
+  store_be(key.data() + 2, static_cast<int16_t>(type));
   return key;
 }
 
@@ -23,8 +24,8 @@ Result<ControlRecordType> parse_control_key(BytesView key) {
 
 std::array<uint8_t, 6> encode_end_txn_value(int32_t coordinator_epoch) {
   std::array<uint8_t, 6> value{};
-  wire::store_be<int16_t>(value.data(), 0);
-  wire::store_be(value.data() + 2, coordinator_epoch);
+  store_be<int16_t>(value.data(), 0);
+  store_be(value.data() + 2, coordinator_epoch);
   return value;
 }
 

@@ -6,11 +6,10 @@
 #include <string>
 
 #include "common/byte_reader.h"
+#include "common/endian.h"
 #include "record/wire.h"
 
 namespace gregor::record {
-
-using wire::load_be;
 
 namespace {
 

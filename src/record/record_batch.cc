@@ -4,12 +4,10 @@
 #include <string>
 
 #include "record/crc32c.h"
+#include "common/endian.h"
 #include "record/wire.h"
 
 namespace gregor::record {
-
-using wire::load_be;
-using wire::store_be;
 
 namespace {
 

@@ -23,10 +23,12 @@ struct ProducedRecord {
 };
 void PrintTo(const ProducedRecord& r, std::ostream* os);
 
-// Decodes every record batch of every Produce request with Gregor's record reader, checking
-// CRCs; each batch's codec is appended to `codecs`.
+// Decodes every record batch (magic 2) or legacy message (magic 0 and 1) of every Produce
+// request with Gregor's record readers, checking CRCs; each batch's codec and magic are appended
+// to `codecs` and `magics` when given.
 std::vector<ProducedRecord> produced_records(const std::vector<CapturedRequest>& reqs,
-                                             std::vector<record::Compression>* codecs);
+                                             std::vector<record::Compression>* codecs,
+                                             std::vector<int8_t>* magics = nullptr);
 
 bool has_api(const std::vector<CapturedRequest>& reqs, int16_t key);
 

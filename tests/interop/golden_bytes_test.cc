@@ -34,10 +34,12 @@ std::string clients_dir() { return std::string(GREGOR_SOURCE_DIR) + "/tests/clie
 struct Case {
   std::string client;  // kcat, kafka-python, kafkajs
   Compression codec;
+  int8_t magic = 2;    // kafka-python can be told to assume an old broker: magic 0 or 1
 };
 
 std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   std::string n = info.param.client + "_" + record::compression_name(info.param.codec);
+  if (info.param.magic < 2) n += "_magic" + std::to_string(info.param.magic);
   for (auto& c : n)
     if (c == '-') c = '_';
   return n;
@@ -54,7 +56,11 @@ std::vector<std::string> command(const Case& c, const std::string& bootstrap) {
                 " -X client.id=kcat-golden"};
   }
   if (c.client == "kafka-python") {
-    return {"/usr/bin/python3", clients_dir() + "/kafka_python_produce.py", bootstrap, kTopic, codec};
+    std::vector<std::string> argv = {"/usr/bin/python3", clients_dir() + "/kafka_python_produce.py", bootstrap,
+                                     kTopic, codec};
+    if (c.magic == 0) argv.push_back("0.9");     // Produce v1, message format v0
+    if (c.magic == 1) argv.push_back("0.10.1");  // Produce v2, message format v1
+    return argv;
   }
   return {"node", clients_dir() + "/kafkajs_produce.js", bootstrap, kTopic, codec};
 }
@@ -69,13 +75,15 @@ TEST_P(GoldenBytes, ClientRequestsDecodeAndReencodeIdentically) {
   ASSERT_EQ(result.exit_code, 0) << result.output;
 
   const auto reqs = broker.requests();
-  EXPECT_TRUE(has_api(reqs, p::ApiVersionsRequest::kApiKey));
+  // A client told which broker version to assume does not ask for ApiVersions.
+  EXPECT_EQ(has_api(reqs, p::ApiVersionsRequest::kApiKey), c.magic == 2);
   EXPECT_TRUE(has_api(reqs, p::MetadataRequest::kApiKey));
   ASSERT_TRUE(has_api(reqs, p::ProduceRequest::kApiKey));
   for (const auto& req : reqs) expect_reencodes_identically(req);
 
   std::vector<Compression> codecs;
-  const auto records = produced_records(reqs, &codecs);
+  std::vector<int8_t> magics;
+  const auto records = produced_records(reqs, &codecs, &magics);
   ASSERT_EQ(records.size(), 3u);
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(records[i].key, "k" + std::to_string(i));
@@ -83,6 +91,7 @@ TEST_P(GoldenBytes, ClientRequestsDecodeAndReencodeIdentically) {
   }
   ASSERT_FALSE(codecs.empty());
   for (auto codec : codecs) EXPECT_EQ(codec, c.codec);
+  for (auto magic : magics) EXPECT_EQ(magic, c.magic);
 }
 
 std::vector<Case> all_cases() {
@@ -91,6 +100,10 @@ std::vector<Case> all_cases() {
   std::vector<Case> cases;
   for (auto codec : every) cases.push_back({"kcat", codec});
   for (auto codec : every) cases.push_back({"kafka-python", codec});
+  // Old message formats, as clients of brokers before 0.11 write them (zstd came with v2).
+  for (int8_t magic : {0, 1})
+    for (auto codec : {Compression::none, Compression::gzip, Compression::snappy, Compression::lz4})
+      cases.push_back({"kafka-python", codec, magic});
   for (auto codec : {Compression::none, Compression::gzip}) cases.push_back({"kafkajs", codec});
   return cases;
 }

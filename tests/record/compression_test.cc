@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <xxhash.h>
 #include <snappy.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -237,7 +238,7 @@ TEST(Lz4, ReadsLz4ToolOutput) {
 
 TEST(Lz4, HeaderChecksumMatchesXxhash) {
   // HC is the second byte of xxHash32 over FLG and BD.
-  EXPECT_EQ((xxhash32_short(kLz4ToolFrame.data() + 4, 2) >> 8) & 0xff, kLz4ToolFrame[6]);
+  EXPECT_EQ((XXH32(kLz4ToolFrame.data() + 4, 2, 0) >> 8) & 0xff, kLz4ToolFrame[6]);
 }
 
 TEST(Lz4, WritesTheFrameKafkaReads) {
@@ -246,15 +247,15 @@ TEST(Lz4, WritesTheFrameKafkaReads) {
   EXPECT_EQ(Bytes(frame.begin(), frame.begin() + 4), (Bytes{0x04, 0x22, 0x4d, 0x18}));
   EXPECT_EQ(frame[4], 0x60);  // version 01, independent blocks, no checksums, no content size
   EXPECT_EQ(frame[5], 0x40);  // 64 KiB maximum block size
-  EXPECT_EQ(frame[6], (xxhash32_short(frame.data() + 4, 2) >> 8) & 0xff);
+  EXPECT_EQ(frame[6], (XXH32(frame.data() + 4, 2, 0) >> 8) & 0xff);
 }
 
 TEST(Lz4, LegacyV0ReaderAcceptsTheBrokenHeaderChecksum) {
   Bytes input = text(1000);
   Bytes frame = compressed(Compression::lz4, input);
   // Magic-0 producers hashed the magic number along with FLG and BD.
-  frame[6] = static_cast<uint8_t>(xxhash32_short(frame.data(), 6) >> 8);
-  ASSERT_NE(frame[6], (xxhash32_short(frame.data() + 4, 2) >> 8) & 0xff);
+  frame[6] = static_cast<uint8_t>(XXH32(frame.data(), 6, 0) >> 8);
+  ASSERT_NE(frame[6], (XXH32(frame.data() + 4, 2, 0) >> 8) & 0xff);
   Bytes out;
   EXPECT_TRUE(decompress(Compression::lz4, frame, 1 << 20, out));
   ASSERT_FALSE(decompress_lz4_legacy_v0(frame, 1 << 20, out));

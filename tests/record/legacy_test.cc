@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <xxhash.h>
 #include <lz4frame.h>
 #include <zlib.h>
 
@@ -170,7 +171,7 @@ TEST(Legacy, Lz4WrapperMagicZeroWithTheOldHeaderChecksum) {
   size_t n = LZ4F_compressFrame(frame.data(), frame.size(), inner.data(), inner.size(), &prefs);
   ASSERT_FALSE(LZ4F_isError(n));
   frame.resize(n);
-  frame[6] = static_cast<uint8_t>(xxhash32_short(frame.data(), 6) >> 8);  // hashed from the magic on
+  frame[6] = static_cast<uint8_t>(XXH32(frame.data(), 6, 0) >> 8);  // hashed from the magic on
   Bytes wrapper = legacy_message(0, 0, kLz4, 0, std::nullopt, frame);
   EXPECT_EQ(read_all(wrapper), (std::vector<Owned>{{0, kNoTimestamp, std::nullopt, "lz4 v0"}}));
   // Magic 1 used the correct checksum, and is held to it.
@@ -178,7 +179,7 @@ TEST(Legacy, Lz4WrapperMagicZeroWithTheOldHeaderChecksum) {
   Bytes v1_frame(LZ4F_compressFrameBound(v1_inner.size(), &prefs));
   n = LZ4F_compressFrame(v1_frame.data(), v1_frame.size(), v1_inner.data(), v1_inner.size(), &prefs);
   v1_frame.resize(n);
-  v1_frame[6] = static_cast<uint8_t>(xxhash32_short(v1_frame.data(), 6) >> 8);
+  v1_frame[6] = static_cast<uint8_t>(XXH32(v1_frame.data(), 6, 0) >> 8);
   EXPECT_EQ(open_error(legacy_message(0, 1, kLz4, 0, std::nullopt, v1_frame)).field, "value (lz4)");
 }
 
