@@ -1,8 +1,9 @@
 // Fuzzes what the broker does first with untrusted bytes: read a request header, then decode the
 // body for that API and version. The same body is also decoded as the API's response (what a
-// client reads). Whatever decodes must re-encode, and re-encoding must be stable:
-// encode(decode(encode(decode(x)))) == encode(decode(x)). Bytes are compared, not structs, so
-// NaN float64 values compare equal to themselves.
+// client reads). Re-encoding must be stable: encode(decode(encode(decode(x)))) ==
+// encode(decode(x)). Bytes are compared, not structs, so NaN float64 values compare equal to
+// themselves. A decoded message may fail to encode only because its unknown tagged fields came
+// out of order, which a reader accepts and a writer refuses, as in Kafka.
 #include <cstdint>
 #include <cstdlib>
 
@@ -19,7 +20,10 @@ void check(BytesView body, int16_t version) {
   auto first = decode_message<T>(body, version);
   if (!first.ok()) return;
   Bytes once;
-  if (encode_message(first.value(), version, once)) std::abort();  // a decoded message must encode
+  if (auto err = encode_message(first.value(), version, once)) {
+    if (err->find("out of ascending order") == std::string::npos) std::abort();
+    return;
+  }
   auto second = decode_message<T>(once, version);
   if (!second.ok()) std::abort();
   Bytes twice;

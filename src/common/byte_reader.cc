@@ -65,14 +65,12 @@ void ByteReader::skip(size_t n, const char* field) {
 }
 
 namespace {
-// Shared tail of the length readers: -1 is null, other negatives are errors, and a length must
-// fit in what is left (scaled by the smallest possible element).
+// Shared tail of the length readers. As in Kafka, any negative length means null (a compact
+// length is read as a signed 32-bit value before the 1 is taken off), and a length must fit in
+// what is left, scaled by the smallest possible element.
 int32_t check_length(ByteReader& r, int64_t n, size_t unit, const char* field, const char* what) {
   if (!r.ok()) return 0;
-  if (n < -1) {
-    r.fail(field, std::string("negative ") + what + " " + std::to_string(n));
-    return 0;
-  }
+  if (n < 0) return -1;
   if (n > 0 && static_cast<uint64_t>(n) > r.remaining() / (unit ? unit : 1)) {
     r.fail(field, std::string(what) + " " + std::to_string(n) + " exceeds the " +
                       std::to_string(r.remaining()) + " bytes left");
@@ -82,19 +80,26 @@ int32_t check_length(ByteReader& r, int64_t n, size_t unit, const char* field, c
 }
 }  // namespace
 
+int64_t ByteReader::read_length_prefix(bool compact, bool int16_prefix, const char* field) {
+  if (compact) return static_cast<int64_t>(static_cast<int32_t>(read_uvarint(field))) - 1;
+  return int16_prefix ? read_int16(field) : read_int32(field);
+}
+
 int32_t ByteReader::read_string_length(bool compact, const char* field) {
-  int64_t n = compact ? static_cast<int64_t>(read_uvarint(field)) - 1 : read_int16(field);
-  return check_length(*this, n, 1, field, "string length");
+  const int32_t n = check_length(*this, read_length_prefix(compact, true, field), 1, field, "string length");
+  if (n > kMaxStringLength) {  // only a compact length can say so
+    fail(field, "string length " + std::to_string(n) + " is over " + std::to_string(kMaxStringLength));
+    return 0;
+  }
+  return n;
 }
 
 int32_t ByteReader::read_bytes_length(bool compact, const char* field) {
-  int64_t n = compact ? static_cast<int64_t>(read_uvarint(field)) - 1 : read_int32(field);
-  return check_length(*this, n, 1, field, "bytes length");
+  return check_length(*this, read_length_prefix(compact, false, field), 1, field, "bytes length");
 }
 
 int32_t ByteReader::read_array_length(bool compact, const char* field, size_t min_element_size) {
-  int64_t n = compact ? static_cast<int64_t>(read_uvarint(field)) - 1 : read_int32(field);
-  return check_length(*this, n, min_element_size, field, "array length");
+  return check_length(*this, read_length_prefix(compact, false, field), min_element_size, field, "array length");
 }
 
 std::string ByteReader::read_string(bool compact, const char* field) {

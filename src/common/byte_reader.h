@@ -73,7 +73,10 @@ class ByteReader {
   BytesView read_view(size_t n, const char* field);
   void skip(size_t n, const char* field);
 
-  // Length prefixes. Classic: int16 (strings) / int32 (bytes, arrays), -1 = null.
+  // Kafka strings are at most 32767 bytes, whichever way their length is written.
+  static constexpr int32_t kMaxStringLength = 0x7fff;
+
+  // Length prefixes. Classic: int16 (strings) / int32 (bytes, arrays), negative = null.
   // Compact (flexible versions): unsigned varint of length + 1, 0 = null.
   // Return -1 for null; a length that exceeds the remaining bytes fails the read.
   int32_t read_string_length(bool compact, const char* field);
@@ -95,6 +98,7 @@ class ByteReader {
     return need_slow(n, field);
   }
   bool need_slow(size_t n, const char* field);
+  int64_t read_length_prefix(bool compact, bool int16_prefix, const char* field);
   uint64_t read_uvarint_slow(const char* field, int max_bytes);
 
   template <typename T>

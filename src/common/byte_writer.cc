@@ -20,13 +20,14 @@ void ByteWriter::write_uvarlong(uint64_t v) {
 }
 
 void ByteWriter::write_string_length(int32_t n, bool compact) {
+  // Kafka refuses strings over 32767 bytes in either encoding.
+  if (n > INT16_MAX) {
+    fail("string of " + std::to_string(n) + " bytes is over the 32767-byte limit");
+    n = INT16_MAX;
+  }
   if (compact) {
     write_uvarint(static_cast<uint32_t>(n + 1));
   } else {
-    if (n > INT16_MAX) {
-      fail("string of " + std::to_string(n) + " bytes is too long for an int16 length");
-      n = INT16_MAX;
-    }
     write_int16(static_cast<int16_t>(n));
   }
 }

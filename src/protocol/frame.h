@@ -26,8 +26,8 @@ struct RequestFrame {
 };
 
 // Reads the header of a request frame (the bytes after the size prefix). Fails on a truncated
-// header; an unknown API key is not an error here (the broker answers it), but its header is
-// read as version 1.
+// header and, as Kafka does, on an API key it does not know. The client id is kept as sent:
+// null stays null (Kafka's broker treats it as "").
 Result<RequestFrame> read_request_header(BytesView frame);
 
 // Appends [size][header][body] to `out`. The header version is chosen from the API registry.

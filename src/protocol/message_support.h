@@ -44,7 +44,8 @@ struct RawTaggedField {
 using TaggedFields = std::vector<RawTaggedField>;
 
 // Writes a struct's tagged-field section: the count, then every field in ascending tag order,
-// known fields (encoded by the caller) interleaved with preserved unknown ones.
+// known fields (encoded by the caller) interleaved with preserved unknown ones. As in Kafka,
+// unknown fields out of ascending order, or reusing a known field's tag, fail the write.
 class TaggedFieldWriter {
  public:
   TaggedFieldWriter(ByteWriter& w, const TaggedFields& unknown, uint32_t known_count)
@@ -54,6 +55,8 @@ class TaggedFieldWriter {
   template <typename EncodeFn>
   void field(uint32_t tag, EncodeFn&& encode) {
     flush_unknown_below(tag);
+    if (next_ < unknown_.size() && unknown_[next_].tag == tag)
+      w_.fail("unknown tagged field " + std::to_string(tag) + " reuses a known field's tag");
     Bytes scratch;
     ByteWriter sw(scratch);
     encode(sw);
@@ -67,6 +70,8 @@ class TaggedFieldWriter {
  private:
   void flush_unknown_below(uint32_t tag) {
     for (; next_ < unknown_.size() && unknown_[next_].tag < tag; ++next_) {
+      if (next_ > 0 && unknown_[next_].tag <= unknown_[next_ - 1].tag)
+        w_.fail("unknown tagged fields out of ascending order at tag " + std::to_string(unknown_[next_].tag));
       w_.write_uvarint(unknown_[next_].tag);
       w_.write_uvarint(static_cast<uint32_t>(unknown_[next_].data.size()));
       w_.write_raw(unknown_[next_].data);
@@ -83,8 +88,9 @@ class TaggedFieldWriter {
 // short is skipped to its end and one that runs long fails instead of eating the next field.
 template <typename KnownFn>
 void read_tagged_fields(ByteReader& r, TaggedFields& unknown, KnownFn&& known) {
-  const uint32_t count = r.read_uvarint("tagged field count");
-  for (uint32_t i = 0; i < count && r.ok(); ++i) {
+  // Kafka reads the count as a signed int: one of 2^31 or more means no fields.
+  const int32_t count = static_cast<int32_t>(r.read_uvarint("tagged field count"));
+  for (int32_t i = 0; i < count && r.ok(); ++i) {
     const uint32_t tag = r.read_uvarint("tag");
     const uint32_t size = r.read_uvarint("tagged field size");
     const uint8_t* saved_end = r.push_limit(size, "tagged field");
@@ -94,13 +100,19 @@ void read_tagged_fields(ByteReader& r, TaggedFields& unknown, KnownFn&& known) {
   }
 }
 
-// Decodes a whole message from `bytes`. Trailing bytes are an error: a message knows its length.
+// What to do with bytes after the end of a message. Kafka ignores them after a request body;
+// tests and tools reject them, since a message knows its own length.
+enum class TrailingBytes { reject, ignore };
+
+// Decodes a whole message from `bytes`.
 template <typename T>
-Result<T> decode_message(BytesView bytes, int16_t version, size_t base_offset = 0) {
+Result<T> decode_message(BytesView bytes, int16_t version, TrailingBytes trailing = TrailingBytes::reject,
+                         size_t base_offset = 0) {
   T value;
   ByteReader r(bytes, base_offset);
   value.decode(r, version);
-  if (r.ok() && !r.at_end()) r.fail("", std::to_string(r.remaining()) + " unexpected trailing bytes");
+  if (r.ok() && !r.at_end() && trailing == TrailingBytes::reject)
+    r.fail("", std::to_string(r.remaining()) + " unexpected trailing bytes");
   if (!r.ok()) return r.error();
   return value;
 }

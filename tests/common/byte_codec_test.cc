@@ -103,11 +103,31 @@ TEST(ByteCodec, HostileLengthsFailBeforeAllocating) {
   rs.read_string(false, "Name");
   EXPECT_FALSE(rs.ok());
 
+  // As in Kafka, any negative length is null: fine where null is allowed, an error elsewhere.
   Bytes neg{0xff, 0xff, 0xff, 0xfe};
   ByteReader rn(neg);
   rn.read_bytes(false, "Data");
   ASSERT_FALSE(rn.ok());
-  EXPECT_NE(rn.error().message.find("negative"), std::string::npos);
+  EXPECT_NE(rn.error().message.find("null bytes in a non-nullable field"), std::string::npos);
+  ByteReader rnull(neg);
+  EXPECT_EQ(rnull.read_nullable_bytes(false, "Data"), std::nullopt);
+  EXPECT_TRUE(rnull.ok());
+  // A compact length of 2^31 or more reads as a signed int: negative, so null.
+  Bytes huge{0x80, 0x80, 0x80, 0x80, 0x08};
+  ByteReader rh(huge);
+  EXPECT_EQ(rh.read_nullable_string(true, "Name"), std::nullopt);
+  EXPECT_TRUE(rh.ok());
+}
+
+TEST(ByteCodec, StringsAreAtMost32767BytesInEitherEncoding) {
+  Bytes b;
+  ByteWriter w(b);
+  w.write_uvarint(40001);  // compact length of a 40000-byte string
+  b.resize(b.size() + 40000, 'x');
+  ByteReader r(b);
+  r.read_string(true, "Name");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("32767"), std::string::npos);
 }
 
 TEST(ByteCodec, ErrorsAreStickyAndKeepTheFirstCause) {
@@ -132,15 +152,15 @@ TEST(ByteCodec, LimitsBoundASectionAndSkipItsRest) {
   EXPECT_FALSE(r.ok());
 }
 
-TEST(ByteCodec, ClassicStringLongerThanInt16Fails) {
-  Bytes b;
-  ByteWriter w(b);
-  w.write_string(std::string(40000, 'x'), false);
-  EXPECT_FALSE(w.ok());
-  Bytes c;
-  ByteWriter wc(c);
-  wc.write_string(std::string(40000, 'x'), true);
-  EXPECT_TRUE(wc.ok());
+TEST(ByteCodec, StringLongerThan32767BytesFailsToEncode) {
+  for (bool compact : {false, true}) {
+    Bytes b;
+    ByteWriter w(b);
+    w.write_string(std::string(32767, 'x'), compact);
+    EXPECT_TRUE(w.ok());
+    w.write_string(std::string(32768, 'x'), compact);
+    EXPECT_FALSE(w.ok()) << "compact " << compact;
+  }
 }
 
 TEST(ByteCodec, Float64AndUuid) {

@@ -25,7 +25,8 @@ void expect_reencodes_identically(const CapturedRequest& req) {
   ASSERT_TRUE(frame.ok()) << frame.error().to_string();
   const bool known = p::visit_api(req.api_key, [&](auto request_type, auto) {
     using Request = typename decltype(request_type)::type;
-    auto body = p::decode_message<Request>(frame->body, req.api_version, frame->body_offset);
+    auto body = p::decode_message<Request>(frame->body, req.api_version, p::TrailingBytes::reject,
+                                             frame->body_offset);
     ASSERT_TRUE(body.ok()) << body.error().to_string();
     Bytes again;
     ByteWriter w(again);

@@ -8,6 +8,8 @@
 #include "protocol/generated/message/fetch_request.h"
 #include "protocol/generated/message/produce_request.h"
 #include "protocol/generated/message/request_header.h"
+#include "protocol/generated/group_coordinator/consumer_group_member_metadata_value.h"
+#include "protocol/generated/transaction_coordinator/transaction_log_value.h"
 
 namespace gregor::protocol {
 namespace {
@@ -71,12 +73,12 @@ TEST(Codec, ApiVersionsRequestBytesAreExact) {
 TEST(Codec, KnownTaggedFieldsDecodeAndUnknownOnesSurviveInTagOrder) {
   FetchRequest req;
   req.cluster_id = "c1";  // tag 0 from v12
-  req.unknown_tagged_fields.push_back({1, {0xaa}});
+  req.unknown_tagged_fields.push_back({3, {0xaa}});
   req.unknown_tagged_fields.push_back({7, {}});
   Bytes v12;
   ASSERT_FALSE(encode_message(req, 12, v12));
-  // The top-level tagged section closes the message: 3 fields, tags 0, 1, 7 in that order.
-  const Bytes tail = {3, 0, 3, 3, 'c', '1', 1, 1, 0xaa, 7, 0};
+  // The top-level tagged section closes the message: 3 fields, tags 0, 3, 7 in that order.
+  const Bytes tail = {3, 0, 3, 3, 'c', '1', 3, 1, 0xaa, 7, 0};
   ASSERT_GE(v12.size(), tail.size());
   EXPECT_EQ(Bytes(v12.end() - static_cast<long>(tail.size()), v12.end()), tail);
   auto back = decode_message<FetchRequest>(v12, 12);
@@ -84,16 +86,84 @@ TEST(Codec, KnownTaggedFieldsDecodeAndUnknownOnesSurviveInTagOrder) {
   EXPECT_EQ(back->cluster_id, "c1");
   EXPECT_EQ(back->unknown_tagged_fields, req.unknown_tagged_fields);
 
-  // Tag 1 is ReplicaState from v15 on: there the same bytes decode it as a known field,
-  // and a short tagged field fails rather than reading past its size.
   FetchRequest with_state;
-  with_state.replica_state.replica_epoch = 9;
+  with_state.replica_state.replica_epoch = 9;  // tag 1, a tagged struct from v15
   Bytes v15;
   ASSERT_FALSE(encode_message(with_state, 15, v15));
   auto decoded15 = decode_message<FetchRequest>(v15, 15);
   ASSERT_TRUE(decoded15.ok());
   EXPECT_EQ(decoded15->replica_state.replica_epoch, 9);
   EXPECT_TRUE(decoded15->unknown_tagged_fields.empty());
+}
+
+TEST(Codec, KnownTagOutsideItsVersionsIsMalformed) {
+  // Tag 1 is FetchRequest's ReplicaState from v15; in v12 it is not unknown but invalid, as in
+  // Kafka's reader.
+  FetchRequest req;
+  req.unknown_tagged_fields.push_back({1, {0}});
+  Bytes v12;
+  ASSERT_FALSE(encode_message(req, 12, v12));
+  auto back = decode_message<FetchRequest>(v12, 12);
+  ASSERT_FALSE(back.ok());
+  EXPECT_EQ(back.error().field, "ReplicaState");
+  EXPECT_NE(back.error().message.find("not valid for version 12"), std::string::npos);
+}
+
+TEST(Codec, UnknownTaggedFieldsAreWrittenOnlyWhereTheyCanBe) {
+  ProduceRequest v3;
+  v3.unknown_tagged_fields.push_back({5, {}});
+  Bytes out;
+  auto err = encode_message(v3, 3, out);  // not flexible: nowhere to put them
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->find("does not support them"), std::string::npos);
+
+  ProduceRequest unordered;
+  unordered.unknown_tagged_fields = {{5, {}}, {2, {}}};
+  Bytes o2;
+  ASSERT_TRUE(encode_message(unordered, 9, o2));
+
+  FetchRequest clash;
+  clash.cluster_id = "c";
+  clash.unknown_tagged_fields.push_back({0, {}});  // ClusterId's tag
+  Bytes o3;
+  ASSERT_TRUE(encode_message(clash, 12, o3));
+}
+
+TEST(Codec, TaggedNullableStructUsesAVarintMarker) {
+  // ClassicMemberMetadata: tag 0, nullable, a struct. Null is tag 0, size 1, varint 0.
+  ConsumerGroupMemberMetadataValue value;
+  value.classic_member_metadata = std::nullopt;
+  Bytes out;
+  ASSERT_FALSE(encode_message(value, 0, out));
+  const Bytes tail = {1, 0, 1, 0};
+  EXPECT_EQ(Bytes(out.end() - 4, out.end()), tail);
+  auto back = decode_message<ConsumerGroupMemberMetadataValue>(out, 0);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->classic_member_metadata, std::nullopt);
+
+  value.classic_member_metadata.emplace().session_timeout_ms = 45000;
+  Bytes present;
+  ASSERT_FALSE(encode_message(value, 0, present));
+  auto again = decode_message<ConsumerGroupMemberMetadataValue>(present, 0);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->classic_member_metadata->session_timeout_ms, 45000);
+}
+
+TEST(Codec, FieldsWithOnlyTaggedVersionsAreAbsentBefore) {
+  // TransactionLogValue's PreviousProducerId has taggedVersions 1+ and no versions: v0 values are
+  // 35 bytes, without it.
+  TransactionLogValue v0;
+  Bytes out;
+  ASSERT_FALSE(encode_message(v0, 0, out));
+  EXPECT_EQ(out.size(), 35u);
+  v0.previous_producer_id = 7;
+  Bytes rejected;
+  EXPECT_TRUE(encode_message(v0, 0, rejected));
+  Bytes v1;
+  ASSERT_FALSE(encode_message(v0, 1, v1));
+  auto back = decode_message<TransactionLogValue>(v1, 1);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->previous_producer_id, 7);
 }
 
 TEST(Codec, FieldMissingFromAVersionIsRejectedUnlessIgnorable) {
@@ -127,6 +197,19 @@ TEST(Codec, DecodeErrorsSayWhatAndWhere) {
   auto extra = decode_message<ProduceRequest>(trailing, 8);
   ASSERT_FALSE(extra.ok());
   EXPECT_EQ(extra.error().offset, out.size());
+  // Kafka ignores bytes after a request body; the broker can ask for the same.
+  EXPECT_TRUE(decode_message<ProduceRequest>(trailing, 8, TrailingBytes::ignore).ok());
+}
+
+TEST(Codec, UnknownApiKeyFailsTheHeader) {
+  RequestHeader h;
+  h.request_api_key = 999;
+  h.request_api_version = 0;
+  Bytes frame;
+  ASSERT_FALSE(write_request(h, ApiVersionsRequest{}, frame));
+  auto parsed = read_request_header(BytesView(frame).subview(4, frame.size() - 4));
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.error().message.find("unknown API key 999"), std::string::npos);
 }
 
 TEST(Codec, RecordsAreViewsIntoTheFrame) {

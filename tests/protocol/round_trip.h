@@ -19,7 +19,7 @@ inline uint64_t test_seed() {
 }
 
 template <typename T>
-void check_round_trip(int iterations = 12) {
+void check_round_trip(int iterations = 40) {
   const uint64_t seed = test_seed();
   SCOPED_TRACE("GREGOR_SEED=" + std::to_string(seed));
   ASSERT_FALSE(T::kValidVersions.empty()) << T::kName;

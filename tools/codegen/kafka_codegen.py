@@ -163,12 +163,20 @@ class Field:
         self.is_struct = self.elem[:1].isupper()
         if not self.is_struct and self.elem not in PRIMITIVES and self.elem not in VARIABLE:
             raise SpecError("%s.%s: unknown type %s" % (message.name, self.name, t))
-        self.versions = Versions.parse(spec.get("versions", "0+"))
+        # As in Kafka: a field with taggedVersions but no versions is on the wire exactly then.
+        versions = spec.get("versions") or spec.get("taggedVersions")
+        if not versions:
+            raise SpecError("%s.%s: no versions" % (message.name, self.name))
+        self.versions = Versions.parse(versions)
         self.nullable = Versions.parse(spec.get("nullableVersions")).intersect(self.versions)
         self.tagged = Versions.parse(spec.get("taggedVersions")).intersect(self.versions)
         self.tag = int(spec.get("tag", -1))
         if (self.tag >= 0) != (not self.tagged.empty()):
             raise SpecError("%s.%s: tag and taggedVersions go together" % (message.name, self.name))
+        if not self.tagged.empty() and self.tagged.hi != MAX_VERSION:
+            raise SpecError("%s.%s: taggedVersions must be open-ended" % (message.name, self.name))
+        if self.tag >= 0 and self.elem == "records":
+            raise SpecError("%s.%s: records cannot be tagged" % (message.name, self.name))
         self.regular = self.versions.minus(self.tagged)
         self.ignorable = str(spec.get("ignorable", False)).lower() == "true"
         self.map_key = bool(spec.get("mapKey", False))
@@ -176,12 +184,17 @@ class Field:
         self.default = spec.get("default")
         self.zero_copy = bool(spec.get("zeroCopy", False))
         self.flexible_override = (Versions.parse(spec["flexibleVersions"])
-                                  if "flexibleVersions" in spec else None)
+                                  if spec.get("flexibleVersions") else None)
+        if self.flexible_override is not None and (self.is_array or self.elem not in ("string", "bytes")):
+            raise SpecError("%s.%s: flexibleVersions overrides only string and bytes fields"
+                            % (message.name, self.name))
         self.struct = None
         if self.is_struct and "fields" in spec:
             self.struct = message.add_struct(self.elem, spec["fields"])
-        if self.is_struct and not self.nullable_ever() and str(self.default).lower() in ("null", "none"):
-            self.default = None  # a "null" default on a non-nullable struct means "no default"
+        if self.default == "null" and (self.nullable.lo > max(self.versions.lo, 0)
+                                       or self.nullable.hi < self.versions.hi):
+            raise SpecError("%s.%s: a null default needs the field nullable in all its versions"
+                            % (message.name, self.name))
 
     def nullable_ever(self):
         return not self.nullable.empty()
@@ -216,10 +229,7 @@ class Field:
     def default_expr(self):
         """The C++ value of the field's default, or '' for value-initialization."""
         d = self.default
-        null_default = isinstance(d, str) and d.lower() in ("null", "none")
-        if null_default:
-            if not self.nullable_ever():
-                raise SpecError("%s: null default on a non-nullable field" % self.name)
+        if d == "null":
             return "std::nullopt"
         if self.is_array or self.is_struct:
             # Kafka's defaults: an empty collection, a default-constructed struct; not null.
@@ -238,12 +248,20 @@ class Field:
                 return "false"
             return "true" if str(d).lower() == "true" else "false"
         if self.elem == "uuid":
+            if d:
+                raise SpecError("%s: uuid defaults are not supported" % self.name)
             return ""
         if self.elem == "float64":
             return repr(float(d)) if d is not None else "0.0"
         if d is None or d == "":
             return "0"
-        v = int(str(d), 0)
+        # Kafka's rules: decimal, or hex with a lower-case 0x prefix, within the type's range.
+        text = str(d)
+        v = int(text[2:], 16) if text.startswith("0x") else int(text, 10)
+        bits = {"int8": 8, "int16": 16, "uint16": 16, "int32": 32, "uint32": 32, "int64": 64}[self.elem]
+        lo, hi = (0, 2 ** bits - 1) if self.elem.startswith("u") else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+        if not lo <= v <= hi:
+            raise SpecError("%s: default %s out of range for %s" % (self.name, text, self.elem))
         if self.elem == "int64" and v == -(2 ** 63):
             return "INT64_MIN"
         if self.elem == "int32" and v == -(2 ** 31):
@@ -264,7 +282,11 @@ class Struct:
         return self.name if self.is_message else "%s::%s" % (self.message.namespace(), self.name)
 
     def tagged_fields(self):
-        return sorted((f for f in self.fields if f.tag >= 0), key=lambda f: f.tag)
+        tagged = sorted((f for f in self.fields if f.tag >= 0), key=lambda f: f.tag)
+        tags = [f.tag for f in tagged]
+        if len(set(tags)) != len(tags):
+            raise SpecError("%s: duplicate tags %s" % (self.name, tags))
+        return tagged
 
 
 class Message:
@@ -365,7 +387,7 @@ def min_elem_size(field):
     return 1
 
 
-def emit_read_value(o, f, msg, target, ind):
+def emit_read_value(o, f, msg, target, ind, tagged=False):
     """Reads one value of field f (array, struct or scalar) into `target`."""
     name = '"%s"' % f.name
     flex = flex_expr(f, msg)
@@ -409,17 +431,19 @@ def emit_read_value(o, f, msg, target, ind):
         o("}", ind)
         return
     if f.is_struct:
-        # A nullable struct is preceded by an int8 marker: -1 null, 1 present.
+        # A nullable struct is preceded by a marker: an int8 (-1 null, 1 present), or inside a
+        # tagged field an unsigned varint (0 null, 1 present) read as a signed int as Kafka does.
+        marker_null = ("static_cast<int32_t>(r.read_uvarint(%s)) <= 0" if tagged else "r.read_int8(%s) < 0") % name
         if not f.nullable_ever():
             o("%s.decode(r, version);" % target, ind)
         elif always_nullable:
-            o("if (r.read_int8(%s) < 0) {" % name, ind)
+            o("if (%s) {" % marker_null, ind)
             o("%s.reset();" % target, ind + 1)
             o("} else {", ind)
             o("%s.emplace().decode(r, version);" % target, ind + 1)
             o("}", ind)
         else:
-            o("if ((%s) && r.read_int8(%s) < 0) {" % (nullable_cond, name), ind)
+            o("if ((%s) && %s) {" % (nullable_cond, marker_null), ind)
             o("%s.reset();" % target, ind + 1)
             o("} else {", ind)
             o("%s.emplace().decode(r, version);" % target, ind + 1)
@@ -438,7 +462,7 @@ def emit_read_value(o, f, msg, target, ind):
     null_check("!%s" % target)
 
 
-def emit_write_value(o, f, msg, src, ind):
+def emit_write_value(o, f, msg, src, ind, tagged=False):
     name = f.name
     flex = flex_expr(f, msg)
     nullable_cond = f.nullable.cond(msg.valid)
@@ -484,9 +508,9 @@ def emit_write_value(o, f, msg, src, ind):
             o("} else if (!%s) {" % src, ind)
         else:
             o("if (!%s) {" % src, ind)
-        o("w.write_int8(-1);", ind + 1)
+        o("w.write_uvarint(0);" if tagged else "w.write_int8(-1);", ind + 1)
         o("} else {", ind)
-        o("w.write_int8(1);", ind + 1)
+        o("w.write_uvarint(1);" if tagged else "w.write_int8(1);", ind + 1)
         o("%s->encode(w, version);" % src, ind + 1)
         o("}", ind)
         return
@@ -538,9 +562,15 @@ def emit_decode(o, s, msg):
             o("switch (tag) {", 3)
             for f in tagged:
                 o("case %d:" % f.tag, 4)
-                cond = f.tagged.cond(msg.valid)
-                o("if (!(%s)) return false;" % cond, 5) if cond != "true" else None
-                emit_read_value(o, f, msg, f.member, 5)
+                cond = f.tagged.cond(msg.flexible)  # only reached in flexible versions
+                if cond != "true":
+                    # As Kafka: a known tag outside its taggedVersions is malformed, not unknown.
+                    o("if (!(%s)) {" % cond, 5)
+                    o("r.fail(\"%s\", \"tag %d is not valid for version \" + std::to_string(version));"
+                      % (f.name, f.tag), 6)
+                    o("return true;", 6)
+                    o("}", 5)
+                emit_read_value(o, f, msg, f.member, 5, tagged=True)
                 o("return true;", 5)
             o("default:", 4)
             o("return false;", 5)
@@ -566,19 +596,24 @@ def emit_encode(o, s, msg):
           % (msg.name, f.name), 2)
         o("}", 1)
     emit_regular_fields(o, s, msg, emit_write_value)
-    if uses_flex:
+    no_tags_check = ("w.fail(\"%s: tagged fields were set, but version \" + std::to_string(version) + "
+                     "\" does not support them\");" % msg.name)
+    if not uses_flex:
+        o("if (!unknown_tagged_fields.empty()) %s" % no_tags_check, 1)
+    else:
+        o("if (!flexible && !unknown_tagged_fields.empty()) %s" % no_tags_check, 1)
         o("if (flexible) {", 1)
         tagged = s.tagged_fields()
         for f in tagged:
-            cond = f.tagged.cond(msg.valid)
-            o("const bool has_%s = %s && %s != %s;"
-              % (f.member.rstrip("_"), "(%s)" % cond, f.member, f.default_value_expr()), 2)
+            cond = f.tagged.cond(msg.flexible)  # only reached in flexible versions
+            guard = "" if cond == "true" else "(%s) && " % cond
+            o("const bool has_%s = %s%s != %s;" % (f.member.rstrip("_"), guard, f.member, f.default_value_expr()), 2)
         count = " + ".join("static_cast<uint32_t>(has_%s)" % f.member.rstrip("_") for f in tagged) or "0"
         o("TaggedFieldWriter tagged(w, unknown_tagged_fields, %s);" % count, 2)
         for f in tagged:
             o("if (has_%s) {" % f.member.rstrip("_"), 2)
             o("tagged.field(%d, [&](ByteWriter& w) {" % f.tag, 3)
-            emit_write_value(o, f, msg, f.member, 4)
+            emit_write_value(o, f, msg, f.member, 4, tagged=True)
             o("});", 3)
             o("}", 2)
         o("tagged.finish();", 2)

@@ -35,6 +35,7 @@ void consumer_group_current_member_assignment_value::TopicPartitions::encode(Byt
   for (const auto& item : partitions) {
     w.write_int32(item);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ConsumerGroupCurrentMemberAssignmentValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -90,6 +91,7 @@ void ConsumerGroupCurrentMemberAssignmentValue::encode(ByteWriter& w, int16_t ve
   for (const auto& item : partitions_pending_revocation) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ConsumerGroupCurrentMemberAssignmentValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

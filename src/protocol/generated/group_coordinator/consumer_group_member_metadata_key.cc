@@ -19,6 +19,7 @@ void ConsumerGroupMemberMetadataKey::encode(ByteWriter& w, int16_t version) cons
   (void)version;
   w.write_string(group_id, flexible);
   w.write_string(member_id, flexible);
+  if (!unknown_tagged_fields.empty()) w.fail("ConsumerGroupMemberMetadataKey: tagged fields were set, but version " + std::to_string(version) + " does not support them");
 }
 
 }  // namespace gregor::protocol

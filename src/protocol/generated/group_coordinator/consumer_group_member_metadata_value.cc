@@ -20,6 +20,7 @@ void consumer_group_member_metadata_value::ClassicProtocol::encode(ByteWriter& w
   (void)version;
   w.write_string(name, flexible);
   w.write_bytes(metadata, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ConsumerGroupMemberMetadataValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -55,6 +56,7 @@ void consumer_group_member_metadata_value::ClassicMemberMetadata::encode(ByteWri
   for (const auto& item : supported_protocols) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ConsumerGroupMemberMetadataValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -88,7 +90,7 @@ void ConsumerGroupMemberMetadataValue::decode(ByteReader& r, int16_t version) {
     read_tagged_fields(r, unknown_tagged_fields, [&](uint32_t tag) {
       switch (tag) {
         case 0:
-          if (r.read_int8("ClassicMemberMetadata") < 0) {
+          if (static_cast<int32_t>(r.read_uvarint("ClassicMemberMetadata")) <= 0) {
             classic_member_metadata.reset();
           } else {
             classic_member_metadata.emplace().decode(r, version);
@@ -116,15 +118,16 @@ void ConsumerGroupMemberMetadataValue::encode(ByteWriter& w, int16_t version) co
   w.write_nullable_string(subscribed_topic_regex, flexible);
   w.write_int32(rebalance_timeout_ms);
   w.write_nullable_string(server_assignor, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ConsumerGroupMemberMetadataValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
-    const bool has_classic_member_metadata = (true) && classic_member_metadata != ClassicMemberMetadata{};
+    const bool has_classic_member_metadata = classic_member_metadata != ClassicMemberMetadata{};
     TaggedFieldWriter tagged(w, unknown_tagged_fields, static_cast<uint32_t>(has_classic_member_metadata));
     if (has_classic_member_metadata) {
       tagged.field(0, [&](ByteWriter& w) {
         if (!classic_member_metadata) {
-          w.write_int8(-1);
+          w.write_uvarint(0);
         } else {
-          w.write_int8(1);
+          w.write_uvarint(1);
           classic_member_metadata->encode(w, version);
         }
       });

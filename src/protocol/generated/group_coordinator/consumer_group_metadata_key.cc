@@ -17,6 +17,7 @@ void ConsumerGroupMetadataKey::encode(ByteWriter& w, int16_t version) const {
   (void)flexible;
   (void)version;
   w.write_string(group_id, flexible);
+  if (!unknown_tagged_fields.empty()) w.fail("ConsumerGroupMetadataKey: tagged fields were set, but version " + std::to_string(version) + " does not support them");
 }
 
 }  // namespace gregor::protocol

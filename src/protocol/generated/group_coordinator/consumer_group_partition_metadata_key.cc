@@ -17,6 +17,7 @@ void ConsumerGroupPartitionMetadataKey::encode(ByteWriter& w, int16_t version) c
   (void)flexible;
   (void)version;
   w.write_string(group_id, flexible);
+  if (!unknown_tagged_fields.empty()) w.fail("ConsumerGroupPartitionMetadataKey: tagged fields were set, but version " + std::to_string(version) + " does not support them");
 }
 
 }  // namespace gregor::protocol

@@ -34,6 +34,7 @@ void consumer_group_partition_metadata_value::PartitionMetadata::encode(ByteWrit
   for (const auto& item : racks) {
     w.write_string(item, flexible);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ConsumerGroupPartitionMetadataValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -73,6 +74,7 @@ void consumer_group_partition_metadata_value::TopicMetadata::encode(ByteWriter& 
   for (const auto& item : partition_metadata) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ConsumerGroupPartitionMetadataValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -106,6 +108,7 @@ void ConsumerGroupPartitionMetadataValue::encode(ByteWriter& w, int16_t version)
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ConsumerGroupPartitionMetadataValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -40,6 +40,7 @@ void group_metadata_value::MemberMetadata::encode(ByteWriter& w, int16_t version
   w.write_int32(session_timeout);
   w.write_bytes(subscription, flexible);
   w.write_bytes(assignment, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("GroupMetadataValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -87,6 +88,7 @@ void GroupMetadataValue::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : members) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("GroupMetadataValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

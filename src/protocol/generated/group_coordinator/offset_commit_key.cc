@@ -21,6 +21,7 @@ void OffsetCommitKey::encode(ByteWriter& w, int16_t version) const {
   w.write_string(group, flexible);
   w.write_string(topic, flexible);
   w.write_int32(partition);
+  if (!unknown_tagged_fields.empty()) w.fail("OffsetCommitKey: tagged fields were set, but version " + std::to_string(version) + " does not support them");
 }
 
 }  // namespace gregor::protocol

@@ -34,6 +34,7 @@ void OffsetCommitValue::encode(ByteWriter& w, int16_t version) const {
   if (version >= 1 && version <= 1) {
     w.write_int64(expire_timestamp);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("OffsetCommitValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -35,6 +35,7 @@ void share_group_current_member_assignment_value::TopicPartitions::encode(ByteWr
   for (const auto& item : partitions) {
     w.write_int32(item);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareGroupCurrentMemberAssignmentValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -74,6 +75,7 @@ void ShareGroupCurrentMemberAssignmentValue::encode(ByteWriter& w, int16_t versi
   for (const auto& item : assigned_partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareGroupCurrentMemberAssignmentValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -38,6 +38,7 @@ void ShareGroupMemberMetadataValue::encode(ByteWriter& w, int16_t version) const
   for (const auto& item : subscribed_topic_names) {
     w.write_string(item, flexible);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareGroupMemberMetadataValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

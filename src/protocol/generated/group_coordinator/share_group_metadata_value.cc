@@ -18,6 +18,7 @@ void ShareGroupMetadataValue::encode(ByteWriter& w, int16_t version) const {
   (void)flexible;
   (void)version;
   w.write_int32(epoch);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareGroupMetadataValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

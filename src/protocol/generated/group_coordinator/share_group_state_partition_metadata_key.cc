@@ -17,6 +17,7 @@ void ShareGroupStatePartitionMetadataKey::encode(ByteWriter& w, int16_t version)
   (void)flexible;
   (void)version;
   w.write_string(group_id, flexible);
+  if (!unknown_tagged_fields.empty()) w.fail("ShareGroupStatePartitionMetadataKey: tagged fields were set, but version " + std::to_string(version) + " does not support them");
 }
 
 }  // namespace gregor::protocol

@@ -37,6 +37,7 @@ void share_group_state_partition_metadata_value::TopicPartitionsInfo::encode(Byt
   for (const auto& item : partitions) {
     w.write_int32(item);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareGroupStatePartitionMetadataValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -58,6 +59,7 @@ void share_group_state_partition_metadata_value::TopicInfo::encode(ByteWriter& w
   (void)version;
   w.write_uuid(topic_id);
   w.write_string(topic_name, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareGroupStatePartitionMetadataValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -107,6 +109,7 @@ void ShareGroupStatePartitionMetadataValue::encode(ByteWriter& w, int16_t versio
   for (const auto& item : deleting_topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareGroupStatePartitionMetadataValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -35,6 +35,7 @@ void share_group_target_assignment_member_value::TopicPartition::encode(ByteWrit
   for (const auto& item : partitions) {
     w.write_int32(item);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareGroupTargetAssignmentMemberValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -68,6 +69,7 @@ void ShareGroupTargetAssignmentMemberValue::encode(ByteWriter& w, int16_t versio
   for (const auto& item : topic_partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareGroupTargetAssignmentMemberValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

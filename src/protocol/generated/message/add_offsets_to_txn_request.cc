@@ -24,6 +24,7 @@ void AddOffsetsToTxnRequest::encode(ByteWriter& w, int16_t version) const {
   w.write_int64(producer_id);
   w.write_int16(producer_epoch);
   w.write_string(group_id, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AddOffsetsToTxnRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

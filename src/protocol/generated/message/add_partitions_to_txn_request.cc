@@ -35,6 +35,7 @@ void add_partitions_to_txn_request::AddPartitionsToTxnTopic::encode(ByteWriter& 
   for (const auto& item : partitions) {
     w.write_int32(item);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AddPartitionsToTxnRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -111,6 +112,7 @@ void add_partitions_to_txn_request::AddPartitionsToTxnTransaction::encode(ByteWr
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AddPartitionsToTxnRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -201,6 +203,7 @@ void AddPartitionsToTxnRequest::encode(ByteWriter& w, int16_t version) const {
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AddPartitionsToTxnRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

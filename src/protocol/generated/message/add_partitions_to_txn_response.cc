@@ -20,6 +20,7 @@ void add_partitions_to_txn_response::AddPartitionsToTxnPartitionResult::encode(B
   (void)version;
   w.write_int32(partition_index);
   w.write_int16(partition_error_code);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AddPartitionsToTxnResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -55,6 +56,7 @@ void add_partitions_to_txn_response::AddPartitionsToTxnTopicResult::encode(ByteW
   for (const auto& item : results_by_partition) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AddPartitionsToTxnResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -104,6 +106,7 @@ void add_partitions_to_txn_response::AddPartitionsToTxnResult::encode(ByteWriter
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AddPartitionsToTxnResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -175,6 +178,7 @@ void AddPartitionsToTxnResponse::encode(ByteWriter& w, int16_t version) const {
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AddPartitionsToTxnResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -22,6 +22,7 @@ void add_raft_voter_request::Listener::encode(ByteWriter& w, int16_t version) co
   w.write_string(name, flexible);
   w.write_string(host, flexible);
   w.write_uint16(port);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AddRaftVoterRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -63,6 +64,7 @@ void AddRaftVoterRequest::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : listeners) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AddRaftVoterRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -24,6 +24,7 @@ void AllocateProducerIdsResponse::encode(ByteWriter& w, int16_t version) const {
   w.write_int16(error_code);
   w.write_int64(producer_id_start);
   w.write_int32(producer_id_len);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AllocateProducerIdsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -20,6 +20,7 @@ void alter_client_quotas_request::EntityData::encode(ByteWriter& w, int16_t vers
   (void)version;
   w.write_string(entity_type, flexible);
   w.write_nullable_string(entity_name, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterClientQuotasRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -43,6 +44,7 @@ void alter_client_quotas_request::OpData::encode(ByteWriter& w, int16_t version)
   w.write_string(key, flexible);
   w.write_float64(value);
   w.write_bool(remove);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterClientQuotasRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -92,6 +94,7 @@ void alter_client_quotas_request::EntryData::encode(ByteWriter& w, int16_t versi
   for (const auto& item : ops) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterClientQuotasRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -127,6 +130,7 @@ void AlterClientQuotasRequest::encode(ByteWriter& w, int16_t version) const {
     item.encode(w, version);
   }
   w.write_bool(validate_only);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterClientQuotasRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -20,6 +20,7 @@ void alter_client_quotas_response::EntityData::encode(ByteWriter& w, int16_t ver
   (void)version;
   w.write_string(entity_type, flexible);
   w.write_nullable_string(entity_name, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterClientQuotasResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -57,6 +58,7 @@ void alter_client_quotas_response::EntryData::encode(ByteWriter& w, int16_t vers
   for (const auto& item : entity) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterClientQuotasResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -92,6 +94,7 @@ void AlterClientQuotasResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : entries) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterClientQuotasResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

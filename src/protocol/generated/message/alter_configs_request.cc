@@ -20,6 +20,7 @@ void alter_configs_request::AlterableConfig::encode(ByteWriter& w, int16_t versi
   (void)version;
   w.write_string(name, flexible);
   w.write_nullable_string(value, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterConfigsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -57,6 +58,7 @@ void alter_configs_request::AlterConfigsResource::encode(ByteWriter& w, int16_t 
   for (const auto& item : configs) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterConfigsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -92,6 +94,7 @@ void AlterConfigsRequest::encode(ByteWriter& w, int16_t version) const {
     item.encode(w, version);
   }
   w.write_bool(validate_only);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterConfigsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

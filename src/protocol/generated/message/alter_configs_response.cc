@@ -24,6 +24,7 @@ void alter_configs_response::AlterConfigsResourceResponse::encode(ByteWriter& w,
   w.write_nullable_string(error_message, flexible);
   w.write_int8(resource_type);
   w.write_string(resource_name, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterConfigsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -59,6 +60,7 @@ void AlterConfigsResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : responses) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterConfigsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

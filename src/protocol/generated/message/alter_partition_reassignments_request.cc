@@ -39,6 +39,7 @@ void alter_partition_reassignments_request::ReassignablePartition::encode(ByteWr
       w.write_int32(item);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterPartitionReassignmentsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -74,6 +75,7 @@ void alter_partition_reassignments_request::ReassignableTopic::encode(ByteWriter
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterPartitionReassignmentsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -109,6 +111,7 @@ void AlterPartitionReassignmentsRequest::encode(ByteWriter& w, int16_t version) 
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterPartitionReassignmentsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

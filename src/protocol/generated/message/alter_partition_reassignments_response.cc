@@ -22,6 +22,7 @@ void alter_partition_reassignments_response::ReassignablePartitionResponse::enco
   w.write_int32(partition_index);
   w.write_int16(error_code);
   w.write_nullable_string(error_message, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterPartitionReassignmentsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -57,6 +58,7 @@ void alter_partition_reassignments_response::ReassignableTopicResponse::encode(B
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterPartitionReassignmentsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -96,6 +98,7 @@ void AlterPartitionReassignmentsResponse::encode(ByteWriter& w, int16_t version)
   for (const auto& item : responses) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterPartitionReassignmentsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

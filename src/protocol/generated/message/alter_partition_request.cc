@@ -34,6 +34,7 @@ void alter_partition_request::BrokerState::encode(ByteWriter& w, int16_t version
   if (version >= 3) {
     w.write_int64(broker_epoch);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterPartitionRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -113,6 +114,7 @@ void alter_partition_request::PartitionData::encode(ByteWriter& w, int16_t versi
     w.write_int8(leader_recovery_state);
   }
   w.write_int32(partition_epoch);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterPartitionRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -158,6 +160,7 @@ void alter_partition_request::TopicData::encode(ByteWriter& w, int16_t version) 
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterPartitionRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -195,6 +198,7 @@ void AlterPartitionRequest::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterPartitionRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -49,6 +49,7 @@ void alter_partition_response::PartitionData::encode(ByteWriter& w, int16_t vers
     w.write_int8(leader_recovery_state);
   }
   w.write_int32(partition_epoch);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterPartitionResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -94,6 +95,7 @@ void alter_partition_response::TopicData::encode(ByteWriter& w, int16_t version)
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterPartitionResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -131,6 +133,7 @@ void AlterPartitionResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterPartitionResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

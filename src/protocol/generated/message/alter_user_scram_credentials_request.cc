@@ -20,6 +20,7 @@ void alter_user_scram_credentials_request::ScramCredentialDeletion::encode(ByteW
   (void)version;
   w.write_string(name, flexible);
   w.write_int8(mechanism);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterUserScramCredentialsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -47,6 +48,7 @@ void alter_user_scram_credentials_request::ScramCredentialUpsertion::encode(Byte
   w.write_int32(iterations);
   w.write_bytes(salt, flexible);
   w.write_bytes(salted_password, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterUserScramCredentialsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -96,6 +98,7 @@ void AlterUserScramCredentialsRequest::encode(ByteWriter& w, int16_t version) co
   for (const auto& item : upsertions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterUserScramCredentialsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -22,6 +22,7 @@ void alter_user_scram_credentials_response::AlterUserScramCredentialsResult::enc
   w.write_string(user, flexible);
   w.write_int16(error_code);
   w.write_nullable_string(error_message, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterUserScramCredentialsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -57,6 +58,7 @@ void AlterUserScramCredentialsResponse::encode(ByteWriter& w, int16_t version) c
   for (const auto& item : results) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AlterUserScramCredentialsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -28,6 +28,7 @@ void ApiVersionsRequest::encode(ByteWriter& w, int16_t version) const {
   if (version >= 3) {
     w.write_string(client_software_version, flexible);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ApiVersionsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

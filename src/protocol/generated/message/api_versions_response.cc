@@ -22,6 +22,7 @@ void api_versions_response::ApiVersion::encode(ByteWriter& w, int16_t version) c
   w.write_int16(api_key);
   w.write_int16(min_version);
   w.write_int16(max_version);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ApiVersionsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -66,6 +67,7 @@ void api_versions_response::SupportedFeatureKey::encode(ByteWriter& w, int16_t v
   if (version >= 3) {
     w.write_int16(max_version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ApiVersionsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -110,6 +112,7 @@ void api_versions_response::FinalizedFeatureKey::encode(ByteWriter& w, int16_t v
   if (version >= 3) {
     w.write_int16(min_version_level);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ApiVersionsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -140,7 +143,6 @@ void ApiVersionsResponse::decode(ByteReader& r, int16_t version) {
     read_tagged_fields(r, unknown_tagged_fields, [&](uint32_t tag) {
       switch (tag) {
         case 0:
-          if (!(version >= 3)) return false;
           {
             const int32_t n = r.read_array_length(flexible, "SupportedFeatures", 1);
             if (n < 0) {
@@ -155,11 +157,9 @@ void ApiVersionsResponse::decode(ByteReader& r, int16_t version) {
           }
           return true;
         case 1:
-          if (!(version >= 3)) return false;
           finalized_features_epoch = r.read_int64("FinalizedFeaturesEpoch");
           return true;
         case 2:
-          if (!(version >= 3)) return false;
           {
             const int32_t n = r.read_array_length(flexible, "FinalizedFeatures", 1);
             if (n < 0) {
@@ -174,7 +174,6 @@ void ApiVersionsResponse::decode(ByteReader& r, int16_t version) {
           }
           return true;
         case 3:
-          if (!(version >= 3)) return false;
           zk_migration_ready = r.read_bool("ZkMigrationReady");
           return true;
         default:
@@ -196,11 +195,12 @@ void ApiVersionsResponse::encode(ByteWriter& w, int16_t version) const {
   if (version >= 1) {
     w.write_int32(throttle_time_ms);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ApiVersionsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
-    const bool has_supported_features = (version >= 3) && supported_features != std::vector<SupportedFeatureKey>{};
-    const bool has_finalized_features_epoch = (version >= 3) && finalized_features_epoch != INT64_C(-1);
-    const bool has_finalized_features = (version >= 3) && finalized_features != std::vector<FinalizedFeatureKey>{};
-    const bool has_zk_migration_ready = (version >= 3) && zk_migration_ready != false;
+    const bool has_supported_features = supported_features != std::vector<SupportedFeatureKey>{};
+    const bool has_finalized_features_epoch = finalized_features_epoch != INT64_C(-1);
+    const bool has_finalized_features = finalized_features != std::vector<FinalizedFeatureKey>{};
+    const bool has_zk_migration_ready = zk_migration_ready != false;
     TaggedFieldWriter tagged(w, unknown_tagged_fields, static_cast<uint32_t>(has_supported_features) + static_cast<uint32_t>(has_finalized_features_epoch) + static_cast<uint32_t>(has_finalized_features) + static_cast<uint32_t>(has_zk_migration_ready));
     if (has_supported_features) {
       tagged.field(0, [&](ByteWriter& w) {

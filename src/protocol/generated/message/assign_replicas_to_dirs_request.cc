@@ -18,6 +18,7 @@ void assign_replicas_to_dirs_request::PartitionData::encode(ByteWriter& w, int16
   (void)flexible;
   (void)version;
   w.write_int32(partition_index);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AssignReplicasToDirsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -53,6 +54,7 @@ void assign_replicas_to_dirs_request::TopicData::encode(ByteWriter& w, int16_t v
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AssignReplicasToDirsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -88,6 +90,7 @@ void assign_replicas_to_dirs_request::DirectoryData::encode(ByteWriter& w, int16
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AssignReplicasToDirsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -125,6 +128,7 @@ void AssignReplicasToDirsRequest::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : directories) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AssignReplicasToDirsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -20,6 +20,7 @@ void assign_replicas_to_dirs_response::PartitionData::encode(ByteWriter& w, int1
   (void)version;
   w.write_int32(partition_index);
   w.write_int16(error_code);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AssignReplicasToDirsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -55,6 +56,7 @@ void assign_replicas_to_dirs_response::TopicData::encode(ByteWriter& w, int16_t 
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AssignReplicasToDirsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -90,6 +92,7 @@ void assign_replicas_to_dirs_response::DirectoryData::encode(ByteWriter& w, int1
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AssignReplicasToDirsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -127,6 +130,7 @@ void AssignReplicasToDirsResponse::encode(ByteWriter& w, int16_t version) const 
   for (const auto& item : directories) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AssignReplicasToDirsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

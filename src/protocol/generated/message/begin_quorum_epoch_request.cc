@@ -28,6 +28,7 @@ void begin_quorum_epoch_request::PartitionData::encode(ByteWriter& w, int16_t ve
   }
   w.write_int32(leader_id);
   w.write_int32(leader_epoch);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("BeginQuorumEpochRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -63,6 +64,7 @@ void begin_quorum_epoch_request::TopicData::encode(ByteWriter& w, int16_t versio
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("BeginQuorumEpochRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -107,6 +109,7 @@ void begin_quorum_epoch_request::LeaderEndpoint::encode(ByteWriter& w, int16_t v
   if (version >= 1) {
     w.write_uint16(port);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("BeginQuorumEpochRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -168,6 +171,7 @@ void BeginQuorumEpochRequest::encode(ByteWriter& w, int16_t version) const {
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("BeginQuorumEpochRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -18,7 +18,10 @@ void BrokerHeartbeatRequest::decode(ByteReader& r, int16_t version) {
     read_tagged_fields(r, unknown_tagged_fields, [&](uint32_t tag) {
       switch (tag) {
         case 0:
-          if (!(version >= 1)) return false;
+          if (!(version >= 1)) {
+            r.fail("OfflineLogDirs", "tag 0 is not valid for version " + std::to_string(version));
+            return true;
+          }
           {
             const int32_t n = r.read_array_length(flexible, "OfflineLogDirs", 16);
             if (n < 0) {
@@ -52,6 +55,7 @@ void BrokerHeartbeatRequest::encode(ByteWriter& w, int16_t version) const {
   w.write_int64(current_metadata_offset);
   w.write_bool(want_fence);
   w.write_bool(want_shut_down);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("BrokerHeartbeatRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     const bool has_offline_log_dirs = (version >= 1) && offline_log_dirs != std::vector<Uuid>{};
     TaggedFieldWriter tagged(w, unknown_tagged_fields, static_cast<uint32_t>(has_offline_log_dirs));

@@ -26,6 +26,7 @@ void BrokerHeartbeatResponse::encode(ByteWriter& w, int16_t version) const {
   w.write_bool(is_caught_up);
   w.write_bool(is_fenced);
   w.write_bool(should_shut_down);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("BrokerHeartbeatResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -22,6 +22,7 @@ void BrokerRegistrationResponse::encode(ByteWriter& w, int16_t version) const {
   w.write_int32(throttle_time_ms);
   w.write_int16(error_code);
   w.write_int64(broker_epoch);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("BrokerRegistrationResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -34,6 +34,7 @@ void ConsumerGroupDescribeRequest::encode(ByteWriter& w, int16_t version) const 
     w.write_string(item, flexible);
   }
   w.write_bool(include_authorized_operations);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ConsumerGroupDescribeRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

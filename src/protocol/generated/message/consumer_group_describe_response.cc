@@ -37,6 +37,7 @@ void consumer_group_describe_response::TopicPartitions::encode(ByteWriter& w, in
   for (const auto& item : partitions) {
     w.write_int32(item);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ConsumerGroupDescribeResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -70,6 +71,7 @@ void consumer_group_describe_response::Assignment::encode(ByteWriter& w, int16_t
   for (const auto& item : topic_partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ConsumerGroupDescribeResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -121,6 +123,7 @@ void consumer_group_describe_response::Member::encode(ByteWriter& w, int16_t ver
   w.write_nullable_string(subscribed_topic_regex, flexible);
   assignment.encode(w, version);
   target_assignment.encode(w, version);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ConsumerGroupDescribeResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -170,6 +173,7 @@ void consumer_group_describe_response::DescribedGroup::encode(ByteWriter& w, int
     item.encode(w, version);
   }
   w.write_int32(authorized_operations);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ConsumerGroupDescribeResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -205,6 +209,7 @@ void ConsumerGroupDescribeResponse::encode(ByteWriter& w, int16_t version) const
   for (const auto& item : groups) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ConsumerGroupDescribeResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

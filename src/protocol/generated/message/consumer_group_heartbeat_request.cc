@@ -35,6 +35,7 @@ void consumer_group_heartbeat_request::TopicPartitions::encode(ByteWriter& w, in
   for (const auto& item : partitions) {
     w.write_int32(item);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ConsumerGroupHeartbeatRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -115,6 +116,7 @@ void ConsumerGroupHeartbeatRequest::encode(ByteWriter& w, int16_t version) const
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ConsumerGroupHeartbeatRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -34,6 +34,7 @@ void consumer_protocol_assignment::TopicPartition::encode(ByteWriter& w, int16_t
   for (const auto& item : partitions) {
     w.write_int32(item);
   }
+  if (!unknown_tagged_fields.empty()) w.fail("ConsumerProtocolAssignment: tagged fields were set, but version " + std::to_string(version) + " does not support them");
 }
 
 void ConsumerProtocolAssignment::decode(ByteReader& r, int16_t version) {
@@ -64,6 +65,7 @@ void ConsumerProtocolAssignment::encode(ByteWriter& w, int16_t version) const {
     item.encode(w, version);
   }
   w.write_nullable_bytes(user_data, flexible);
+  if (!unknown_tagged_fields.empty()) w.fail("ConsumerProtocolAssignment: tagged fields were set, but version " + std::to_string(version) + " does not support them");
 }
 
 }  // namespace gregor::protocol

@@ -48,6 +48,7 @@ void consumer_protocol_subscription::TopicPartition::encode(ByteWriter& w, int16
       w.write_int32(item);
     }
   }
+  if (!unknown_tagged_fields.empty()) w.fail("ConsumerProtocolSubscription: tagged fields were set, but version " + std::to_string(version) + " does not support them");
 }
 
 void ConsumerProtocolSubscription::decode(ByteReader& r, int16_t version) {
@@ -110,6 +111,7 @@ void ConsumerProtocolSubscription::encode(ByteWriter& w, int16_t version) const 
   if (version >= 3) {
     w.write_nullable_string(rack_id, flexible);
   }
+  if (!unknown_tagged_fields.empty()) w.fail("ConsumerProtocolSubscription: tagged fields were set, but version " + std::to_string(version) + " does not support them");
 }
 
 }  // namespace gregor::protocol

@@ -24,6 +24,7 @@ void ControlledShutdownRequest::encode(ByteWriter& w, int16_t version) const {
   if (version >= 2) {
     w.write_int64(broker_epoch);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ControlledShutdownRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -20,6 +20,7 @@ void controlled_shutdown_response::RemainingPartition::encode(ByteWriter& w, int
   (void)version;
   w.write_string(topic_name, flexible);
   w.write_int32(partition_index);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ControlledShutdownResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -55,6 +56,7 @@ void ControlledShutdownResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : remaining_partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ControlledShutdownResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

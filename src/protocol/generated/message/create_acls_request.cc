@@ -37,6 +37,7 @@ void create_acls_request::AclCreation::encode(ByteWriter& w, int16_t version) co
   w.write_string(host, flexible);
   w.write_int8(operation);
   w.write_int8(permission_type);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("CreateAclsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -70,6 +71,7 @@ void CreateAclsRequest::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : creations) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("CreateAclsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -20,6 +20,7 @@ void create_acls_response::AclCreationResult::encode(ByteWriter& w, int16_t vers
   (void)version;
   w.write_int16(error_code);
   w.write_nullable_string(error_message, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("CreateAclsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -55,6 +56,7 @@ void CreateAclsResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : results) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("CreateAclsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

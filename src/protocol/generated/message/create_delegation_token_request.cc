@@ -20,6 +20,7 @@ void create_delegation_token_request::CreatableRenewers::encode(ByteWriter& w, i
   (void)version;
   w.write_string(principal_type, flexible);
   w.write_string(principal_name, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("CreateDelegationTokenRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -73,6 +74,7 @@ void CreateDelegationTokenRequest::encode(ByteWriter& w, int16_t version) const 
     item.encode(w, version);
   }
   w.write_int64(max_lifetime_ms);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("CreateDelegationTokenRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -52,6 +52,7 @@ void CreateDelegationTokenResponse::encode(ByteWriter& w, int16_t version) const
   w.write_string(token_id, flexible);
   w.write_bytes(hmac, flexible);
   w.write_int32(throttle_time_ms);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("CreateDelegationTokenResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -33,6 +33,7 @@ void create_partitions_request::CreatePartitionsAssignment::encode(ByteWriter& w
   for (const auto& item : broker_ids) {
     w.write_int32(item);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("CreatePartitionsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -74,6 +75,7 @@ void create_partitions_request::CreatePartitionsTopic::encode(ByteWriter& w, int
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("CreatePartitionsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -111,6 +113,7 @@ void CreatePartitionsRequest::encode(ByteWriter& w, int16_t version) const {
   }
   w.write_int32(timeout_ms);
   w.write_bool(validate_only);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("CreatePartitionsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -22,6 +22,7 @@ void create_partitions_response::CreatePartitionsTopicResult::encode(ByteWriter&
   w.write_string(name, flexible);
   w.write_int16(error_code);
   w.write_nullable_string(error_message, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("CreatePartitionsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -57,6 +58,7 @@ void CreatePartitionsResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : results) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("CreatePartitionsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

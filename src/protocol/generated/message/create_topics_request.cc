@@ -35,6 +35,7 @@ void create_topics_request::CreatableReplicaAssignment::encode(ByteWriter& w, in
   for (const auto& item : broker_ids) {
     w.write_int32(item);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("CreateTopicsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -56,6 +57,7 @@ void create_topics_request::CreatableTopicConfig::encode(ByteWriter& w, int16_t 
   (void)version;
   w.write_string(name, flexible);
   w.write_nullable_string(value, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("CreateTopicsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -111,6 +113,7 @@ void create_topics_request::CreatableTopic::encode(ByteWriter& w, int16_t versio
   for (const auto& item : configs) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("CreateTopicsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -155,6 +158,7 @@ void CreateTopicsRequest::encode(ByteWriter& w, int16_t version) const {
   if (version >= 1) {
     w.write_bool(validate_only);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("CreateTopicsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -58,6 +58,7 @@ void create_topics_response::CreatableTopicConfigs::encode(ByteWriter& w, int16_
   if (version >= 5) {
     w.write_bool(is_sensitive);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("CreateTopicsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -100,7 +101,6 @@ void create_topics_response::CreatableTopicResult::decode(ByteReader& r, int16_t
     read_tagged_fields(r, unknown_tagged_fields, [&](uint32_t tag) {
       switch (tag) {
         case 0:
-          if (!(version >= 5)) return false;
           topic_config_error_code = r.read_int16("TopicConfigErrorCode");
           return true;
         default:
@@ -138,8 +138,9 @@ void create_topics_response::CreatableTopicResult::encode(ByteWriter& w, int16_t
       }
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("CreateTopicsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
-    const bool has_topic_config_error_code = (version >= 5) && topic_config_error_code != 0;
+    const bool has_topic_config_error_code = topic_config_error_code != 0;
     TaggedFieldWriter tagged(w, unknown_tagged_fields, static_cast<uint32_t>(has_topic_config_error_code));
     if (has_topic_config_error_code) {
       tagged.field(0, [&](ByteWriter& w) {
@@ -183,6 +184,7 @@ void CreateTopicsResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("CreateTopicsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -22,6 +22,7 @@ void DefaultPrincipalData::encode(ByteWriter& w, int16_t version) const {
   w.write_string(type, flexible);
   w.write_string(name, flexible);
   w.write_bool(token_authenticated);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DefaultPrincipalData: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

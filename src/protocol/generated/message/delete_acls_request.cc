@@ -37,6 +37,7 @@ void delete_acls_request::DeleteAclsFilter::encode(ByteWriter& w, int16_t versio
   w.write_nullable_string(host_filter, flexible);
   w.write_int8(operation);
   w.write_int8(permission_type);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DeleteAclsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -70,6 +71,7 @@ void DeleteAclsRequest::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : filters) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DeleteAclsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

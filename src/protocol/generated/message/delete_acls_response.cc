@@ -41,6 +41,7 @@ void delete_acls_response::DeleteAclsMatchingAcl::encode(ByteWriter& w, int16_t 
   w.write_string(host, flexible);
   w.write_int8(operation);
   w.write_int8(permission_type);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DeleteAclsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -78,6 +79,7 @@ void delete_acls_response::DeleteAclsFilterResult::encode(ByteWriter& w, int16_t
   for (const auto& item : matching_acls) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DeleteAclsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -113,6 +115,7 @@ void DeleteAclsResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : filter_results) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DeleteAclsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -32,6 +32,7 @@ void DeleteGroupsRequest::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : groups_names) {
     w.write_string(item, flexible);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DeleteGroupsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -20,6 +20,7 @@ void delete_groups_response::DeletableGroupResult::encode(ByteWriter& w, int16_t
   (void)version;
   w.write_string(group_id, flexible);
   w.write_int16(error_code);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DeleteGroupsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -55,6 +56,7 @@ void DeleteGroupsResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : results) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DeleteGroupsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -20,6 +20,7 @@ void delete_records_request::DeleteRecordsPartition::encode(ByteWriter& w, int16
   (void)version;
   w.write_int32(partition_index);
   w.write_int64(offset);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DeleteRecordsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -55,6 +56,7 @@ void delete_records_request::DeleteRecordsTopic::encode(ByteWriter& w, int16_t v
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DeleteRecordsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -90,6 +92,7 @@ void DeleteRecordsRequest::encode(ByteWriter& w, int16_t version) const {
     item.encode(w, version);
   }
   w.write_int32(timeout_ms);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DeleteRecordsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -22,6 +22,7 @@ void delete_records_response::DeleteRecordsPartitionResult::encode(ByteWriter& w
   w.write_int32(partition_index);
   w.write_int64(low_watermark);
   w.write_int16(error_code);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DeleteRecordsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -57,6 +58,7 @@ void delete_records_response::DeleteRecordsTopicResult::encode(ByteWriter& w, in
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DeleteRecordsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -92,6 +94,7 @@ void DeleteRecordsResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DeleteRecordsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

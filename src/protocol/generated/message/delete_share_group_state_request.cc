@@ -18,6 +18,7 @@ void delete_share_group_state_request::PartitionData::encode(ByteWriter& w, int1
   (void)flexible;
   (void)version;
   w.write_int32(partition);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DeleteShareGroupStateRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -53,6 +54,7 @@ void delete_share_group_state_request::DeleteStateData::encode(ByteWriter& w, in
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DeleteShareGroupStateRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -88,6 +90,7 @@ void DeleteShareGroupStateRequest::encode(ByteWriter& w, int16_t version) const 
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DeleteShareGroupStateRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

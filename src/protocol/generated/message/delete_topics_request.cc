@@ -34,6 +34,7 @@ void delete_topics_request::DeleteTopicState::encode(ByteWriter& w, int16_t vers
   if (version >= 6) {
     w.write_uuid(topic_id);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DeleteTopicsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -96,6 +97,7 @@ void DeleteTopicsRequest::encode(ByteWriter& w, int16_t version) const {
     }
   }
   w.write_int32(timeout_ms);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DeleteTopicsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -34,6 +34,7 @@ void delete_topics_response::DeletableTopicResult::encode(ByteWriter& w, int16_t
   if (version >= 5) {
     w.write_nullable_string(error_message, flexible);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DeleteTopicsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -73,6 +74,7 @@ void DeleteTopicsResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : responses) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DeleteTopicsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

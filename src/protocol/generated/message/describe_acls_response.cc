@@ -24,6 +24,7 @@ void describe_acls_response::AclDescription::encode(ByteWriter& w, int16_t versi
   w.write_string(host, flexible);
   w.write_int8(operation);
   w.write_int8(permission_type);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeAclsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -70,6 +71,7 @@ void describe_acls_response::DescribeAclsResource::encode(ByteWriter& w, int16_t
   for (const auto& item : acls) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeAclsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -109,6 +111,7 @@ void DescribeAclsResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : resources) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeAclsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -22,6 +22,7 @@ void describe_client_quotas_request::ComponentData::encode(ByteWriter& w, int16_
   w.write_string(entity_type, flexible);
   w.write_int8(match_type);
   w.write_nullable_string(match, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeClientQuotasRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -57,6 +58,7 @@ void DescribeClientQuotasRequest::encode(ByteWriter& w, int16_t version) const {
     item.encode(w, version);
   }
   w.write_bool(strict);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeClientQuotasRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -20,6 +20,7 @@ void describe_client_quotas_response::EntityData::encode(ByteWriter& w, int16_t 
   (void)version;
   w.write_string(entity_type, flexible);
   w.write_nullable_string(entity_name, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeClientQuotasResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -41,6 +42,7 @@ void describe_client_quotas_response::ValueData::encode(ByteWriter& w, int16_t v
   (void)version;
   w.write_string(key, flexible);
   w.write_float64(value);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeClientQuotasResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -90,6 +92,7 @@ void describe_client_quotas_response::EntryData::encode(ByteWriter& w, int16_t v
   for (const auto& item : values) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeClientQuotasResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -133,6 +136,7 @@ void DescribeClientQuotasResponse::encode(ByteWriter& w, int16_t version) const 
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeClientQuotasResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -27,6 +27,7 @@ void DescribeClusterRequest::encode(ByteWriter& w, int16_t version) const {
   if (version >= 1) {
     w.write_int8(endpoint_type);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeClusterRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

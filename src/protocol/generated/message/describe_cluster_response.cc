@@ -24,6 +24,7 @@ void describe_cluster_response::DescribeClusterBroker::encode(ByteWriter& w, int
   w.write_string(host, flexible);
   w.write_int32(port);
   w.write_nullable_string(rack, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeClusterResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -78,6 +79,7 @@ void DescribeClusterResponse::encode(ByteWriter& w, int16_t version) const {
     item.encode(w, version);
   }
   w.write_int32(cluster_authorized_operations);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeClusterResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -40,6 +40,7 @@ void describe_configs_request::DescribeConfigsResource::encode(ByteWriter& w, in
       w.write_string(item, flexible);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeConfigsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -91,6 +92,7 @@ void DescribeConfigsRequest::encode(ByteWriter& w, int16_t version) const {
   if (version >= 3) {
     w.write_bool(include_documentation);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeConfigsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -43,6 +43,7 @@ void describe_configs_response::DescribeConfigsSynonym::encode(ByteWriter& w, in
   if (version >= 1) {
     w.write_int8(source);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeConfigsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -115,6 +116,7 @@ void describe_configs_response::DescribeConfigsResourceResult::encode(ByteWriter
   if (version >= 3) {
     w.write_nullable_string(documentation, flexible);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeConfigsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -156,6 +158,7 @@ void describe_configs_response::DescribeConfigsResult::encode(ByteWriter& w, int
   for (const auto& item : configs) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeConfigsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -191,6 +194,7 @@ void DescribeConfigsResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : results) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeConfigsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -20,6 +20,7 @@ void describe_delegation_token_request::DescribeDelegationTokenOwner::encode(Byt
   (void)version;
   w.write_string(principal_type, flexible);
   w.write_string(principal_name, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeDelegationTokenRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -57,6 +58,7 @@ void DescribeDelegationTokenRequest::encode(ByteWriter& w, int16_t version) cons
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeDelegationTokenRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

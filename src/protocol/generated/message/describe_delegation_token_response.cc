@@ -20,6 +20,7 @@ void describe_delegation_token_response::DescribedDelegationTokenRenewer::encode
   (void)version;
   w.write_string(principal_type, flexible);
   w.write_string(principal_name, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeDelegationTokenResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -85,6 +86,7 @@ void describe_delegation_token_response::DescribedDelegationToken::encode(ByteWr
   for (const auto& item : renewers) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeDelegationTokenResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -122,6 +124,7 @@ void DescribeDelegationTokenResponse::encode(ByteWriter& w, int16_t version) con
     item.encode(w, version);
   }
   w.write_int32(throttle_time_ms);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeDelegationTokenResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -41,6 +41,7 @@ void DescribeGroupsRequest::encode(ByteWriter& w, int16_t version) const {
   if (version >= 3) {
     w.write_bool(include_authorized_operations);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeGroupsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -32,6 +32,7 @@ void describe_groups_response::DescribedGroupMember::encode(ByteWriter& w, int16
   w.write_string(client_host, flexible);
   w.write_bytes(member_metadata, flexible);
   w.write_bytes(member_assignment, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeGroupsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -84,6 +85,7 @@ void describe_groups_response::DescribedGroup::encode(ByteWriter& w, int16_t ver
   if (version >= 3) {
     w.write_int32(authorized_operations);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeGroupsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -123,6 +125,7 @@ void DescribeGroupsResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : groups) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeGroupsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -24,6 +24,7 @@ void describe_log_dirs_response::DescribeLogDirsPartition::encode(ByteWriter& w,
   w.write_int64(partition_size);
   w.write_int64(offset_lag);
   w.write_bool(is_future_key);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeLogDirsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -59,6 +60,7 @@ void describe_log_dirs_response::DescribeLogDirsTopic::encode(ByteWriter& w, int
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeLogDirsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -108,6 +110,7 @@ void describe_log_dirs_response::DescribeLogDirsResult::encode(ByteWriter& w, in
   if (version >= 4) {
     w.write_int64(usable_bytes);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeLogDirsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -149,6 +152,7 @@ void DescribeLogDirsResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : results) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeLogDirsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

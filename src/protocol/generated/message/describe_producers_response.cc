@@ -28,6 +28,7 @@ void describe_producers_response::ProducerState::encode(ByteWriter& w, int16_t v
   w.write_int64(last_timestamp);
   w.write_int32(coordinator_epoch);
   w.write_int64(current_txn_start_offset);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeProducersResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -67,6 +68,7 @@ void describe_producers_response::PartitionResponse::encode(ByteWriter& w, int16
   for (const auto& item : active_producers) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeProducersResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -102,6 +104,7 @@ void describe_producers_response::TopicResponse::encode(ByteWriter& w, int16_t v
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeProducersResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -137,6 +140,7 @@ void DescribeProducersResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeProducersResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -18,6 +18,7 @@ void describe_quorum_request::PartitionData::encode(ByteWriter& w, int16_t versi
   (void)flexible;
   (void)version;
   w.write_int32(partition_index);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeQuorumRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -53,6 +54,7 @@ void describe_quorum_request::TopicData::encode(ByteWriter& w, int16_t version) 
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeQuorumRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -86,6 +88,7 @@ void DescribeQuorumRequest::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeQuorumRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -41,6 +41,7 @@ void describe_quorum_response::ReplicaState::encode(ByteWriter& w, int16_t versi
   if (version >= 1) {
     w.write_int64(last_caught_up_timestamp);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeQuorumResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -106,6 +107,7 @@ void describe_quorum_response::PartitionData::encode(ByteWriter& w, int16_t vers
   for (const auto& item : observers) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeQuorumResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -141,6 +143,7 @@ void describe_quorum_response::TopicData::encode(ByteWriter& w, int16_t version)
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeQuorumResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -185,6 +188,7 @@ void describe_quorum_response::Listener::encode(ByteWriter& w, int16_t version) 
   if (version >= 2) {
     w.write_uint16(port);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeQuorumResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -234,6 +238,7 @@ void describe_quorum_response::Node::encode(ByteWriter& w, int16_t version) cons
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeQuorumResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -298,6 +303,7 @@ void DescribeQuorumResponse::encode(ByteWriter& w, int16_t version) const {
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeQuorumResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

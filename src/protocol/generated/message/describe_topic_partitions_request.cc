@@ -18,6 +18,7 @@ void describe_topic_partitions_request::TopicRequest::encode(ByteWriter& w, int1
   (void)flexible;
   (void)version;
   w.write_string(name, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeTopicPartitionsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -39,6 +40,7 @@ void describe_topic_partitions_request::Cursor::encode(ByteWriter& w, int16_t ve
   (void)version;
   w.write_string(topic_name, flexible);
   w.write_int32(partition_index);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeTopicPartitionsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -85,6 +87,7 @@ void DescribeTopicPartitionsRequest::encode(ByteWriter& w, int16_t version) cons
     w.write_int8(1);
     cursor->encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeTopicPartitionsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

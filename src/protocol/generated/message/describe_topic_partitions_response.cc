@@ -117,6 +117,7 @@ void describe_topic_partitions_response::DescribeTopicPartitionsResponsePartitio
   for (const auto& item : offline_replicas) {
     w.write_int32(item);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeTopicPartitionsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -160,6 +161,7 @@ void describe_topic_partitions_response::DescribeTopicPartitionsResponseTopic::e
     item.encode(w, version);
   }
   w.write_int32(topic_authorized_operations);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeTopicPartitionsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -181,6 +183,7 @@ void describe_topic_partitions_response::Cursor::encode(ByteWriter& w, int16_t v
   (void)version;
   w.write_string(topic_name, flexible);
   w.write_int32(partition_index);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeTopicPartitionsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -227,6 +230,7 @@ void DescribeTopicPartitionsResponse::encode(ByteWriter& w, int16_t version) con
     w.write_int8(1);
     next_cursor->encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeTopicPartitionsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -18,6 +18,7 @@ void describe_user_scram_credentials_request::UserName::encode(ByteWriter& w, in
   (void)flexible;
   (void)version;
   w.write_string(name, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeUserScramCredentialsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -55,6 +56,7 @@ void DescribeUserScramCredentialsRequest::encode(ByteWriter& w, int16_t version)
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeUserScramCredentialsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -20,6 +20,7 @@ void describe_user_scram_credentials_response::CredentialInfo::encode(ByteWriter
   (void)version;
   w.write_int8(mechanism);
   w.write_int32(iterations);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeUserScramCredentialsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -59,6 +60,7 @@ void describe_user_scram_credentials_response::DescribeUserScramCredentialsResul
   for (const auto& item : credential_infos) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeUserScramCredentialsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -98,6 +100,7 @@ void DescribeUserScramCredentialsResponse::encode(ByteWriter& w, int16_t version
   for (const auto& item : results) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DescribeUserScramCredentialsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

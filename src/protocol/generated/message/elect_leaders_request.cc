@@ -35,6 +35,7 @@ void elect_leaders_request::TopicPartitions::encode(ByteWriter& w, int16_t versi
   for (const auto& item : partitions) {
     w.write_int32(item);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ElectLeadersRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -83,6 +84,7 @@ void ElectLeadersRequest::encode(ByteWriter& w, int16_t version) const {
     }
   }
   w.write_int32(timeout_ms);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ElectLeadersRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -22,6 +22,7 @@ void elect_leaders_response::PartitionResult::encode(ByteWriter& w, int16_t vers
   w.write_int32(partition_id);
   w.write_int16(error_code);
   w.write_nullable_string(error_message, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ElectLeadersResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -57,6 +58,7 @@ void elect_leaders_response::ReplicaElectionResult::encode(ByteWriter& w, int16_
   for (const auto& item : partition_result) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ElectLeadersResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -101,6 +103,7 @@ void ElectLeadersResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : replica_election_results) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ElectLeadersResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

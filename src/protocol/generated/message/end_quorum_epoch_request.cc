@@ -34,6 +34,7 @@ void end_quorum_epoch_request::ReplicaInfo::encode(ByteWriter& w, int16_t versio
   if (version >= 1) {
     w.write_uuid(candidate_directory_id);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("EndQuorumEpochRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -98,6 +99,7 @@ void end_quorum_epoch_request::PartitionData::encode(ByteWriter& w, int16_t vers
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("EndQuorumEpochRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -133,6 +135,7 @@ void end_quorum_epoch_request::TopicData::encode(ByteWriter& w, int16_t version)
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("EndQuorumEpochRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -177,6 +180,7 @@ void end_quorum_epoch_request::LeaderEndpoint::encode(ByteWriter& w, int16_t ver
   if (version >= 1) {
     w.write_uint16(port);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("EndQuorumEpochRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -232,6 +236,7 @@ void EndQuorumEpochRequest::encode(ByteWriter& w, int16_t version) const {
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("EndQuorumEpochRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -24,6 +24,7 @@ void end_quorum_epoch_response::PartitionData::encode(ByteWriter& w, int16_t ver
   w.write_int16(error_code);
   w.write_int32(leader_id);
   w.write_int32(leader_epoch);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("EndQuorumEpochResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -59,6 +60,7 @@ void end_quorum_epoch_response::TopicData::encode(ByteWriter& w, int16_t version
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("EndQuorumEpochResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -103,6 +105,7 @@ void end_quorum_epoch_response::NodeEndpoint::encode(ByteWriter& w, int16_t vers
   if (version >= 1) {
     w.write_uint16(port);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("EndQuorumEpochResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -130,7 +133,6 @@ void EndQuorumEpochResponse::decode(ByteReader& r, int16_t version) {
     read_tagged_fields(r, unknown_tagged_fields, [&](uint32_t tag) {
       switch (tag) {
         case 0:
-          if (!(version >= 1)) return false;
           {
             const int32_t n = r.read_array_length(flexible, "NodeEndpoints", 1);
             if (n < 0) {
@@ -163,8 +165,9 @@ void EndQuorumEpochResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("EndQuorumEpochResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
-    const bool has_node_endpoints = (version >= 1) && node_endpoints != std::vector<NodeEndpoint>{};
+    const bool has_node_endpoints = node_endpoints != std::vector<NodeEndpoint>{};
     TaggedFieldWriter tagged(w, unknown_tagged_fields, static_cast<uint32_t>(has_node_endpoints));
     if (has_node_endpoints) {
       tagged.field(0, [&](ByteWriter& w) {

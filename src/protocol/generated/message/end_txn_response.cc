@@ -32,6 +32,7 @@ void EndTxnResponse::encode(ByteWriter& w, int16_t version) const {
   if (version >= 5) {
     w.write_int16(producer_epoch);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("EndTxnResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -22,6 +22,7 @@ void EnvelopeRequest::encode(ByteWriter& w, int16_t version) const {
   w.write_bytes(request_data, flexible);
   w.write_nullable_bytes(request_principal, flexible);
   w.write_bytes(client_host_address, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("EnvelopeRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

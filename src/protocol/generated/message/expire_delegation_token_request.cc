@@ -20,6 +20,7 @@ void ExpireDelegationTokenRequest::encode(ByteWriter& w, int16_t version) const 
   (void)version;
   w.write_bytes(hmac, flexible);
   w.write_int64(expiry_time_period_ms);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ExpireDelegationTokenRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

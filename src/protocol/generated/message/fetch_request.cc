@@ -34,6 +34,7 @@ void fetch_request::ReplicaState::encode(ByteWriter& w, int16_t version) const {
   if (version >= 15) {
     w.write_int64(replica_epoch);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FetchRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -60,7 +61,10 @@ void fetch_request::FetchPartition::decode(ByteReader& r, int16_t version) {
     read_tagged_fields(r, unknown_tagged_fields, [&](uint32_t tag) {
       switch (tag) {
         case 0:
-          if (!(version >= 17)) return false;
+          if (!(version >= 17)) {
+            r.fail("ReplicaDirectoryId", "tag 0 is not valid for version " + std::to_string(version));
+            return true;
+          }
           replica_directory_id = r.read_uuid("ReplicaDirectoryId");
           return true;
         default:
@@ -89,6 +93,7 @@ void fetch_request::FetchPartition::encode(ByteWriter& w, int16_t version) const
     w.write_int64(log_start_offset);
   }
   w.write_int32(partition_max_bytes);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FetchRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     const bool has_replica_directory_id = (version >= 17) && replica_directory_id != Uuid{};
     TaggedFieldWriter tagged(w, unknown_tagged_fields, static_cast<uint32_t>(has_replica_directory_id));
@@ -140,6 +145,7 @@ void fetch_request::FetchTopic::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FetchRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -193,6 +199,7 @@ void fetch_request::ForgottenTopic::encode(ByteWriter& w, int16_t version) const
       w.write_int32(item);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FetchRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -253,11 +260,13 @@ void FetchRequest::decode(ByteReader& r, int16_t version) {
     read_tagged_fields(r, unknown_tagged_fields, [&](uint32_t tag) {
       switch (tag) {
         case 0:
-          if (!(version >= 12)) return false;
           cluster_id = r.read_nullable_string(flexible, "ClusterId");
           return true;
         case 1:
-          if (!(version >= 15)) return false;
+          if (!(version >= 15)) {
+            r.fail("ReplicaState", "tag 1 is not valid for version " + std::to_string(version));
+            return true;
+          }
           replica_state.decode(r, version);
           return true;
         default:
@@ -310,8 +319,9 @@ void FetchRequest::encode(ByteWriter& w, int16_t version) const {
   if (version >= 11) {
     w.write_string(rack_id, flexible);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FetchRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
-    const bool has_cluster_id = (version >= 12) && cluster_id != std::nullopt;
+    const bool has_cluster_id = cluster_id != std::nullopt;
     const bool has_replica_state = (version >= 15) && replica_state != ReplicaState{};
     TaggedFieldWriter tagged(w, unknown_tagged_fields, static_cast<uint32_t>(has_cluster_id) + static_cast<uint32_t>(has_replica_state));
     if (has_cluster_id) {

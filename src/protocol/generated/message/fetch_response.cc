@@ -34,6 +34,7 @@ void fetch_response::EpochEndOffset::encode(ByteWriter& w, int16_t version) cons
   if (version >= 12) {
     w.write_int64(end_offset);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FetchResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -69,6 +70,7 @@ void fetch_response::LeaderIdAndEpoch::encode(ByteWriter& w, int16_t version) co
   if (version >= 12) {
     w.write_int32(leader_epoch);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FetchResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -90,6 +92,7 @@ void fetch_response::SnapshotId::encode(ByteWriter& w, int16_t version) const {
   (void)version;
   w.write_int64(end_offset);
   w.write_int32(epoch);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FetchResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -125,6 +128,7 @@ void fetch_response::AbortedTransaction::encode(ByteWriter& w, int16_t version) 
   if (version >= 4) {
     w.write_int64(first_offset);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FetchResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -166,15 +170,12 @@ void fetch_response::PartitionData::decode(ByteReader& r, int16_t version) {
     read_tagged_fields(r, unknown_tagged_fields, [&](uint32_t tag) {
       switch (tag) {
         case 0:
-          if (!(version >= 12)) return false;
           diverging_epoch.decode(r, version);
           return true;
         case 1:
-          if (!(version >= 12)) return false;
           current_leader.decode(r, version);
           return true;
         case 2:
-          if (!(version >= 12)) return false;
           snapshot_id.decode(r, version);
           return true;
         default:
@@ -223,10 +224,11 @@ void fetch_response::PartitionData::encode(ByteWriter& w, int16_t version) const
     w.write_int32(preferred_read_replica);
   }
   w.write_nullable_bytes(records, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FetchResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
-    const bool has_diverging_epoch = (version >= 12) && diverging_epoch != EpochEndOffset{};
-    const bool has_current_leader = (version >= 12) && current_leader != LeaderIdAndEpoch{};
-    const bool has_snapshot_id = (version >= 12) && snapshot_id != SnapshotId{};
+    const bool has_diverging_epoch = diverging_epoch != EpochEndOffset{};
+    const bool has_current_leader = current_leader != LeaderIdAndEpoch{};
+    const bool has_snapshot_id = snapshot_id != SnapshotId{};
     TaggedFieldWriter tagged(w, unknown_tagged_fields, static_cast<uint32_t>(has_diverging_epoch) + static_cast<uint32_t>(has_current_leader) + static_cast<uint32_t>(has_snapshot_id));
     if (has_diverging_epoch) {
       tagged.field(0, [&](ByteWriter& w) {
@@ -286,6 +288,7 @@ void fetch_response::FetchableTopicResponse::encode(ByteWriter& w, int16_t versi
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FetchResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -339,6 +342,7 @@ void fetch_response::NodeEndpoint::encode(ByteWriter& w, int16_t version) const 
   if (version >= 16) {
     w.write_nullable_string(rack, flexible);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FetchResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -374,7 +378,10 @@ void FetchResponse::decode(ByteReader& r, int16_t version) {
     read_tagged_fields(r, unknown_tagged_fields, [&](uint32_t tag) {
       switch (tag) {
         case 0:
-          if (!(version >= 16)) return false;
+          if (!(version >= 16)) {
+            r.fail("NodeEndpoints", "tag 0 is not valid for version " + std::to_string(version));
+            return true;
+          }
           {
             const int32_t n = r.read_array_length(flexible, "NodeEndpoints", 1);
             if (n < 0) {
@@ -418,6 +425,7 @@ void FetchResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : responses) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FetchResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     const bool has_node_endpoints = (version >= 16) && node_endpoints != std::vector<NodeEndpoint>{};
     TaggedFieldWriter tagged(w, unknown_tagged_fields, static_cast<uint32_t>(has_node_endpoints));

@@ -20,6 +20,7 @@ void fetch_snapshot_request::SnapshotId::encode(ByteWriter& w, int16_t version) 
   (void)version;
   w.write_int64(end_offset);
   w.write_int32(epoch);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FetchSnapshotRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -38,7 +39,10 @@ void fetch_snapshot_request::PartitionSnapshot::decode(ByteReader& r, int16_t ve
     read_tagged_fields(r, unknown_tagged_fields, [&](uint32_t tag) {
       switch (tag) {
         case 0:
-          if (!(version >= 1)) return false;
+          if (!(version >= 1)) {
+            r.fail("ReplicaDirectoryId", "tag 0 is not valid for version " + std::to_string(version));
+            return true;
+          }
           replica_directory_id = r.read_uuid("ReplicaDirectoryId");
           return true;
         default:
@@ -56,6 +60,7 @@ void fetch_snapshot_request::PartitionSnapshot::encode(ByteWriter& w, int16_t ve
   w.write_int32(current_leader_epoch);
   snapshot_id.encode(w, version);
   w.write_int64(position);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FetchSnapshotRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     const bool has_replica_directory_id = (version >= 1) && replica_directory_id != Uuid{};
     TaggedFieldWriter tagged(w, unknown_tagged_fields, static_cast<uint32_t>(has_replica_directory_id));
@@ -97,6 +102,7 @@ void fetch_snapshot_request::TopicSnapshot::encode(ByteWriter& w, int16_t versio
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FetchSnapshotRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -144,8 +150,9 @@ void FetchSnapshotRequest::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FetchSnapshotRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
-    const bool has_cluster_id = (true) && cluster_id != std::nullopt;
+    const bool has_cluster_id = cluster_id != std::nullopt;
     TaggedFieldWriter tagged(w, unknown_tagged_fields, static_cast<uint32_t>(has_cluster_id));
     if (has_cluster_id) {
       tagged.field(0, [&](ByteWriter& w) {

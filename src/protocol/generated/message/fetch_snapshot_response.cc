@@ -20,6 +20,7 @@ void fetch_snapshot_response::SnapshotId::encode(ByteWriter& w, int16_t version)
   (void)version;
   w.write_int64(end_offset);
   w.write_int32(epoch);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FetchSnapshotResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -41,6 +42,7 @@ void fetch_snapshot_response::LeaderIdAndEpoch::encode(ByteWriter& w, int16_t ve
   (void)version;
   w.write_int32(leader_id);
   w.write_int32(leader_epoch);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FetchSnapshotResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -80,8 +82,9 @@ void fetch_snapshot_response::PartitionSnapshot::encode(ByteWriter& w, int16_t v
   w.write_int64(size);
   w.write_int64(position);
   w.write_bytes(unaligned_records, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FetchSnapshotResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
-    const bool has_current_leader = (true) && current_leader != LeaderIdAndEpoch{};
+    const bool has_current_leader = current_leader != LeaderIdAndEpoch{};
     TaggedFieldWriter tagged(w, unknown_tagged_fields, static_cast<uint32_t>(has_current_leader));
     if (has_current_leader) {
       tagged.field(0, [&](ByteWriter& w) {
@@ -121,6 +124,7 @@ void fetch_snapshot_response::TopicSnapshot::encode(ByteWriter& w, int16_t versi
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FetchSnapshotResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -165,6 +169,7 @@ void fetch_snapshot_response::NodeEndpoint::encode(ByteWriter& w, int16_t versio
   if (version >= 1) {
     w.write_uint16(port);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FetchSnapshotResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -193,7 +198,10 @@ void FetchSnapshotResponse::decode(ByteReader& r, int16_t version) {
     read_tagged_fields(r, unknown_tagged_fields, [&](uint32_t tag) {
       switch (tag) {
         case 0:
-          if (!(version >= 1)) return false;
+          if (!(version >= 1)) {
+            r.fail("NodeEndpoints", "tag 0 is not valid for version " + std::to_string(version));
+            return true;
+          }
           {
             const int32_t n = r.read_array_length(flexible, "NodeEndpoints", 1);
             if (n < 0) {
@@ -227,6 +235,7 @@ void FetchSnapshotResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FetchSnapshotResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     const bool has_node_endpoints = (version >= 1) && node_endpoints != std::vector<NodeEndpoint>{};
     TaggedFieldWriter tagged(w, unknown_tagged_fields, static_cast<uint32_t>(has_node_endpoints));

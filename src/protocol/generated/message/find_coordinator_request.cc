@@ -57,6 +57,7 @@ void FindCoordinatorRequest::encode(ByteWriter& w, int16_t version) const {
       w.write_string(item, flexible);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FindCoordinatorRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

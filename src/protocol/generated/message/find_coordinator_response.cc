@@ -67,6 +67,7 @@ void find_coordinator_response::Coordinator::encode(ByteWriter& w, int16_t versi
   if (version >= 4) {
     w.write_nullable_string(error_message, flexible);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FindCoordinatorResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -155,6 +156,7 @@ void FindCoordinatorResponse::encode(ByteWriter& w, int16_t version) const {
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FindCoordinatorResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

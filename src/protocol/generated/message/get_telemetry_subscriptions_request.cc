@@ -18,6 +18,7 @@ void GetTelemetrySubscriptionsRequest::encode(ByteWriter& w, int16_t version) co
   (void)flexible;
   (void)version;
   w.write_uuid(client_instance_id);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("GetTelemetrySubscriptionsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

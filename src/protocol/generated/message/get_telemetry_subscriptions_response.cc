@@ -63,6 +63,7 @@ void GetTelemetrySubscriptionsResponse::encode(ByteWriter& w, int16_t version) c
   for (const auto& item : requested_metrics) {
     w.write_string(item, flexible);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("GetTelemetrySubscriptionsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

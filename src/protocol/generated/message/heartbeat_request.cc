@@ -31,6 +31,7 @@ void HeartbeatRequest::encode(ByteWriter& w, int16_t version) const {
   if (version >= 3) {
     w.write_nullable_string(group_instance_id, flexible);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("HeartbeatRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

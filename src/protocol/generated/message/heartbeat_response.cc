@@ -24,6 +24,7 @@ void HeartbeatResponse::encode(ByteWriter& w, int16_t version) const {
     w.write_int32(throttle_time_ms);
   }
   w.write_int16(error_code);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("HeartbeatResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

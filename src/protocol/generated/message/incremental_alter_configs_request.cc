@@ -22,6 +22,7 @@ void incremental_alter_configs_request::AlterableConfig::encode(ByteWriter& w, i
   w.write_string(name, flexible);
   w.write_int8(config_operation);
   w.write_nullable_string(value, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("IncrementalAlterConfigsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -59,6 +60,7 @@ void incremental_alter_configs_request::AlterConfigsResource::encode(ByteWriter&
   for (const auto& item : configs) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("IncrementalAlterConfigsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -94,6 +96,7 @@ void IncrementalAlterConfigsRequest::encode(ByteWriter& w, int16_t version) cons
     item.encode(w, version);
   }
   w.write_bool(validate_only);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("IncrementalAlterConfigsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

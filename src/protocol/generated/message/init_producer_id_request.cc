@@ -38,6 +38,7 @@ void InitProducerIdRequest::encode(ByteWriter& w, int16_t version) const {
   if (version >= 3) {
     w.write_int16(producer_epoch);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("InitProducerIdRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

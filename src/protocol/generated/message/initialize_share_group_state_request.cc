@@ -22,6 +22,7 @@ void initialize_share_group_state_request::PartitionData::encode(ByteWriter& w, 
   w.write_int32(partition);
   w.write_int32(state_epoch);
   w.write_int64(start_offset);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("InitializeShareGroupStateRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -57,6 +58,7 @@ void initialize_share_group_state_request::InitializeStateData::encode(ByteWrite
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("InitializeShareGroupStateRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -92,6 +94,7 @@ void InitializeShareGroupStateRequest::encode(ByteWriter& w, int16_t version) co
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("InitializeShareGroupStateRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

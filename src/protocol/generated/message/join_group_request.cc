@@ -20,6 +20,7 @@ void join_group_request::JoinGroupRequestProtocol::encode(ByteWriter& w, int16_t
   (void)version;
   w.write_string(name, flexible);
   w.write_bytes(metadata, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("JoinGroupRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -82,6 +83,7 @@ void JoinGroupRequest::encode(ByteWriter& w, int16_t version) const {
   if (version >= 8) {
     w.write_nullable_string(reason, flexible);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("JoinGroupRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -26,6 +26,7 @@ void join_group_response::JoinGroupResponseMember::encode(ByteWriter& w, int16_t
     w.write_nullable_string(group_instance_id, flexible);
   }
   w.write_bytes(metadata, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("JoinGroupResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -92,6 +93,7 @@ void JoinGroupResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : members) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("JoinGroupResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

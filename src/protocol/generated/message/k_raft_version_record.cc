@@ -20,6 +20,7 @@ void KRaftVersionRecord::encode(ByteWriter& w, int16_t version) const {
   (void)version;
   w.write_int16(version_);
   w.write_int16(k_raft_version);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("KRaftVersionRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -123,6 +123,7 @@ void leader_and_isr_request::LeaderAndIsrPartitionState::encode(ByteWriter& w, i
   if (version >= 6) {
     w.write_int8(leader_recovery_state);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("LeaderAndIsrRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -178,6 +179,7 @@ void leader_and_isr_request::LeaderAndIsrTopicState::encode(ByteWriter& w, int16
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("LeaderAndIsrRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -201,6 +203,7 @@ void leader_and_isr_request::LeaderAndIsrLiveLeader::encode(ByteWriter& w, int16
   w.write_int32(broker_id);
   w.write_string(host_name, flexible);
   w.write_int32(port);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("LeaderAndIsrRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -308,6 +311,7 @@ void LeaderAndIsrRequest::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : live_leaders) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("LeaderAndIsrRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

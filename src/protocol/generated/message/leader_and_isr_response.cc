@@ -26,6 +26,7 @@ void leader_and_isr_response::LeaderAndIsrPartitionError::encode(ByteWriter& w, 
   }
   w.write_int32(partition_index);
   w.write_int16(error_code);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("LeaderAndIsrResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -75,6 +76,7 @@ void leader_and_isr_response::LeaderAndIsrTopicError::encode(ByteWriter& w, int1
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("LeaderAndIsrResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -140,6 +142,7 @@ void LeaderAndIsrResponse::encode(ByteWriter& w, int16_t version) const {
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("LeaderAndIsrResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

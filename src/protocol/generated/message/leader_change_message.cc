@@ -27,6 +27,7 @@ void leader_change_message::Voter::encode(ByteWriter& w, int16_t version) const 
   if (version >= 1) {
     w.write_uuid(voter_directory_id);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("LeaderChangeMessage: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -80,6 +81,7 @@ void LeaderChangeMessage::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : granting_voters) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("LeaderChangeMessage: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

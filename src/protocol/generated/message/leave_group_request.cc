@@ -40,6 +40,7 @@ void leave_group_request::MemberIdentity::encode(ByteWriter& w, int16_t version)
   if (version >= 5) {
     w.write_nullable_string(reason, flexible);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("LeaveGroupRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -91,6 +92,7 @@ void LeaveGroupRequest::encode(ByteWriter& w, int16_t version) const {
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("LeaveGroupRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

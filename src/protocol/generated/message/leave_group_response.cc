@@ -43,6 +43,7 @@ void leave_group_response::MemberResponse::encode(ByteWriter& w, int16_t version
   if (version >= 3) {
     w.write_int16(error_code);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("LeaveGroupResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -91,6 +92,7 @@ void LeaveGroupResponse::encode(ByteWriter& w, int16_t version) const {
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("LeaveGroupResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

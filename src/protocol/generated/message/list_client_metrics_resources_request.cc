@@ -16,6 +16,7 @@ void ListClientMetricsResourcesRequest::encode(ByteWriter& w, int16_t version) c
   const bool flexible = true;
   (void)flexible;
   (void)version;
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ListClientMetricsResourcesRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -18,6 +18,7 @@ void list_client_metrics_resources_response::ClientMetricsResource::encode(ByteW
   (void)flexible;
   (void)version;
   w.write_string(name, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ListClientMetricsResourcesResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -55,6 +56,7 @@ void ListClientMetricsResourcesResponse::encode(ByteWriter& w, int16_t version) 
   for (const auto& item : client_metrics_resources) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ListClientMetricsResourcesResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

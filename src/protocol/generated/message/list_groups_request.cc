@@ -62,6 +62,7 @@ void ListGroupsRequest::encode(ByteWriter& w, int16_t version) const {
       w.write_string(item, flexible);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ListGroupsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

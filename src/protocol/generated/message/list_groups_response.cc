@@ -32,6 +32,7 @@ void list_groups_response::ListedGroup::encode(ByteWriter& w, int16_t version) c
   if (version >= 5) {
     w.write_string(group_type, flexible);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ListGroupsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -73,6 +74,7 @@ void ListGroupsResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : groups) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ListGroupsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -35,6 +35,7 @@ void list_offsets_request::ListOffsetsPartition::encode(ByteWriter& w, int16_t v
   if (version <= 0) {
     w.write_int32(max_num_offsets);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ListOffsetsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -70,6 +71,7 @@ void list_offsets_request::ListOffsetsTopic::encode(ByteWriter& w, int16_t versi
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ListOffsetsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -120,6 +122,7 @@ void ListOffsetsRequest::encode(ByteWriter& w, int16_t version) const {
   if (version >= 10) {
     w.write_int32(timeout_ms);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ListOffsetsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -71,6 +71,7 @@ void list_offsets_response::ListOffsetsPartitionResponse::encode(ByteWriter& w, 
   if (version >= 4) {
     w.write_int32(leader_epoch);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ListOffsetsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -106,6 +107,7 @@ void list_offsets_response::ListOffsetsTopicResponse::encode(ByteWriter& w, int1
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ListOffsetsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -145,6 +147,7 @@ void ListOffsetsResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ListOffsetsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -35,6 +35,7 @@ void list_partition_reassignments_request::ListPartitionReassignmentsTopics::enc
   for (const auto& item : partition_indexes) {
     w.write_int32(item);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ListPartitionReassignmentsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -74,6 +75,7 @@ void ListPartitionReassignmentsRequest::encode(ByteWriter& w, int16_t version) c
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ListPartitionReassignmentsRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

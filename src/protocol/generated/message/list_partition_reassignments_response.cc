@@ -69,6 +69,7 @@ void list_partition_reassignments_response::OngoingPartitionReassignment::encode
   for (const auto& item : removing_replicas) {
     w.write_int32(item);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ListPartitionReassignmentsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -104,6 +105,7 @@ void list_partition_reassignments_response::OngoingTopicReassignment::encode(Byt
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ListPartitionReassignmentsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -143,6 +145,7 @@ void ListPartitionReassignmentsResponse::encode(ByteWriter& w, int16_t version) 
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ListPartitionReassignmentsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -22,6 +22,7 @@ void list_transactions_response::TransactionState::encode(ByteWriter& w, int16_t
   w.write_string(transactional_id, flexible);
   w.write_int64(producer_id);
   w.write_string(transaction_state, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ListTransactionsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -75,6 +76,7 @@ void ListTransactionsResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : transaction_states) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ListTransactionsResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -26,6 +26,7 @@ void metadata_request::MetadataRequestTopic::encode(ByteWriter& w, int16_t versi
   }
   if (!name && !(version >= 10)) w.fail("Name: null in a version where the field is not nullable");
   w.write_nullable_string(name, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("MetadataRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -92,6 +93,7 @@ void MetadataRequest::encode(ByteWriter& w, int16_t version) const {
   if (version >= 8) {
     w.write_bool(include_topic_authorized_operations);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("MetadataRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

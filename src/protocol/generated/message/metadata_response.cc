@@ -28,6 +28,7 @@ void metadata_response::MetadataResponseBroker::encode(ByteWriter& w, int16_t ve
   if (version >= 1) {
     w.write_nullable_string(rack, flexible);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("MetadataResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -112,6 +113,7 @@ void metadata_response::MetadataResponsePartition::encode(ByteWriter& w, int16_t
       w.write_int32(item);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("MetadataResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -172,6 +174,7 @@ void metadata_response::MetadataResponseTopic::encode(ByteWriter& w, int16_t ver
   if (version >= 8) {
     w.write_int32(topic_authorized_operations);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("MetadataResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -248,6 +251,7 @@ void MetadataResponse::encode(ByteWriter& w, int16_t version) const {
   if (version >= 8 && version <= 10) {
     w.write_int32(cluster_authorized_operations);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("MetadataResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -37,6 +37,7 @@ void offset_commit_request::OffsetCommitRequestPartition::encode(ByteWriter& w, 
     w.write_int64(commit_timestamp);
   }
   w.write_nullable_string(committed_metadata, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("OffsetCommitRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -72,6 +73,7 @@ void offset_commit_request::OffsetCommitRequestTopic::encode(ByteWriter& w, int1
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("OffsetCommitRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -134,6 +136,7 @@ void OffsetCommitRequest::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("OffsetCommitRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -20,6 +20,7 @@ void offset_commit_response::OffsetCommitResponsePartition::encode(ByteWriter& w
   (void)version;
   w.write_int32(partition_index);
   w.write_int16(error_code);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("OffsetCommitResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -55,6 +56,7 @@ void offset_commit_response::OffsetCommitResponseTopic::encode(ByteWriter& w, in
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("OffsetCommitResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -94,6 +96,7 @@ void OffsetCommitResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("OffsetCommitResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -17,6 +17,7 @@ void offset_delete_request::OffsetDeleteRequestPartition::encode(ByteWriter& w, 
   (void)flexible;
   (void)version;
   w.write_int32(partition_index);
+  if (!unknown_tagged_fields.empty()) w.fail("OffsetDeleteRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
 }
 
 void offset_delete_request::OffsetDeleteRequestTopic::decode(ByteReader& r, int16_t version) {
@@ -47,6 +48,7 @@ void offset_delete_request::OffsetDeleteRequestTopic::encode(ByteWriter& w, int1
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!unknown_tagged_fields.empty()) w.fail("OffsetDeleteRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
 }
 
 void OffsetDeleteRequest::decode(ByteReader& r, int16_t version) {
@@ -77,6 +79,7 @@ void OffsetDeleteRequest::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!unknown_tagged_fields.empty()) w.fail("OffsetDeleteRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
 }
 
 }  // namespace gregor::protocol

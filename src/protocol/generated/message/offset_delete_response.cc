@@ -19,6 +19,7 @@ void offset_delete_response::OffsetDeleteResponsePartition::encode(ByteWriter& w
   (void)version;
   w.write_int32(partition_index);
   w.write_int16(error_code);
+  if (!unknown_tagged_fields.empty()) w.fail("OffsetDeleteResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
 }
 
 void offset_delete_response::OffsetDeleteResponseTopic::decode(ByteReader& r, int16_t version) {
@@ -49,6 +50,7 @@ void offset_delete_response::OffsetDeleteResponseTopic::encode(ByteWriter& w, in
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!unknown_tagged_fields.empty()) w.fail("OffsetDeleteResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
 }
 
 void OffsetDeleteResponse::decode(ByteReader& r, int16_t version) {
@@ -81,6 +83,7 @@ void OffsetDeleteResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!unknown_tagged_fields.empty()) w.fail("OffsetDeleteResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
 }
 
 }  // namespace gregor::protocol

@@ -49,6 +49,7 @@ void offset_fetch_request::OffsetFetchRequestTopic::encode(ByteWriter& w, int16_
       w.write_int32(item);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("OffsetFetchRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -99,6 +100,7 @@ void offset_fetch_request::OffsetFetchRequestTopics::encode(ByteWriter& w, int16
       w.write_int32(item);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("OffsetFetchRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -164,6 +166,7 @@ void offset_fetch_request::OffsetFetchRequestGroup::encode(ByteWriter& w, int16_
       }
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("OffsetFetchRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -251,6 +254,7 @@ void OffsetFetchRequest::encode(ByteWriter& w, int16_t version) const {
   if (version >= 7) {
     w.write_bool(require_stable);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("OffsetFetchRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

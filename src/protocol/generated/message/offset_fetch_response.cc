@@ -58,6 +58,7 @@ void offset_fetch_response::OffsetFetchResponsePartition::encode(ByteWriter& w, 
   if (version <= 7) {
     w.write_int16(error_code);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("OffsetFetchResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -107,6 +108,7 @@ void offset_fetch_response::OffsetFetchResponseTopic::encode(ByteWriter& w, int1
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("OffsetFetchResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -166,6 +168,7 @@ void offset_fetch_response::OffsetFetchResponsePartitions::encode(ByteWriter& w,
   if (version >= 8) {
     w.write_int16(error_code);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("OffsetFetchResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -215,6 +218,7 @@ void offset_fetch_response::OffsetFetchResponseTopics::encode(ByteWriter& w, int
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("OffsetFetchResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -273,6 +277,7 @@ void offset_fetch_response::OffsetFetchResponseGroup::encode(ByteWriter& w, int1
   if (version >= 8) {
     w.write_int16(error_code);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("OffsetFetchResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -348,6 +353,7 @@ void OffsetFetchResponse::encode(ByteWriter& w, int16_t version) const {
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("OffsetFetchResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

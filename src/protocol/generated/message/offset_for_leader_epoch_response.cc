@@ -28,6 +28,7 @@ void offset_for_leader_epoch_response::EpochEndOffset::encode(ByteWriter& w, int
     w.write_int32(leader_epoch);
   }
   w.write_int64(end_offset);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("OffsetForLeaderEpochResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -63,6 +64,7 @@ void offset_for_leader_epoch_response::OffsetForLeaderTopicResult::encode(ByteWr
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("OffsetForLeaderEpochResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -102,6 +104,7 @@ void OffsetForLeaderEpochResponse::encode(ByteWriter& w, int16_t version) const 
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("OffsetForLeaderEpochResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

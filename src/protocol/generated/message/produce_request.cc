@@ -20,6 +20,7 @@ void produce_request::PartitionProduceData::encode(ByteWriter& w, int16_t versio
   (void)version;
   w.write_int32(index);
   w.write_nullable_bytes(records, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ProduceRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -55,6 +56,7 @@ void produce_request::TopicProduceData::encode(ByteWriter& w, int16_t version) c
   for (const auto& item : partition_data) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ProduceRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -101,6 +103,7 @@ void ProduceRequest::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : topic_data) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ProduceRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -34,6 +34,7 @@ void produce_response::BatchIndexAndErrorMessage::encode(ByteWriter& w, int16_t 
   if (version >= 8) {
     w.write_nullable_string(batch_index_error_message, flexible);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ProduceResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -69,6 +70,7 @@ void produce_response::LeaderIdAndEpoch::encode(ByteWriter& w, int16_t version) 
   if (version >= 10) {
     w.write_int32(leader_epoch);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ProduceResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -109,7 +111,10 @@ void produce_response::PartitionProduceResponse::decode(ByteReader& r, int16_t v
     read_tagged_fields(r, unknown_tagged_fields, [&](uint32_t tag) {
       switch (tag) {
         case 0:
-          if (!(version >= 10)) return false;
+          if (!(version >= 10)) {
+            r.fail("CurrentLeader", "tag 0 is not valid for version " + std::to_string(version));
+            return true;
+          }
           current_leader.decode(r, version);
           return true;
         default:
@@ -144,6 +149,7 @@ void produce_response::PartitionProduceResponse::encode(ByteWriter& w, int16_t v
   if (version >= 8) {
     w.write_nullable_string(error_message, flexible);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ProduceResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     const bool has_current_leader = (version >= 10) && current_leader != LeaderIdAndEpoch{};
     TaggedFieldWriter tagged(w, unknown_tagged_fields, static_cast<uint32_t>(has_current_leader));
@@ -185,6 +191,7 @@ void produce_response::TopicProduceResponse::encode(ByteWriter& w, int16_t versi
   for (const auto& item : partition_responses) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ProduceResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -238,6 +245,7 @@ void produce_response::NodeEndpoint::encode(ByteWriter& w, int16_t version) cons
   if (version >= 10) {
     w.write_nullable_string(rack, flexible);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ProduceResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -267,7 +275,10 @@ void ProduceResponse::decode(ByteReader& r, int16_t version) {
     read_tagged_fields(r, unknown_tagged_fields, [&](uint32_t tag) {
       switch (tag) {
         case 0:
-          if (!(version >= 10)) return false;
+          if (!(version >= 10)) {
+            r.fail("NodeEndpoints", "tag 0 is not valid for version " + std::to_string(version));
+            return true;
+          }
           {
             const int32_t n = r.read_array_length(flexible, "NodeEndpoints", 1);
             if (n < 0) {
@@ -302,6 +313,7 @@ void ProduceResponse::encode(ByteWriter& w, int16_t version) const {
   if (version >= 1) {
     w.write_int32(throttle_time_ms);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ProduceResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     const bool has_node_endpoints = (version >= 10) && node_endpoints != std::vector<NodeEndpoint>{};
     TaggedFieldWriter tagged(w, unknown_tagged_fields, static_cast<uint32_t>(has_node_endpoints));

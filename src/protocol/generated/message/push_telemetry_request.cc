@@ -26,6 +26,7 @@ void PushTelemetryRequest::encode(ByteWriter& w, int16_t version) const {
   w.write_bool(terminating);
   w.write_int8(compression_type);
   w.write_bytes(metrics, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("PushTelemetryRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

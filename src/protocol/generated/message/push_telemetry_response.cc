@@ -20,6 +20,7 @@ void PushTelemetryResponse::encode(ByteWriter& w, int16_t version) const {
   (void)version;
   w.write_int32(throttle_time_ms);
   w.write_int16(error_code);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("PushTelemetryResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

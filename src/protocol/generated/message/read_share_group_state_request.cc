@@ -20,6 +20,7 @@ void read_share_group_state_request::PartitionData::encode(ByteWriter& w, int16_
   (void)version;
   w.write_int32(partition);
   w.write_int32(leader_epoch);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ReadShareGroupStateRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -55,6 +56,7 @@ void read_share_group_state_request::ReadStateData::encode(ByteWriter& w, int16_
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ReadShareGroupStateRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -90,6 +92,7 @@ void ReadShareGroupStateRequest::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ReadShareGroupStateRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

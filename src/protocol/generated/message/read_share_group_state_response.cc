@@ -24,6 +24,7 @@ void read_share_group_state_response::StateBatch::encode(ByteWriter& w, int16_t 
   w.write_int64(last_offset);
   w.write_int8(delivery_state);
   w.write_int16(delivery_count);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ReadShareGroupStateResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -67,6 +68,7 @@ void read_share_group_state_response::PartitionResult::encode(ByteWriter& w, int
   for (const auto& item : state_batches) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ReadShareGroupStateResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -102,6 +104,7 @@ void read_share_group_state_response::ReadStateResult::encode(ByteWriter& w, int
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ReadShareGroupStateResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -135,6 +138,7 @@ void ReadShareGroupStateResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : results) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ReadShareGroupStateResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -26,6 +26,7 @@ void read_share_group_state_summary_response::PartitionResult::encode(ByteWriter
   w.write_nullable_string(error_message, flexible);
   w.write_int32(state_epoch);
   w.write_int64(start_offset);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ReadShareGroupStateSummaryResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -61,6 +62,7 @@ void read_share_group_state_summary_response::ReadStateSummaryResult::encode(Byt
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ReadShareGroupStateSummaryResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -94,6 +96,7 @@ void ReadShareGroupStateSummaryResponse::encode(ByteWriter& w, int16_t version) 
   for (const auto& item : results) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ReadShareGroupStateSummaryResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -22,6 +22,7 @@ void RemoveRaftVoterRequest::encode(ByteWriter& w, int16_t version) const {
   w.write_nullable_string(cluster_id, flexible);
   w.write_int32(voter_id);
   w.write_uuid(voter_directory_id);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("RemoveRaftVoterRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -28,6 +28,7 @@ void SaslAuthenticateResponse::encode(ByteWriter& w, int16_t version) const {
   if (version >= 1) {
     w.write_int64(session_lifetime_ms);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("SaslAuthenticateResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -17,6 +17,7 @@ void SaslHandshakeRequest::encode(ByteWriter& w, int16_t version) const {
   (void)flexible;
   (void)version;
   w.write_string(mechanism, flexible);
+  if (!unknown_tagged_fields.empty()) w.fail("SaslHandshakeRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
 }
 
 }  // namespace gregor::protocol

@@ -33,6 +33,7 @@ void SaslHandshakeResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : mechanisms) {
     w.write_string(item, flexible);
   }
+  if (!unknown_tagged_fields.empty()) w.fail("SaslHandshakeResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
 }
 
 }  // namespace gregor::protocol

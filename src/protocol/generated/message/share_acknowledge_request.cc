@@ -37,6 +37,7 @@ void share_acknowledge_request::AcknowledgementBatch::encode(ByteWriter& w, int1
   for (const auto& item : acknowledge_types) {
     w.write_int8(item);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareAcknowledgeRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -72,6 +73,7 @@ void share_acknowledge_request::AcknowledgePartition::encode(ByteWriter& w, int1
   for (const auto& item : acknowledgement_batches) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareAcknowledgeRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -107,6 +109,7 @@ void share_acknowledge_request::AcknowledgeTopic::encode(ByteWriter& w, int16_t 
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareAcknowledgeRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -146,6 +149,7 @@ void ShareAcknowledgeRequest::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareAcknowledgeRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -20,6 +20,7 @@ void share_acknowledge_response::LeaderIdAndEpoch::encode(ByteWriter& w, int16_t
   (void)version;
   w.write_int32(leader_id);
   w.write_int32(leader_epoch);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareAcknowledgeResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -45,6 +46,7 @@ void share_acknowledge_response::PartitionData::encode(ByteWriter& w, int16_t ve
   w.write_int16(error_code);
   w.write_nullable_string(error_message, flexible);
   current_leader.encode(w, version);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareAcknowledgeResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -80,6 +82,7 @@ void share_acknowledge_response::ShareAcknowledgeTopicResponse::encode(ByteWrite
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareAcknowledgeResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -105,6 +108,7 @@ void share_acknowledge_response::NodeEndpoint::encode(ByteWriter& w, int16_t ver
   w.write_string(host, flexible);
   w.write_int32(port);
   w.write_nullable_string(rack, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareAcknowledgeResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -160,6 +164,7 @@ void ShareAcknowledgeResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : node_endpoints) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareAcknowledgeResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -37,6 +37,7 @@ void share_fetch_request::AcknowledgementBatch::encode(ByteWriter& w, int16_t ve
   for (const auto& item : acknowledge_types) {
     w.write_int8(item);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareFetchRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -74,6 +75,7 @@ void share_fetch_request::FetchPartition::encode(ByteWriter& w, int16_t version)
   for (const auto& item : acknowledgement_batches) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareFetchRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -109,6 +111,7 @@ void share_fetch_request::FetchTopic::encode(ByteWriter& w, int16_t version) con
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareFetchRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -145,6 +148,7 @@ void share_fetch_request::ForgottenTopic::encode(ByteWriter& w, int16_t version)
   for (const auto& item : partitions) {
     w.write_int32(item);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareFetchRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -206,6 +210,7 @@ void ShareFetchRequest::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : forgotten_topics_data) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareFetchRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

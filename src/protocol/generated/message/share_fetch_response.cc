@@ -20,6 +20,7 @@ void share_fetch_response::LeaderIdAndEpoch::encode(ByteWriter& w, int16_t versi
   (void)version;
   w.write_int32(leader_id);
   w.write_int32(leader_epoch);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareFetchResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -43,6 +44,7 @@ void share_fetch_response::AcquiredRecords::encode(ByteWriter& w, int16_t versio
   w.write_int64(first_offset);
   w.write_int64(last_offset);
   w.write_int16(delivery_count);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareFetchResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -90,6 +92,7 @@ void share_fetch_response::PartitionData::encode(ByteWriter& w, int16_t version)
   for (const auto& item : acquired_records) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareFetchResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -125,6 +128,7 @@ void share_fetch_response::ShareFetchableTopicResponse::encode(ByteWriter& w, in
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareFetchResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -150,6 +154,7 @@ void share_fetch_response::NodeEndpoint::encode(ByteWriter& w, int16_t version) 
   w.write_string(host, flexible);
   w.write_int32(port);
   w.write_nullable_string(rack, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareFetchResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -205,6 +210,7 @@ void ShareFetchResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : node_endpoints) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareFetchResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

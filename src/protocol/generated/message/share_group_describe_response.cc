@@ -37,6 +37,7 @@ void share_group_describe_response::TopicPartitions::encode(ByteWriter& w, int16
   for (const auto& item : partitions) {
     w.write_int32(item);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareGroupDescribeResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -70,6 +71,7 @@ void share_group_describe_response::Assignment::encode(ByteWriter& w, int16_t ve
   for (const auto& item : topic_partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareGroupDescribeResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -115,6 +117,7 @@ void share_group_describe_response::Member::encode(ByteWriter& w, int16_t versio
     w.write_string(item, flexible);
   }
   assignment.encode(w, version);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareGroupDescribeResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -164,6 +167,7 @@ void share_group_describe_response::DescribedGroup::encode(ByteWriter& w, int16_
     item.encode(w, version);
   }
   w.write_int32(authorized_operations);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareGroupDescribeResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -199,6 +203,7 @@ void ShareGroupDescribeResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : groups) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareGroupDescribeResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

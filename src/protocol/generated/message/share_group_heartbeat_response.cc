@@ -35,6 +35,7 @@ void share_group_heartbeat_response::TopicPartitions::encode(ByteWriter& w, int1
   for (const auto& item : partitions) {
     w.write_int32(item);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareGroupHeartbeatResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -68,6 +69,7 @@ void share_group_heartbeat_response::Assignment::encode(ByteWriter& w, int16_t v
   for (const auto& item : topic_partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareGroupHeartbeatResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -108,6 +110,7 @@ void ShareGroupHeartbeatResponse::encode(ByteWriter& w, int16_t version) const {
     w.write_int8(1);
     assignment->encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareGroupHeartbeatResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

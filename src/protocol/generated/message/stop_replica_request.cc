@@ -34,6 +34,7 @@ void stop_replica_request::StopReplicaPartitionV0::encode(ByteWriter& w, int16_t
   if (version <= 0) {
     w.write_int32(partition_index);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("StopReplicaRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -84,6 +85,7 @@ void stop_replica_request::StopReplicaTopicV1::encode(ByteWriter& w, int16_t ver
       w.write_int32(item);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("StopReplicaRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -128,6 +130,7 @@ void stop_replica_request::StopReplicaPartitionState::encode(ByteWriter& w, int1
   if (version >= 3) {
     w.write_bool(delete_partition);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("StopReplicaRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -177,6 +180,7 @@ void stop_replica_request::StopReplicaTopicState::encode(ByteWriter& w, int16_t 
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("StopReplicaRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -291,6 +295,7 @@ void StopReplicaRequest::encode(ByteWriter& w, int16_t version) const {
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("StopReplicaRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -22,6 +22,7 @@ void stop_replica_response::StopReplicaPartitionError::encode(ByteWriter& w, int
   w.write_string(topic_name, flexible);
   w.write_int32(partition_index);
   w.write_int16(error_code);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("StopReplicaResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -57,6 +58,7 @@ void StopReplicaResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : partition_errors) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("StopReplicaResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -20,6 +20,7 @@ void sync_group_request::SyncGroupRequestAssignment::encode(ByteWriter& w, int16
   (void)version;
   w.write_string(member_id, flexible);
   w.write_bytes(assignment, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("SyncGroupRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -80,6 +81,7 @@ void SyncGroupRequest::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : assignments) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("SyncGroupRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

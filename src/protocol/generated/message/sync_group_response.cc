@@ -38,6 +38,7 @@ void SyncGroupResponse::encode(ByteWriter& w, int16_t version) const {
     w.write_nullable_string(protocol_name, flexible);
   }
   w.write_bytes(assignment, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("SyncGroupResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

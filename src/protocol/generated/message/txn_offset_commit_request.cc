@@ -28,6 +28,7 @@ void txn_offset_commit_request::TxnOffsetCommitRequestPartition::encode(ByteWrit
     w.write_int32(committed_leader_epoch);
   }
   w.write_nullable_string(committed_metadata, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("TxnOffsetCommitRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -63,6 +64,7 @@ void txn_offset_commit_request::TxnOffsetCommitRequestTopic::encode(ByteWriter& 
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("TxnOffsetCommitRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -131,6 +133,7 @@ void TxnOffsetCommitRequest::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("TxnOffsetCommitRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

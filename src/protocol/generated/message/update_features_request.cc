@@ -38,6 +38,7 @@ void update_features_request::FeatureUpdateKey::encode(ByteWriter& w, int16_t ve
   if (version >= 1) {
     w.write_int8(upgrade_type);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("UpdateFeaturesRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -82,6 +83,7 @@ void UpdateFeaturesRequest::encode(ByteWriter& w, int16_t version) const {
   if (version >= 1) {
     w.write_bool(validate_only);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("UpdateFeaturesRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

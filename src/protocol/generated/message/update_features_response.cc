@@ -22,6 +22,7 @@ void update_features_response::UpdatableFeatureResult::encode(ByteWriter& w, int
   w.write_string(feature, flexible);
   w.write_int16(error_code);
   w.write_nullable_string(error_message, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("UpdateFeaturesResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -65,6 +66,7 @@ void UpdateFeaturesResponse::encode(ByteWriter& w, int16_t version) const {
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("UpdateFeaturesResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -87,6 +87,7 @@ void update_metadata_request::UpdateMetadataPartitionState::encode(ByteWriter& w
       w.write_int32(item);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("UpdateMetadataRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -142,6 +143,7 @@ void update_metadata_request::UpdateMetadataTopicState::encode(ByteWriter& w, in
       item.encode(w, version);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("UpdateMetadataRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -192,6 +194,7 @@ void update_metadata_request::UpdateMetadataEndpoint::encode(ByteWriter& w, int1
   if (version >= 1) {
     w.write_int16(security_protocol);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("UpdateMetadataRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -249,6 +252,7 @@ void update_metadata_request::UpdateMetadataBroker::encode(ByteWriter& w, int16_
   if (version >= 2) {
     w.write_nullable_string(rack, flexible);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("UpdateMetadataRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -311,7 +315,10 @@ void UpdateMetadataRequest::decode(ByteReader& r, int16_t version) {
     read_tagged_fields(r, unknown_tagged_fields, [&](uint32_t tag) {
       switch (tag) {
         case 0:
-          if (!(version >= 8)) return false;
+          if (!(version >= 8)) {
+            r.fail("Type", "tag 0 is not valid for version " + std::to_string(version));
+            return true;
+          }
           type = r.read_int8("Type");
           return true;
         default:
@@ -361,6 +368,7 @@ void UpdateMetadataRequest::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : live_brokers) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("UpdateMetadataRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     const bool has_type = (version >= 8) && type != 0;
     TaggedFieldWriter tagged(w, unknown_tagged_fields, static_cast<uint32_t>(has_type));

@@ -22,6 +22,7 @@ void update_raft_voter_request::Listener::encode(ByteWriter& w, int16_t version)
   w.write_string(name, flexible);
   w.write_string(host, flexible);
   w.write_uint16(port);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("UpdateRaftVoterRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -43,6 +44,7 @@ void update_raft_voter_request::KRaftVersionFeature::encode(ByteWriter& w, int16
   (void)version;
   w.write_int16(min_supported_version);
   w.write_int16(max_supported_version);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("UpdateRaftVoterRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -86,6 +88,7 @@ void UpdateRaftVoterRequest::encode(ByteWriter& w, int16_t version) const {
     item.encode(w, version);
   }
   k_raft_version_feature.encode(w, version);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("UpdateRaftVoterRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

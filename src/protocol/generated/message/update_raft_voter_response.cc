@@ -24,6 +24,7 @@ void update_raft_voter_response::CurrentLeader::encode(ByteWriter& w, int16_t ve
   w.write_int32(leader_epoch);
   w.write_string(host, flexible);
   w.write_int32(port);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("UpdateRaftVoterResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -55,8 +56,9 @@ void UpdateRaftVoterResponse::encode(ByteWriter& w, int16_t version) const {
   (void)version;
   w.write_int32(throttle_time_ms);
   w.write_int16(error_code);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("UpdateRaftVoterResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
-    const bool has_current_leader = (true) && current_leader != CurrentLeader{};
+    const bool has_current_leader = current_leader != CurrentLeader{};
     TaggedFieldWriter tagged(w, unknown_tagged_fields, static_cast<uint32_t>(has_current_leader));
     if (has_current_leader) {
       tagged.field(0, [&](ByteWriter& w) {

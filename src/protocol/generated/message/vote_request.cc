@@ -38,6 +38,7 @@ void vote_request::PartitionData::encode(ByteWriter& w, int16_t version) const {
   }
   w.write_int32(last_offset_epoch);
   w.write_int64(last_offset);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("VoteRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -73,6 +74,7 @@ void vote_request::TopicData::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("VoteRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -114,6 +116,7 @@ void VoteRequest::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("VoteRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

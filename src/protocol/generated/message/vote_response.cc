@@ -26,6 +26,7 @@ void vote_response::PartitionData::encode(ByteWriter& w, int16_t version) const 
   w.write_int32(leader_id);
   w.write_int32(leader_epoch);
   w.write_bool(vote_granted);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("VoteResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -61,6 +62,7 @@ void vote_response::TopicData::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("VoteResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -105,6 +107,7 @@ void vote_response::NodeEndpoint::encode(ByteWriter& w, int16_t version) const {
   if (version >= 1) {
     w.write_uint16(port);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("VoteResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -132,7 +135,10 @@ void VoteResponse::decode(ByteReader& r, int16_t version) {
     read_tagged_fields(r, unknown_tagged_fields, [&](uint32_t tag) {
       switch (tag) {
         case 0:
-          if (!(version >= 1)) return false;
+          if (!(version >= 1)) {
+            r.fail("NodeEndpoints", "tag 0 is not valid for version " + std::to_string(version));
+            return true;
+          }
           {
             const int32_t n = r.read_array_length(flexible, "NodeEndpoints", 1);
             if (n < 0) {
@@ -165,6 +171,7 @@ void VoteResponse::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("VoteResponse: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     const bool has_node_endpoints = (version >= 1) && node_endpoints != std::vector<NodeEndpoint>{};
     TaggedFieldWriter tagged(w, unknown_tagged_fields, static_cast<uint32_t>(has_node_endpoints));

@@ -22,6 +22,7 @@ void voters_record::Endpoint::encode(ByteWriter& w, int16_t version) const {
   w.write_string(name, flexible);
   w.write_string(host, flexible);
   w.write_uint16(port);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("VotersRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -43,6 +44,7 @@ void voters_record::KRaftVersionFeature::encode(ByteWriter& w, int16_t version) 
   (void)version;
   w.write_int16(min_supported_version);
   w.write_int16(max_supported_version);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("VotersRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -82,6 +84,7 @@ void voters_record::Voter::encode(ByteWriter& w, int16_t version) const {
     item.encode(w, version);
   }
   k_raft_version_feature.encode(w, version);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("VotersRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -117,6 +120,7 @@ void VotersRecord::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : voters) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("VotersRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -24,6 +24,7 @@ void write_share_group_state_request::StateBatch::encode(ByteWriter& w, int16_t 
   w.write_int64(last_offset);
   w.write_int8(delivery_state);
   w.write_int16(delivery_count);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("WriteShareGroupStateRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -65,6 +66,7 @@ void write_share_group_state_request::PartitionData::encode(ByteWriter& w, int16
   for (const auto& item : state_batches) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("WriteShareGroupStateRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -100,6 +102,7 @@ void write_share_group_state_request::WriteStateData::encode(ByteWriter& w, int1
   for (const auto& item : partitions) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("WriteShareGroupStateRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -135,6 +138,7 @@ void WriteShareGroupStateRequest::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : topics) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("WriteShareGroupStateRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -35,6 +35,7 @@ void write_txn_markers_request::WritableTxnMarkerTopic::encode(ByteWriter& w, in
   for (const auto& item : partition_indexes) {
     w.write_int32(item);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("WriteTxnMarkersRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -76,6 +77,7 @@ void write_txn_markers_request::WritableTxnMarker::encode(ByteWriter& w, int16_t
     item.encode(w, version);
   }
   w.write_int32(coordinator_epoch);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("WriteTxnMarkersRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -109,6 +111,7 @@ void WriteTxnMarkersRequest::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : markers) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("WriteTxnMarkersRequest: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -32,6 +32,7 @@ void AccessControlEntryRecord::encode(ByteWriter& w, int16_t version) const {
   w.write_string(host, flexible);
   w.write_int8(operation);
   w.write_int8(permission_type);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("AccessControlEntryRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -26,8 +26,9 @@ void BeginTransactionRecord::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("BeginTransactionRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
-    const bool has_name = (true) && name != std::nullopt;
+    const bool has_name = name != std::nullopt;
     TaggedFieldWriter tagged(w, unknown_tagged_fields, static_cast<uint32_t>(has_name));
     if (has_name) {
       tagged.field(0, [&](ByteWriter& w) {

@@ -18,11 +18,17 @@ void BrokerRegistrationChangeRecord::decode(ByteReader& r, int16_t version) {
           fenced = r.read_int8("Fenced");
           return true;
         case 1:
-          if (!(version >= 1)) return false;
+          if (!(version >= 1)) {
+            r.fail("InControlledShutdown", "tag 1 is not valid for version " + std::to_string(version));
+            return true;
+          }
           in_controlled_shutdown = r.read_int8("InControlledShutdown");
           return true;
         case 2:
-          if (!(version >= 2)) return false;
+          if (!(version >= 2)) {
+            r.fail("LogDirs", "tag 2 is not valid for version " + std::to_string(version));
+            return true;
+          }
           {
             const int32_t n = r.read_array_length(flexible, "LogDirs", 16);
             if (n < 0) {
@@ -56,8 +62,9 @@ void BrokerRegistrationChangeRecord::encode(ByteWriter& w, int16_t version) cons
   }
   w.write_int32(broker_id);
   w.write_int64(broker_epoch);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("BrokerRegistrationChangeRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
-    const bool has_fenced = (true) && fenced != 0;
+    const bool has_fenced = fenced != 0;
     const bool has_in_controlled_shutdown = (version >= 1) && in_controlled_shutdown != 0;
     const bool has_log_dirs = (version >= 2) && log_dirs != std::vector<Uuid>{};
     TaggedFieldWriter tagged(w, unknown_tagged_fields, static_cast<uint32_t>(has_fenced) + static_cast<uint32_t>(has_in_controlled_shutdown) + static_cast<uint32_t>(has_log_dirs));

@@ -20,6 +20,7 @@ void client_quota_record::EntityData::encode(ByteWriter& w, int16_t version) con
   (void)version;
   w.write_string(entity_type, flexible);
   w.write_nullable_string(entity_name, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ClientQuotaRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -59,6 +60,7 @@ void ClientQuotaRecord::encode(ByteWriter& w, int16_t version) const {
   w.write_string(key, flexible);
   w.write_float64(value);
   w.write_bool(remove);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ClientQuotaRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

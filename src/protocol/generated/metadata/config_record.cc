@@ -24,6 +24,7 @@ void ConfigRecord::encode(ByteWriter& w, int16_t version) const {
   w.write_string(resource_name, flexible);
   w.write_string(name, flexible);
   w.write_nullable_string(value, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ConfigRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

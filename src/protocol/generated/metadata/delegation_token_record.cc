@@ -44,6 +44,7 @@ void DelegationTokenRecord::encode(ByteWriter& w, int16_t version) const {
   w.write_int64(max_timestamp);
   w.write_int64(expiration_timestamp);
   w.write_string(token_id, flexible);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("DelegationTokenRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -20,6 +20,7 @@ void FeatureLevelRecord::encode(ByteWriter& w, int16_t version) const {
   (void)version;
   w.write_string(name, flexible);
   w.write_int16(feature_level);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FeatureLevelRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -20,6 +20,7 @@ void FenceBrokerRecord::encode(ByteWriter& w, int16_t version) const {
   (void)version;
   w.write_int32(id);
   w.write_int64(epoch);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("FenceBrokerRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -16,6 +16,7 @@ void NoOpRecord::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = true;
   (void)flexible;
   (void)version;
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("NoOpRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -81,7 +81,10 @@ void PartitionChangeRecord::decode(ByteReader& r, int16_t version) {
           leader_recovery_state = r.read_int8("LeaderRecoveryState");
           return true;
         case 6:
-          if (!(version >= 2)) return false;
+          if (!(version >= 2)) {
+            r.fail("EligibleLeaderReplicas", "tag 6 is not valid for version " + std::to_string(version));
+            return true;
+          }
           {
             const int32_t n = r.read_array_length(flexible, "EligibleLeaderReplicas", 4);
             if (n < 0) {
@@ -97,7 +100,10 @@ void PartitionChangeRecord::decode(ByteReader& r, int16_t version) {
           }
           return true;
         case 7:
-          if (!(version >= 2)) return false;
+          if (!(version >= 2)) {
+            r.fail("LastKnownElr", "tag 7 is not valid for version " + std::to_string(version));
+            return true;
+          }
           {
             const int32_t n = r.read_array_length(flexible, "LastKnownElr", 4);
             if (n < 0) {
@@ -113,7 +119,10 @@ void PartitionChangeRecord::decode(ByteReader& r, int16_t version) {
           }
           return true;
         case 8:
-          if (!(version >= 1)) return false;
+          if (!(version >= 1)) {
+            r.fail("Directories", "tag 8 is not valid for version " + std::to_string(version));
+            return true;
+          }
           {
             const int32_t n = r.read_array_length(flexible, "Directories", 16);
             if (n < 0) {
@@ -150,13 +159,14 @@ void PartitionChangeRecord::encode(ByteWriter& w, int16_t version) const {
   }
   w.write_int32(partition_id);
   w.write_uuid(topic_id);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("PartitionChangeRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
-    const bool has_isr = (true) && isr != std::nullopt;
-    const bool has_leader = (true) && leader != -2;
-    const bool has_replicas = (true) && replicas != std::nullopt;
-    const bool has_removing_replicas = (true) && removing_replicas != std::nullopt;
-    const bool has_adding_replicas = (true) && adding_replicas != std::nullopt;
-    const bool has_leader_recovery_state = (true) && leader_recovery_state != -1;
+    const bool has_isr = isr != std::nullopt;
+    const bool has_leader = leader != -2;
+    const bool has_replicas = replicas != std::nullopt;
+    const bool has_removing_replicas = removing_replicas != std::nullopt;
+    const bool has_adding_replicas = adding_replicas != std::nullopt;
+    const bool has_leader_recovery_state = leader_recovery_state != -1;
     const bool has_eligible_leader_replicas = (version >= 2) && eligible_leader_replicas != std::nullopt;
     const bool has_last_known_elr = (version >= 2) && last_known_elr != std::nullopt;
     const bool has_directories = (version >= 1) && directories != std::nullopt;

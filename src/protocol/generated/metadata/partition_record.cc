@@ -88,7 +88,10 @@ void PartitionRecord::decode(ByteReader& r, int16_t version) {
           leader_recovery_state = r.read_int8("LeaderRecoveryState");
           return true;
         case 1:
-          if (!(version >= 2)) return false;
+          if (!(version >= 2)) {
+            r.fail("EligibleLeaderReplicas", "tag 1 is not valid for version " + std::to_string(version));
+            return true;
+          }
           {
             const int32_t n = r.read_array_length(flexible, "EligibleLeaderReplicas", 4);
             if (n < 0) {
@@ -104,7 +107,10 @@ void PartitionRecord::decode(ByteReader& r, int16_t version) {
           }
           return true;
         case 2:
-          if (!(version >= 2)) return false;
+          if (!(version >= 2)) {
+            r.fail("LastKnownElr", "tag 2 is not valid for version " + std::to_string(version));
+            return true;
+          }
           {
             const int32_t n = r.read_array_length(flexible, "LastKnownElr", 4);
             if (n < 0) {
@@ -166,8 +172,9 @@ void PartitionRecord::encode(ByteWriter& w, int16_t version) const {
       w.write_uuid(item);
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("PartitionRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
-    const bool has_leader_recovery_state = (true) && leader_recovery_state != 0;
+    const bool has_leader_recovery_state = leader_recovery_state != 0;
     const bool has_eligible_leader_replicas = (version >= 2) && eligible_leader_replicas != std::nullopt;
     const bool has_last_known_elr = (version >= 2) && last_known_elr != std::nullopt;
     TaggedFieldWriter tagged(w, unknown_tagged_fields, static_cast<uint32_t>(has_leader_recovery_state) + static_cast<uint32_t>(has_eligible_leader_replicas) + static_cast<uint32_t>(has_last_known_elr));

@@ -22,6 +22,7 @@ void ProducerIdsRecord::encode(ByteWriter& w, int16_t version) const {
   w.write_int32(broker_id);
   w.write_int64(broker_epoch);
   w.write_int64(next_producer_id);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ProducerIdsRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

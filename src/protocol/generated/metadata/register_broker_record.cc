@@ -24,6 +24,7 @@ void register_broker_record::BrokerEndpoint::encode(ByteWriter& w, int16_t versi
   w.write_string(host, flexible);
   w.write_uint16(port);
   w.write_int16(security_protocol);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("RegisterBrokerRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -47,6 +48,7 @@ void register_broker_record::BrokerFeature::encode(ByteWriter& w, int16_t versio
   w.write_string(name, flexible);
   w.write_int16(min_supported_version);
   w.write_int16(max_supported_version);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("RegisterBrokerRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -96,7 +98,10 @@ void RegisterBrokerRecord::decode(ByteReader& r, int16_t version) {
     read_tagged_fields(r, unknown_tagged_fields, [&](uint32_t tag) {
       switch (tag) {
         case 0:
-          if (!(version >= 3)) return false;
+          if (!(version >= 3)) {
+            r.fail("LogDirs", "tag 0 is not valid for version " + std::to_string(version));
+            return true;
+          }
           {
             const int32_t n = r.read_array_length(flexible, "LogDirs", 16);
             if (n < 0) {
@@ -150,6 +155,7 @@ void RegisterBrokerRecord::encode(ByteWriter& w, int16_t version) const {
   if (version >= 1) {
     w.write_bool(in_controlled_shutdown);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("RegisterBrokerRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     const bool has_log_dirs = (version >= 3) && log_dirs != std::vector<Uuid>{};
     TaggedFieldWriter tagged(w, unknown_tagged_fields, static_cast<uint32_t>(has_log_dirs));

@@ -24,6 +24,7 @@ void register_controller_record::ControllerEndpoint::encode(ByteWriter& w, int16
   w.write_string(host, flexible);
   w.write_uint16(port);
   w.write_int16(security_protocol);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("RegisterControllerRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -47,6 +48,7 @@ void register_controller_record::ControllerFeature::encode(ByteWriter& w, int16_
   w.write_string(name, flexible);
   w.write_int16(min_supported_version);
   w.write_int16(max_supported_version);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("RegisterControllerRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -102,6 +104,7 @@ void RegisterControllerRecord::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : features) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("RegisterControllerRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -18,6 +18,7 @@ void RemoveAccessControlEntryRecord::encode(ByteWriter& w, int16_t version) cons
   (void)flexible;
   (void)version;
   w.write_uuid(id);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("RemoveAccessControlEntryRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -20,6 +20,7 @@ void RemoveUserScramCredentialRecord::encode(ByteWriter& w, int16_t version) con
   (void)version;
   w.write_string(name, flexible);
   w.write_int8(mechanism);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("RemoveUserScramCredentialRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

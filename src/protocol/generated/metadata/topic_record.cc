@@ -20,6 +20,7 @@ void TopicRecord::encode(ByteWriter& w, int16_t version) const {
   (void)version;
   w.write_string(name, flexible);
   w.write_uuid(topic_id);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("TopicRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -28,6 +28,7 @@ void UserScramCredentialRecord::encode(ByteWriter& w, int16_t version) const {
   w.write_bytes(stored_key, flexible);
   w.write_bytes(server_key, flexible);
   w.write_int32(iterations);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("UserScramCredentialRecord: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -25,6 +25,7 @@ void quorum_state_data::Voter::encode(ByteWriter& w, int16_t version) const {
   if (version <= 0) {
     w.write_int32(voter_id);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("QuorumStateData: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -102,6 +103,7 @@ void QuorumStateData::encode(ByteWriter& w, int16_t version) const {
       }
     }
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("QuorumStateData: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

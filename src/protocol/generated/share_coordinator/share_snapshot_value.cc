@@ -24,6 +24,7 @@ void share_snapshot_value::StateBatch::encode(ByteWriter& w, int16_t version) co
   w.write_int64(last_offset);
   w.write_int8(delivery_state);
   w.write_int16(delivery_count);
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareSnapshotValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -65,6 +66,7 @@ void ShareSnapshotValue::encode(ByteWriter& w, int16_t version) const {
   for (const auto& item : state_batches) {
     item.encode(w, version);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("ShareSnapshotValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();

@@ -21,6 +21,7 @@ void ShareUpdateKey::encode(ByteWriter& w, int16_t version) const {
   w.write_string(group_id, flexible);
   w.write_uuid(topic_id);
   w.write_int32(partition);
+  if (!unknown_tagged_fields.empty()) w.fail("ShareUpdateKey: tagged fields were set, but version " + std::to_string(version) + " does not support them");
 }
 
 }  // namespace gregor::protocol

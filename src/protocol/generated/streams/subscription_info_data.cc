@@ -33,6 +33,7 @@ void subscription_info_data::TaskId::encode(ByteWriter& w, int16_t version) cons
   if (version <= 6) {
     w.write_int32(partition);
   }
+  if (!unknown_tagged_fields.empty()) w.fail("SubscriptionInfoData: tagged fields were set, but version " + std::to_string(version) + " does not support them");
 }
 
 void subscription_info_data::PartitionToOffsetSum::decode(ByteReader& r, int16_t version) {
@@ -63,6 +64,7 @@ void subscription_info_data::PartitionToOffsetSum::encode(ByteWriter& w, int16_t
   if (version >= 7 && version <= 9) {
     w.write_int64(offset_sum);
   }
+  if (!unknown_tagged_fields.empty()) w.fail("SubscriptionInfoData: tagged fields were set, but version " + std::to_string(version) + " does not support them");
 }
 
 void subscription_info_data::TaskOffsetSum::decode(ByteReader& r, int16_t version) {
@@ -134,6 +136,7 @@ void subscription_info_data::TaskOffsetSum::encode(ByteWriter& w, int16_t versio
       item.encode(w, version);
     }
   }
+  if (!unknown_tagged_fields.empty()) w.fail("SubscriptionInfoData: tagged fields were set, but version " + std::to_string(version) + " does not support them");
 }
 
 void subscription_info_data::ClientTag::decode(ByteReader& r, int16_t version) {
@@ -164,6 +167,7 @@ void subscription_info_data::ClientTag::encode(ByteWriter& w, int16_t version) c
   if (version >= 11) {
     w.write_bytes(value, flexible);
   }
+  if (!unknown_tagged_fields.empty()) w.fail("SubscriptionInfoData: tagged fields were set, but version " + std::to_string(version) + " does not support them");
 }
 
 void SubscriptionInfoData::decode(ByteReader& r, int16_t version) {
@@ -308,6 +312,7 @@ void SubscriptionInfoData::encode(ByteWriter& w, int16_t version) const {
       item.encode(w, version);
     }
   }
+  if (!unknown_tagged_fields.empty()) w.fail("SubscriptionInfoData: tagged fields were set, but version " + std::to_string(version) + " does not support them");
 }
 
 }  // namespace gregor::protocol

@@ -35,6 +35,7 @@ void transaction_log_value::PartitionsSchema::encode(ByteWriter& w, int16_t vers
   for (const auto& item : partition_ids) {
     w.write_int32(item);
   }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("TransactionLogValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
     TaggedFieldWriter tagged(w, unknown_tagged_fields, 0);
     tagged.finish();
@@ -46,12 +47,6 @@ void TransactionLogValue::decode(ByteReader& r, int16_t version) {
   (void)flexible;
   (void)version;
   producer_id = r.read_int64("ProducerId");
-  if (version <= 0) {
-    previous_producer_id = r.read_int64("PreviousProducerId");
-  }
-  if (version <= 0) {
-    next_producer_id = r.read_int64("NextProducerId");
-  }
   producer_epoch = r.read_int16("ProducerEpoch");
   transaction_timeout_ms = r.read_int32("TransactionTimeoutMs");
   transaction_status = r.read_int8("TransactionStatus");
@@ -69,22 +64,16 @@ void TransactionLogValue::decode(ByteReader& r, int16_t version) {
   }
   transaction_last_update_timestamp_ms = r.read_int64("TransactionLastUpdateTimestampMs");
   transaction_start_timestamp_ms = r.read_int64("TransactionStartTimestampMs");
-  if (version <= 0) {
-    client_transaction_version = r.read_int16("ClientTransactionVersion");
-  }
   if (flexible) {
     read_tagged_fields(r, unknown_tagged_fields, [&](uint32_t tag) {
       switch (tag) {
         case 0:
-          if (!(version >= 1)) return false;
           previous_producer_id = r.read_int64("PreviousProducerId");
           return true;
         case 1:
-          if (!(version >= 1)) return false;
           next_producer_id = r.read_int64("NextProducerId");
           return true;
         case 2:
-          if (!(version >= 1)) return false;
           client_transaction_version = r.read_int16("ClientTransactionVersion");
           return true;
         default:
@@ -98,13 +87,16 @@ void TransactionLogValue::encode(ByteWriter& w, int16_t version) const {
   const bool flexible = version >= 1;
   (void)flexible;
   (void)version;
+  if (!(version >= 1) && previous_producer_id != INT64_C(-1)) {
+    w.fail("TransactionLogValue.PreviousProducerId is not supported in version " + std::to_string(version));
+  }
+  if (!(version >= 1) && next_producer_id != INT64_C(-1)) {
+    w.fail("TransactionLogValue.NextProducerId is not supported in version " + std::to_string(version));
+  }
+  if (!(version >= 1) && client_transaction_version != 0) {
+    w.fail("TransactionLogValue.ClientTransactionVersion is not supported in version " + std::to_string(version));
+  }
   w.write_int64(producer_id);
-  if (version <= 0) {
-    w.write_int64(previous_producer_id);
-  }
-  if (version <= 0) {
-    w.write_int64(next_producer_id);
-  }
   w.write_int16(producer_epoch);
   w.write_int32(transaction_timeout_ms);
   w.write_int8(transaction_status);
@@ -118,13 +110,11 @@ void TransactionLogValue::encode(ByteWriter& w, int16_t version) const {
   }
   w.write_int64(transaction_last_update_timestamp_ms);
   w.write_int64(transaction_start_timestamp_ms);
-  if (version <= 0) {
-    w.write_int16(client_transaction_version);
-  }
+  if (!flexible && !unknown_tagged_fields.empty()) w.fail("TransactionLogValue: tagged fields were set, but version " + std::to_string(version) + " does not support them");
   if (flexible) {
-    const bool has_previous_producer_id = (version >= 1) && previous_producer_id != INT64_C(-1);
-    const bool has_next_producer_id = (version >= 1) && next_producer_id != INT64_C(-1);
-    const bool has_client_transaction_version = (version >= 1) && client_transaction_version != 0;
+    const bool has_previous_producer_id = previous_producer_id != INT64_C(-1);
+    const bool has_next_producer_id = next_producer_id != INT64_C(-1);
+    const bool has_client_transaction_version = client_transaction_version != 0;
     TaggedFieldWriter tagged(w, unknown_tagged_fields, static_cast<uint32_t>(has_previous_producer_id) + static_cast<uint32_t>(has_next_producer_id) + static_cast<uint32_t>(has_client_transaction_version));
     if (has_previous_producer_id) {
       tagged.field(0, [&](ByteWriter& w) {

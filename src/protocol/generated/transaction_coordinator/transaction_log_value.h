@@ -65,15 +65,15 @@ struct TransactionLogValue {
 
   static constexpr std::array<FieldInfo, 10> kFields = {{
     {"ProducerId", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    {"PreviousProducerId", {0, 32767}, {1, 0}, {1, 32767}, 0, false, false, ""},
-    {"NextProducerId", {0, 32767}, {1, 0}, {1, 32767}, 1, false, false, ""},
+    {"PreviousProducerId", {1, 32767}, {1, 0}, {1, 32767}, 0, false, false, ""},
+    {"NextProducerId", {1, 32767}, {1, 0}, {1, 32767}, 1, false, false, ""},
     {"ProducerEpoch", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
     {"TransactionTimeoutMs", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
     {"TransactionStatus", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
     {"TransactionPartitions", {0, 32767}, {0, 32767}, {1, 0}, -1, false, false, ""},
     {"TransactionLastUpdateTimestampMs", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
     {"TransactionStartTimestampMs", {0, 32767}, {1, 0}, {1, 0}, -1, false, false, ""},
-    {"ClientTransactionVersion", {0, 32767}, {1, 0}, {1, 32767}, 2, false, false, ""},
+    {"ClientTransactionVersion", {1, 32767}, {1, 0}, {1, 32767}, 2, false, false, ""},
   }};
 
   // Decoding expects a default-constructed object; errors stay in the reader.
