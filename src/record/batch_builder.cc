@@ -72,6 +72,7 @@ void RecordBatchBuilder::append(int64_t timestamp, std::optional<BytesView> key,
 
 std::optional<std::string> RecordBatchBuilder::finish(Bytes& out) const {
   if (!error_.empty()) return error_;
+  if (count_ == 0) return std::nullopt;  // as Kafka's builder: no records, no batch
   size_t start = out.size();
   out.resize(start + v2::kHeaderSize);
   if (auto err = compress(options_.compression, records_, out)) {
@@ -96,10 +97,10 @@ std::optional<std::string> RecordBatchBuilder::finish(Bytes& out) const {
   store_be(p + v2::kPartitionLeaderEpoch, options_.partition_leader_epoch);
   p[v2::kMagic] = 2;
   store_be(p + v2::kAttributes, attributes);
-  store_be(p + v2::kLastOffsetDelta, count_ > 0 ? count_ - 1 : 0);
-  store_be(p + v2::kBaseTimestamp,
-           base_timestamp_.value_or(options_.delete_horizon_ms.value_or(kNoTimestamp)));
-  store_be(p + v2::kMaxTimestamp, max_timestamp_);
+  store_be(p + v2::kLastOffsetDelta, count_ - 1);
+  store_be(p + v2::kBaseTimestamp, *base_timestamp_);
+  const bool log_append = options_.timestamp_type == TimestampType::log_append_time;
+  store_be(p + v2::kMaxTimestamp, log_append ? options_.log_append_time : max_timestamp_);
   store_be(p + v2::kProducerId, options_.producer_id);
   store_be(p + v2::kProducerEpoch, options_.producer_epoch);
   store_be(p + v2::kBaseSequence, options_.base_sequence);

@@ -25,11 +25,15 @@ struct BatchOptions {
   int32_t base_sequence = -1;
   // Set by log compaction once tombstones may go; stored as the base timestamp.
   std::optional<int64_t> delete_horizon_ms;
+  // With log_append_time, the broker's append time: written as maxTimestamp, which is what every
+  // record's timestamp reads as. Records keep their create-time deltas, as in Kafka.
+  int64_t log_append_time = kNoTimestamp;
 };
 
 // Records are encoded as they are appended, with consecutive offsets from base_offset.
 // baseTimestamp is the first record's timestamp (or the delete horizon) and maxTimestamp the
-// largest timestamp appended; for log-append time pass the append time as every timestamp.
+// largest timestamp appended, or BatchOptions::log_append_time under log-append time. As with
+// Kafka's builder, finishing with no records writes nothing.
 class RecordBatchBuilder {
  public:
   explicit RecordBatchBuilder(const BatchOptions& options) : options_(options) {}

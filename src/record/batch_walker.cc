@@ -21,28 +21,27 @@ bool BatchWalker::fail(size_t at, const char* field, std::string message) {
 
 bool BatchWalker::next(BatchEntry& out) {
   if (failed_) return false;
-  size_t left = records_.size() - pos_;
-  if (left < kUpToMagic) {
+  // Checked in Kafka's order: the size as soon as it is here, then the magic, and only then
+  // whether the whole batch is; a corrupt partial batch is corrupt, not just partial.
+  const size_t left = records_.size() - pos_;
+  const uint8_t* p = records_.data() + pos_;
+  auto stop_partial = [&] {
     partial_ = left;
     pos_ = records_.size();
     return false;
-  }
-  const uint8_t* p = records_.data() + pos_;
-  // The smallest legal entry of any magic is a magic-0 message, so a smaller size is corrupt
-  // even when the rest of the batch is not here.
-  int32_t size = load_be<int32_t>(p + 8);
+  };
+  if (left < kLogOverhead) return stop_partial();
+  // The smallest legal entry of any magic is a magic-0 message.
+  const int32_t size = load_be<int32_t>(p + 8);
   if (size < legacy::kMinMessageSizeV0)
     return fail(pos_ + 8, "size",
                 "batch size " + std::to_string(size) + " is below the minimum of " +
                     std::to_string(legacy::kMinMessageSizeV0));
-  size_t total = kLogOverhead + static_cast<size_t>(size);
-  if (total > left) {
-    partial_ = left;
-    pos_ = records_.size();
-    return false;
-  }
-  int8_t magic = static_cast<int8_t>(p[16]);
+  if (left < kUpToMagic) return stop_partial();
+  const int8_t magic = static_cast<int8_t>(p[16]);
   if (magic < 0 || magic > 2) return fail(pos_ + 16, "magic", "unknown magic " + std::to_string(magic));
+  const size_t total = kLogOverhead + static_cast<size_t>(size);
+  if (total > left) return stop_partial();
   out = BatchEntry{records_.subview(pos_, total), pos_, magic};
   pos_ += total;
   return true;

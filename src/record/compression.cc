@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <climits>
 #include <memory>
 #include <span>
@@ -297,11 +296,11 @@ std::optional<DecodeError> zstd_decompress(BytesView input, size_t limit, Bytes&
   thread_local std::unique_ptr<ZSTD_DCtx, ZstdFree> dctx(ZSTD_createDCtx());
   if (!dctx) return codec_error(kZstd, 0, "cannot create a decompression context");
   ZSTD_DCtx_reset(dctx.get(), ZSTD_reset_session_only);
-  // A frame's declared window is allocated up front; cap it near the output limit, but allow
-  // 8 MiB windows regardless since producers that omit the content size declare the window of
-  // their compression level (2-8 MiB at the usual levels), whatever the data size.
-  int window_log = std::clamp(static_cast<int>(std::bit_width(limit)), 23, 27);
-  ZSTD_DCtx_setParameter(dctx.get(), ZSTD_d_windowLogMax, window_log);
+  // A frame's declared window is allocated up front. Producers that stream (no content size)
+  // declare their level's window whatever the data size: up to 128 MiB at levels 20-22, which
+  // Kafka and librdkafka accept. So accept zstd's default limit (2^27) too; the output is still
+  // bounded by `limit`.
+  ZSTD_DCtx_setParameter(dctx.get(), ZSTD_d_windowLogMax, 27);
 
   size_t hint = guess(input.size(), limit);
   unsigned long long content = ZSTD_getFrameContentSize(input.data(), input.size());

@@ -50,6 +50,8 @@ std::optional<std::string> build_end_txn_batch(BatchOptions options, const EndTx
   options.control = true;
   options.transactional = true;
   options.compression = Compression::none;
+  options.timestamp_type = TimestampType::create_time;
+  options.delete_horizon_ms.reset();
   options.base_sequence = -1;
   std::array<uint8_t, 4> key = encode_control_key(marker.type);
   std::array<uint8_t, 6> value = encode_end_txn_value(marker.coordinator_epoch);

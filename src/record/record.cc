@@ -8,15 +8,10 @@ namespace gregor::record {
 
 namespace {
 
-// A varint-length byte string, -1 for null.
+// A varint-length byte string; as in Kafka, any negative length is null.
 std::optional<BytesView> read_varint_bytes(ByteReader& r, const char* field) {
   int32_t n = r.read_varint(field);
-  if (!r.ok()) return std::nullopt;
-  if (n < -1) {
-    r.fail(field, "negative length " + std::to_string(n));
-    return std::nullopt;
-  }
-  if (n == -1) return std::nullopt;
+  if (!r.ok() || n < 0) return std::nullopt;
   BytesView v = r.read_view(static_cast<size_t>(n), field);
   if (!r.ok()) return std::nullopt;
   return v;
@@ -64,6 +59,12 @@ std::optional<DecodeError> RecordReader::open(const RecordBatchView& batch) {
 
   size_t records_at = batch.position() + v2::kHeaderSize;
   decompressed_ = batch.compression() != Compression::none;
+  if (count_ == 0) {
+    // As Kafka: a batch without records yields nothing, whatever its records section holds.
+    decompressed_ = false;
+    reader_ = ByteReader(BytesView());
+    return std::nullopt;
+  }
   if (!decompressed_) {
     reader_ = ByteReader(batch.records_section(), records_at);
     return std::nullopt;

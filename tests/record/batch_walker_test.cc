@@ -95,6 +95,27 @@ TEST(BatchWalker, SizeBelowTheSmallestMessageIsCorrupt) {
   EXPECT_THAT(walker.error().message, HasSubstr("below the minimum of 14"));
 }
 
+TEST(BatchWalker, ACorruptPartialBatchIsCorruptNotPartial) {
+  // Kafka checks the size once 12 bytes are here and the magic once 17 are, before asking
+  // whether the whole batch is.
+  Bytes small_size = v2(0, 1);
+  small_size[11] = 5;
+  small_size[8] = small_size[9] = small_size[10] = 0;
+  small_size.resize(13);
+  BatchWalker w1(small_size);
+  EXPECT_TRUE(walk(w1).empty());
+  EXPECT_FALSE(w1.ok());
+  EXPECT_EQ(w1.error().field, "size");
+
+  Bytes bad_magic = v2(0, 1);
+  bad_magic[16] = 7;
+  bad_magic.resize(30);
+  BatchWalker w2(bad_magic);
+  EXPECT_TRUE(walk(w2).empty());
+  EXPECT_FALSE(w2.ok());
+  EXPECT_EQ(w2.error().field, "magic");
+}
+
 TEST(BatchWalker, UnknownMagicIsAnError) {
   Bytes records = v2(0, 1);
   records[16] = 3;

@@ -275,6 +275,30 @@ TEST(Zstd, ReadsFrameWithoutContentSize) {
   EXPECT_EQ(decompressed(Compression::zstd, frame), BytesView::of("hello kafka").to_bytes());
 }
 
+TEST(Zstd, ReadsHighLevelStreamedFramesWithLargeWindows) {
+  // A producer at level 22 that streams (no pledged size) declares a 128 MiB window whatever the
+  // data size; Kafka and librdkafka read such frames, so Gregor must too.
+  Bytes input;
+  for (int i = 0; i < 2000; ++i) input.push_back(static_cast<uint8_t>('a' + i % 7));
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 22);
+  Bytes frame(ZSTD_compressBound(input.size()) + 64);
+  ZSTD_outBuffer out{frame.data(), frame.size(), 0};
+  ZSTD_inBuffer in{input.data(), input.size(), 0};
+  ZSTD_compressStream2(cctx, &out, &in, ZSTD_e_continue);  // not e_end: the size stays unknown
+  ZSTD_inBuffer none{nullptr, 0, 0};
+  while (ZSTD_compressStream2(cctx, &out, &none, ZSTD_e_end) != 0) {
+  }
+  ZSTD_freeCCtx(cctx);
+  frame.resize(out.pos);
+  ASSERT_EQ(ZSTD_getFrameContentSize(frame.data(), frame.size()), ZSTD_CONTENTSIZE_UNKNOWN);
+  // Frame header: magic (4 bytes), descriptor, then the window descriptor when the frame is not
+  // single-segment; its top five bits are the window log minus 10.
+  ASSERT_EQ(frame[4] & 0x20, 0);
+  ASSERT_GT(10 + (frame[5] >> 3), 23) << "window log";
+  EXPECT_EQ(decompressed(Compression::zstd, frame, 1 << 20), input);
+}
+
 TEST(Zstd, StreamedLargeFrameWithoutContentSizeStaysBounded) {
   Bytes input(4 << 20, 'a');
   ZSTD_CCtx* cctx = ZSTD_createCCtx();
