@@ -27,7 +27,6 @@ class ByteWriter {
   }
 
   size_t size() const { return out_.size(); }
-  Bytes& buffer() { return out_; }
 
   void write_int8(int8_t v) { out_.push_back(static_cast<uint8_t>(v)); }
   void write_int16(int16_t v) { put_be(static_cast<uint16_t>(v)); }
