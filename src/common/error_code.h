@@ -1,5 +1,5 @@
 // Kafka's error codes, as they travel in responses (int16). The numbering is the wire contract;
-// the names follow Kafka's Errors enum in snake case.
+// the names follow Kafka's Errors enum (Kafka 4.x: -1 to 133, none missing) in snake case.
 #pragma once
 
 #include <cstdint>
@@ -147,5 +147,14 @@ enum class ErrorCode : int16_t {
 
 // The name Kafka's tools print, e.g. "OFFSET_OUT_OF_RANGE"; "UNKNOWN_ERROR_CODE" when unknown.
 std::string_view error_name(ErrorCode code);
+
+// Whether a client may retry the request that got this error: true exactly for the codes whose
+// Kafka exception extends RetriableException (directly or through InvalidMetadataException),
+// as Kafka's protocol error table marks them. False for none and for codes Gregor does not know.
+bool is_retriable(ErrorCode code);
+
+// A short default description of the error, for a response's error_message when nothing more
+// specific is known (Gregor's wording, not Kafka's). Empty for none.
+std::string_view error_message(ErrorCode code);
 
 }  // namespace gregor
