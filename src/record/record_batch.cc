@@ -122,11 +122,19 @@ bool set_partition_leader_epoch(std::span<uint8_t> batch, int32_t epoch) {
 }
 
 bool set_log_append_time(std::span<uint8_t> batch, int64_t timestamp) {
+  return set_max_timestamp(batch, TimestampType::log_append_time, timestamp);
+}
+
+bool set_max_timestamp(std::span<uint8_t> batch, TimestampType type, int64_t timestamp) {
   if (batch.size() < v2::kHeaderSize) return false;
   uint8_t* p = batch.data();
   int64_t size = int64_t{load_be<int32_t>(p + v2::kBatchLength)} + int64_t{v2::kLogOverhead};
   if (size < int64_t{v2::kHeaderSize} || static_cast<uint64_t>(size) > batch.size()) return false;
-  store_be<int16_t>(p + v2::kAttributes, load_be<int16_t>(p + v2::kAttributes) | v2::kLogAppendTimeFlag);
+  int16_t attributes = load_be<int16_t>(p + v2::kAttributes);
+  int16_t wanted = type == TimestampType::log_append_time ? attributes | v2::kLogAppendTimeFlag
+                                                          : attributes & ~v2::kLogAppendTimeFlag;
+  if (wanted == attributes && load_be<int64_t>(p + v2::kMaxTimestamp) == timestamp) return true;
+  store_be<int16_t>(p + v2::kAttributes, wanted);
   store_be(p + v2::kMaxTimestamp, timestamp);
   store_be(p + v2::kCrc, crc_of(p, static_cast<size_t>(size)));
   return true;

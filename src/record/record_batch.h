@@ -113,9 +113,12 @@ class RecordBatchView {
 // In-place edits the broker makes to a batch whose framing it has checked; a span too short for
 // the header (or, for set_log_append_time, for batchLength) is left alone and gives false.
 // Base offset and leader epoch are outside the CRC, so those two leave it untouched;
-// set_log_append_time changes covered fields (timestamp type and maxTimestamp) and recomputes it.
+// set_log_append_time and set_max_timestamp change covered fields (timestamp type and maxTimestamp) and recomputes it.
 bool set_base_offset(std::span<uint8_t> batch, int64_t base_offset);
 bool set_partition_leader_epoch(std::span<uint8_t> batch, int32_t epoch);
 bool set_log_append_time(std::span<uint8_t> batch, int64_t timestamp);
+// Kafka's setMaxTimestamp: sets the timestamp type flag and maxTimestamp, recomputing the CRC
+// only when either changes. type must be create_time or log_append_time.
+bool set_max_timestamp(std::span<uint8_t> batch, TimestampType type, int64_t timestamp);
 
 }  // namespace gregor::record

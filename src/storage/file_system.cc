@@ -33,6 +33,20 @@ std::string file_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+Status create_dirs_durably(FileSystem& fs, const std::string& dir) {
+  std::vector<std::string> missing;
+  for (std::string d = dir; !d.empty() && !fs.exists(d); d = parent_path(d)) {
+    missing.push_back(d);
+    if (parent_path(d) == d) break;
+  }
+  if (missing.empty()) return {};
+  if (Status s = fs.create_dirs(dir); !s.ok()) return s;
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    if (Status s = fs.sync_dir(parent_path(*it)); !s.ok()) return s;
+  }
+  return {};
+}
+
 StatusOr<Bytes> read_file(FileSystem& fs, const std::string& path) {
   auto file = fs.open(path, OpenMode::read_only);
   if (!file.ok()) return file.status();

@@ -77,6 +77,10 @@ std::string parent_path(const std::string& path);
 // "dir/name" -> "name".
 std::string file_name(const std::string& path);
 
+// Creates dir and its missing parents, syncing the parent of each directory created so that a
+// crash cannot take them away again.
+Status create_dirs_durably(FileSystem& fs, const std::string& dir);
+
 // Whole-file helpers for small files (checkpoints, metadata).
 StatusOr<Bytes> read_file(FileSystem& fs, const std::string& path);
 // Writes path durably and atomically: path.tmp is written and synced, renamed over path, and

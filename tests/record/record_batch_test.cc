@@ -316,6 +316,25 @@ TEST(RecordBatch, LogAppendTimeRewriteKeepsTheCrcValid) {
   }
 }
 
+TEST(RecordBatch, SetMaxTimestampRewritesOnlyWhatChanged) {
+  Bytes bytes = build({}, sample_records(0));
+  int64_t max = parsed(bytes).max_timestamp();
+  Bytes same = bytes;
+  ASSERT_TRUE(set_max_timestamp(same, TimestampType::create_time, max));
+  EXPECT_EQ(same, bytes);  // nothing changed, not even the CRC
+
+  ASSERT_TRUE(set_max_timestamp(bytes, TimestampType::create_time, max + 5));
+  EXPECT_EQ(parsed(bytes).max_timestamp(), max + 5);
+  EXPECT_FALSE(parsed(bytes).verify_crc());
+
+  ASSERT_TRUE(set_max_timestamp(bytes, TimestampType::log_append_time, 42));
+  EXPECT_EQ(parsed(bytes).timestamp_type(), TimestampType::log_append_time);
+  ASSERT_TRUE(set_max_timestamp(bytes, TimestampType::create_time, 43));
+  EXPECT_EQ(parsed(bytes).timestamp_type(), TimestampType::create_time);
+  EXPECT_EQ(parsed(bytes).max_timestamp(), 43);
+  EXPECT_FALSE(parsed(bytes).verify_crc());
+}
+
 TEST(RecordBatch, InPlaceEditsRefuseShortSpans) {
   Bytes bytes(60, 0);
   EXPECT_FALSE(set_base_offset(bytes, 1));

@@ -1,0 +1,97 @@
+#include "storage/index_file.h"
+
+#include <cerrno>
+
+namespace gregor::storage {
+
+Status IndexFile::ensure_open(OpenMode mode) {
+  if (file_) return {};
+  auto file = fs_.open(path_, mode);
+  if (!file.ok()) return file.status();
+  file_ = std::move(*file);
+  return {};
+}
+
+Status IndexFile::create() {
+  if (Status s = ensure_open(OpenMode::create); !s.ok()) return s;
+  if (Status s = file_->truncate(0); !s.ok()) return s;
+  raw_.clear();
+  file_bytes_ = 0;
+  file_longer_ = false;
+  loaded_ = true;
+  return {};
+}
+
+Status IndexFile::load() {
+  if (loaded_) return {};
+  if (!fs_.exists(path_)) return create();
+  if (Status s = ensure_open(OpenMode::read_write); !s.ok()) return s;
+  auto size = file_->size();
+  if (!size.ok()) return size.status();
+  if (*size % entry_size_ != 0) {
+    return Status(ErrorCode::kafka_storage_error,
+                  "corrupt index " + path_ + ": size " + std::to_string(*size) + " is not a multiple of " +
+                      std::to_string(entry_size_));
+  }
+  if (*size / entry_size_ > max_entries_) {
+    return Status(ErrorCode::kafka_storage_error, "corrupt index " + path_ + ": " +
+                                                      std::to_string(*size / entry_size_) + " entries, more than " +
+                                                      std::to_string(max_entries_));
+  }
+  raw_.resize(*size);
+  auto n = file_->read_at(0, raw_);
+  if (!n.ok()) return n.status();
+  if (*n != raw_.size()) return io_error("short read of", path_, EIO);
+  file_bytes_ = raw_.size();
+  file_longer_ = false;
+  loaded_ = true;
+  return {};
+}
+
+void IndexFile::unload() {
+  if (!loaded_ || file_longer_ || file_bytes_ != raw_.size()) return;
+  Bytes().swap(raw_);
+  loaded_ = false;
+  file_bytes_ = 0;
+}
+
+void IndexFile::keep(size_t n) {
+  size_t bytes = n * entry_size_;
+  if (bytes >= raw_.size()) return;
+  raw_.resize(bytes);
+  if (file_bytes_ > bytes) {
+    file_bytes_ = bytes;
+    file_longer_ = true;
+  }
+}
+
+Status IndexFile::flush() {
+  if (!loaded_) return {};
+  if (file_bytes_ == raw_.size() && !file_longer_) return {};
+  if (Status s = ensure_open(OpenMode::create); !s.ok()) return s;
+  if (file_longer_) {
+    if (Status s = file_->truncate(file_bytes_); !s.ok()) return s;
+    file_longer_ = false;
+  }
+  if (file_bytes_ < raw_.size()) {
+    if (Status s = file_->write_at(file_bytes_, BytesView(raw_).subview(file_bytes_, raw_.size() - file_bytes_));
+        !s.ok()) {
+      return s;
+    }
+    file_bytes_ = raw_.size();
+  }
+  return {};
+}
+
+Status IndexFile::sync() {
+  if (!file_) return {};
+  return file_->sync();
+}
+
+Status IndexFile::close() {
+  Status s = flush();
+  file_.reset();
+  return s;
+}
+
+}  // namespace gregor::storage

@@ -1,0 +1,491 @@
+// The partition log: append, read, roll, lookups by offset and time, recovery, truncation,
+// retention, group commit and failures, on the simulated file system and on the real one.
+#include "storage/log.h"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+#include "log_test_util.h"
+#include "storage/posix_file_system.h"
+#include "storage/sim_file_system.h"
+
+namespace gregor::storage {
+namespace {
+
+using testing::make_batch;
+using testing::read_all;
+using testing::Rec;
+
+class LogTest : public ::testing::Test {
+ protected:
+  LogConfig config() {
+    LogConfig c;
+    c.message_timestamp_after_max_ms = LogConfig::kLongMax;
+    c.retention_ms = -1;
+    return c;
+  }
+
+  std::unique_ptr<Log> open(LogConfig c, bool clean = false, int64_t recovery_point = 0, int64_t log_start = 0) {
+    Log::Options o;
+    o.dir = "/data/topic-0";
+    o.config = c;
+    o.clean_shutdown = clean;
+    o.recovery_point = recovery_point;
+    o.log_start_offset = log_start;
+    auto log = Log::open(fs, clock, syncs, o);
+    EXPECT_TRUE(log.ok()) << log.status().to_string();
+    return log.ok() ? std::move(*log) : nullptr;
+  }
+
+  // Appends one batch of count records as leader and waits for it to be durable.
+  AppendResult append(Log& log, int count, int first, int64_t ts = 1000, size_t value_size = 0,
+                      record::Compression codec = record::Compression::none) {
+    Bytes b = make_batch(count, ts, first, codec, value_size);
+    auto r = log.append_as_leader(b, 3);
+    EXPECT_TRUE(r.ok()) << r.status().to_string();
+    if (!r.ok()) return {};
+    if (r->sync_required) {
+      Status durable(ErrorCode::unknown_server_error, "not called");
+      log.when_durable(r->last_offset + 1, [&](Status s) { durable = s; });
+      EXPECT_TRUE(durable.ok()) << durable.to_string();
+    }
+    return *r;
+  }
+
+  std::vector<Rec> expected(int from, int to, int64_t ts = 1000) {
+    std::vector<Rec> out;
+    for (int i = from; i < to; ++i) out.push_back(Rec{i, ts + i, "k" + std::to_string(i), "v" + std::to_string(i)});
+    return out;
+  }
+
+  SimFileSystem fs;
+  ManualClock clock{1'700'000'000'000};
+  InlineSyncExecutor syncs;
+};
+
+
+TEST_F(LogTest, AppendAssignsOffsetsAndReadsBack) {
+  auto log = open(config());
+  for (int b = 0; b < 5; ++b) {
+    AppendResult r = append(*log, 10, b * 10, 1000 + b * 10);
+    EXPECT_EQ(r.base_offset, b * 10);
+    EXPECT_EQ(r.last_offset, b * 10 + 9);
+    EXPECT_EQ(r.log_append_time, -1);
+    EXPECT_TRUE(r.sync_required);  // durable by default
+  }
+  EXPECT_EQ(log->log_end_offset(), 50);
+  EXPECT_EQ(log->durable_offset(), 50);
+  EXPECT_EQ(read_all(*log, 0), expected(0, 50));
+  EXPECT_EQ(read_all(*log, 23), expected(23, 50));
+  EXPECT_EQ(log->leader_epochs().latest_epoch(), 3);
+}
+
+TEST_F(LogTest, ReadsWholeBatchesUpToTheLimitButAlwaysOne) {
+  auto log = open(config());
+  for (int b = 0; b < 4; ++b) append(*log, 10, b * 10, 1000 + b * 10, 100);
+  auto first = log->read(0, 1);
+  ASSERT_TRUE(first.ok());
+  auto one = testing::records_of(testing::slice_bytes(first->slice));
+  ASSERT_EQ(one.size(), 10u);  // the first batch even though it is larger than 1 byte
+
+  uint32_t first_size = first->slice.size;
+  uint32_t second_size = log->read(10, 1)->slice.size;
+  auto two = log->read(0, first_size + second_size + second_size / 2);
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(two->slice.size, first_size + second_size);  // never a partial batch
+
+  auto none = log->read(0, 1, ReadLimit::log_end, /*min_one=*/false);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->slice.size, 0u);
+}
+
+TEST_F(LogTest, ReadsStopAtTheHighWatermarkAndRejectOffsetsOutOfRange) {
+  auto log = open(config());
+  for (int b = 0; b < 3; ++b) append(*log, 10, b * 10, 1000 + b * 10);
+  log->set_high_watermark(20);
+  EXPECT_EQ(read_all(*log, 0, ReadLimit::high_watermark), expected(0, 20));
+  auto at_hw = log->read(20, 1 << 20, ReadLimit::high_watermark);
+  ASSERT_TRUE(at_hw.ok());
+  EXPECT_EQ(at_hw->slice.size, 0u);
+  EXPECT_EQ(at_hw->high_watermark, 20);
+  auto at_end = log->read(30, 1 << 20);
+  ASSERT_TRUE(at_end.ok());
+  EXPECT_EQ(at_end->slice.size, 0u);
+  EXPECT_EQ(log->read(31, 100).status().code(), ErrorCode::offset_out_of_range);
+  EXPECT_EQ(log->read(-1, 100).status().code(), ErrorCode::offset_out_of_range);
+}
+
+TEST_F(LogTest, RollsOnSegmentBytesAndReadsAcrossSegments) {
+  LogConfig c = config();
+  c.segment_bytes = 4096;
+  c.index_interval_bytes = 256;
+  auto log = open(c);
+  for (int b = 0; b < 40; ++b) append(*log, 5, b * 5, 1000 + b * 5, 50);
+  EXPECT_GE(log->segment_count(), 4u);
+  for (const Segment* s : log->segments()) EXPECT_LE(s->size(), 4096u);
+  auto all = read_all(*log, 0, ReadLimit::log_end, 700);
+  ASSERT_EQ(all.size(), 200u);
+  for (int i = 0; i < 200; ++i) EXPECT_EQ(all[i].offset, i);
+  // Every offset reads back from its own batch, through the index.
+  for (int64_t o = 0; o < 200; o += 7) {
+    auto r = log->read(o, 1);
+    ASSERT_TRUE(r.ok());
+    auto recs = testing::records_of(testing::slice_bytes(r->slice));
+    ASSERT_FALSE(recs.empty());
+    EXPECT_LE(recs.front().offset, o);
+    EXPECT_GE(recs.back().offset, o);
+  }
+  // Rolled segments were flushed whole: the recovery point followed.
+  EXPECT_EQ(log->recovery_point(), log->segments().back()->base_offset());
+}
+
+TEST_F(LogTest, RollsOnSegmentMsCountedFromTheFirstBatchTimestamp) {
+  LogConfig c = config();
+  c.segment_ms = 1000;
+  auto log = open(c);
+  append(*log, 1, 0, 5000);
+  append(*log, 1, 1, 5500);
+  EXPECT_EQ(log->segment_count(), 1u);
+  append(*log, 1, 2, 6001);  // 1001 ms after the first batch's timestamp
+  EXPECT_EQ(log->segment_count(), 2u);
+  EXPECT_EQ(log->segments().back()->base_offset(), 2);
+}
+
+TEST_F(LogTest, FindsOffsetsByTimestamp) {
+  LogConfig c = config();
+  c.segment_bytes = 2048;
+  c.index_interval_bytes = 100;
+  auto log = open(c);
+  for (int b = 0; b < 30; ++b) append(*log, 4, b * 4, 1000 + b * 4);  // record i: timestamp 1000 + i
+  for (int64_t target : {0, 1000, 1001, 1037, 1100, 1119}) {
+    auto found = log->offset_for_timestamp(target);
+    ASSERT_TRUE(found.ok());
+    ASSERT_TRUE(found->has_value()) << target;
+    int64_t want = std::max<int64_t>(0, target - 1000);
+    EXPECT_EQ((*found)->offset, want) << target;
+    EXPECT_EQ((*found)->timestamp, 1000 + want);
+    EXPECT_EQ((*found)->leader_epoch, 3);
+  }
+  auto beyond = log->offset_for_timestamp(1120);
+  ASSERT_TRUE(beyond.ok());
+  EXPECT_FALSE(beyond->has_value());
+  EXPECT_EQ((*log->offset_for_timestamp(kEarliestTimestamp))->offset, 0);
+  EXPECT_EQ((*log->offset_for_timestamp(kLatestTimestamp))->offset, 120);
+  auto max = log->offset_for_timestamp(kMaxTimestamp);
+  ASSERT_TRUE(max.ok() && max->has_value());
+  EXPECT_EQ((*max)->offset, 119);
+  EXPECT_EQ((*max)->timestamp, 1119);
+}
+
+TEST_F(LogTest, FindsOffsetsByTimestampInCompressedBatches) {
+  auto log = open(config());
+  for (int b = 0; b < 5; ++b) append(*log, 10, b * 10, 1000 + b * 10, 0, record::Compression::lz4);
+  auto found = log->offset_for_timestamp(1025);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->offset, 25);
+  EXPECT_EQ(read_all(*log, 0), expected(0, 50));
+}
+
+TEST_F(LogTest, LogAppendTimeStampsTheBrokerTime) {
+  LogConfig c = config();
+  c.message_timestamp_type = record::TimestampType::log_append_time;
+  auto log = open(c);
+  AppendResult r = append(*log, 3, 0, 5);
+  EXPECT_EQ(r.log_append_time, clock.now_ms());
+  for (const Rec& rec : read_all(*log, 0)) EXPECT_EQ(rec.timestamp, clock.now_ms());
+}
+
+TEST_F(LogTest, RejectsInvalidBatchesWithKafkasErrorCodes) {
+  LogConfig c = config();
+  c.max_message_bytes = 2000;
+  c.message_timestamp_before_max_ms = 60'000;
+  auto log = open(c);
+  Bytes corrupt = make_batch(2, 1000);
+  corrupt.back() ^= 1;
+  EXPECT_EQ(log->append_as_leader(corrupt, 0).status().code(), ErrorCode::corrupt_message);
+
+  Bytes big = make_batch(1, clock.now_ms(), 0, record::Compression::none, 3000);
+  EXPECT_EQ(log->append_as_leader(big, 0).status().code(), ErrorCode::message_too_large);
+
+  Bytes old = make_batch(1, clock.now_ms() - 120'000);
+  auto r = log->append_as_leader(old, 0);
+  EXPECT_EQ(r.status().code(), ErrorCode::invalid_timestamp);
+  EXPECT_NE(r.status().message().find("out of range"), std::string::npos);
+
+  Bytes two = make_batch(1, clock.now_ms());
+  Bytes second = make_batch(1, clock.now_ms());
+  two.insert(two.end(), second.begin(), second.end());
+  EXPECT_EQ(log->append_as_leader(two, 0).status().code(), ErrorCode::invalid_record);
+
+  Bytes partial = make_batch(2, clock.now_ms());
+  partial.pop_back();
+  EXPECT_EQ(log->append_as_leader(partial, 0).status().code(), ErrorCode::corrupt_message);
+
+  EXPECT_EQ(log->log_end_offset(), 0);  // nothing was written
+}
+
+TEST_F(LogTest, CompactedTopicsNeedKeys) {
+  LogConfig c = config();
+  c.cleanup_policy_compact = true;
+  auto log = open(c);
+  Bytes keyless = make_batch(2, clock.now_ms(), 0, record::Compression::none, 0, /*with_keys=*/false);
+  EXPECT_EQ(log->append_as_leader(keyless, 0).status().code(), ErrorCode::invalid_record);
+  Bytes keyed = make_batch(2, clock.now_ms());
+  EXPECT_TRUE(log->append_as_leader(keyed, 0).ok());
+}
+
+TEST_F(LogTest, ReopensAfterACleanShutdownWithoutRecovery) {
+  LogConfig c = config();
+  c.segment_bytes = 2048;
+  {
+    auto log = open(c);
+    for (int b = 0; b < 20; ++b) append(*log, 5, b * 5, 1000 + b * 5);
+    ASSERT_TRUE(log->close().ok());
+  }
+  auto log = open(c, /*clean=*/true, 100);
+  EXPECT_EQ(log->log_end_offset(), 100);
+  EXPECT_EQ(log->recovery_report(), "");
+  EXPECT_EQ(read_all(*log, 0), expected(0, 100));
+  append(*log, 5, 100, 1100);
+  EXPECT_EQ(read_all(*log, 95), expected(95, 105));
+}
+
+TEST_F(LogTest, RecoveryTruncatesATornTailAndRebuildsIndexes) {
+  LogConfig c = config();
+  c.index_interval_bytes = 64;
+  {
+    auto log = open(c);
+    for (int b = 0; b < 10; ++b) append(*log, 5, b * 5, 1000 + b * 5);
+    ASSERT_TRUE(log->close().ok());
+  }
+  // A torn write: half a batch after the last whole one; and a lost index.
+  auto file = fs.open("/data/topic-0/00000000000000000000.log", OpenMode::read_write);
+  ASSERT_TRUE(file.ok());
+  uint64_t size = *(*file)->size();
+  Bytes half = make_batch(5, 2000);
+  half.resize(half.size() / 2);
+  ASSERT_TRUE((*file)->write_at(size, half).ok());
+  ASSERT_TRUE(fs.remove("/data/topic-0/00000000000000000000.index").ok());
+
+  auto log = open(c, /*clean=*/false, 0);
+  EXPECT_EQ(log->log_end_offset(), 50);
+  EXPECT_NE(log->recovery_report().find("partial batch"), std::string::npos) << log->recovery_report();
+  EXPECT_EQ(*(*fs.open("/data/topic-0/00000000000000000000.log", OpenMode::read_only))->size(), size);
+  EXPECT_GT(log->segments().front()->offset_index().entries(), 0u);
+  EXPECT_EQ(read_all(*log, 0), expected(0, 50));
+  EXPECT_EQ(read_all(*log, 33), expected(33, 50));
+}
+
+TEST_F(LogTest, RecoveryStopsAtACorruptBatchAndDropsLaterSegments) {
+  LogConfig c = config();
+  c.segment_bytes = 1024;
+  {
+    auto log = open(c);
+    for (int b = 0; b < 20; ++b) append(*log, 5, b * 5, 1000 + b * 5);
+    ASSERT_GE(log->segment_count(), 3u);
+    ASSERT_TRUE(log->close().ok());
+  }
+  // Flip a byte inside the first batch of the second segment.
+  auto names = fs.list("/data/topic-0");
+  std::vector<std::string> logs;
+  for (const auto& n : *names) {
+    if (n.size() > 4 && n.substr(n.size() - 4) == ".log") logs.push_back(n);
+  }
+  std::sort(logs.begin(), logs.end());
+  std::string victim = "/data/topic-0/" + logs[1];
+  int64_t victim_base = std::stoll(logs[1].substr(0, 20));
+  auto file = *fs.open(victim, OpenMode::read_write);
+  Bytes byte(1);
+  ASSERT_TRUE(file->read_at(70, byte).ok());
+  byte[0] ^= 0xff;
+  ASSERT_TRUE(file->write_at(70, byte).ok());
+
+  auto log = open(c, /*clean=*/false, 0);
+  EXPECT_EQ(log->log_end_offset(), victim_base);
+  EXPECT_NE(log->recovery_report().find("CRC"), std::string::npos) << log->recovery_report();
+  EXPECT_EQ(read_all(*log, 0), expected(0, static_cast<int>(victim_base)));
+  // The log goes on from there.
+  append(*log, 5, static_cast<int>(victim_base), 1000 + victim_base);
+  EXPECT_EQ(read_all(*log, 0), expected(0, static_cast<int>(victim_base) + 5));
+}
+
+TEST_F(LogTest, TruncateToRemovesWholeBatchesFromTheOffsetOn) {
+  LogConfig c = config();
+  c.segment_bytes = 1024;
+  auto log = open(c);
+  for (int b = 0; b < 20; ++b) append(*log, 5, b * 5, 1000 + b * 5);
+  ASSERT_TRUE(log->truncate_to(42).ok());  // inside the batch 40..44
+  EXPECT_EQ(log->log_end_offset(), 42);
+  EXPECT_EQ(read_all(*log, 0), expected(0, 40));
+  AppendResult r = append(*log, 3, 42, 1042);
+  EXPECT_EQ(r.base_offset, 42);
+  auto recs = read_all(*log, 38);
+  ASSERT_EQ(recs.size(), 5u);
+  EXPECT_EQ(recs[2].offset, 42);
+
+  ASSERT_TRUE(log->truncate_fully_and_start_at(500).ok());
+  EXPECT_EQ(log->log_start_offset(), 500);
+  EXPECT_EQ(log->log_end_offset(), 500);
+  EXPECT_EQ(append(*log, 1, 500, 1500).base_offset, 500);
+}
+
+TEST_F(LogTest, DeleteRecordsMovesTheLogStartAndDropsSegments) {
+  LogConfig c = config();
+  c.segment_bytes = 1024;
+  c.file_delete_delay_ms = 1000;
+  auto log = open(c);
+  for (int b = 0; b < 20; ++b) append(*log, 5, b * 5, 1000 + b * 5);
+  log->set_high_watermark(100);
+  size_t segments = log->segment_count();
+  EXPECT_EQ(log->delete_records_before(101).status().code(), ErrorCode::offset_out_of_range);
+  auto start = log->delete_records_before(57);
+  ASSERT_TRUE(start.ok());
+  EXPECT_EQ(*start, 57);
+  EXPECT_LT(log->segment_count(), segments);
+  EXPECT_LE(log->segments().front()->base_offset(), 57);
+  EXPECT_EQ(log->read(56, 100).status().code(), ErrorCode::offset_out_of_range);
+  EXPECT_EQ(read_all(*log, 57), expected(57, 100));
+  // The files are renamed at once and removed after file.delete.delay.ms.
+  auto names = *fs.list("/data/topic-0");
+  EXPECT_TRUE(std::any_of(names.begin(), names.end(), [](const std::string& n) { return n.ends_with(".log.deleted"); }));
+  clock.advance(1000);
+  ASSERT_TRUE(log->delete_expired_files().ok());
+  names = *fs.list("/data/topic-0");
+  EXPECT_FALSE(std::any_of(names.begin(), names.end(), [](const std::string& n) { return n.ends_with(".deleted"); }));
+}
+
+TEST_F(LogTest, RetentionByBytesAndByTime) {
+  LogConfig c = config();
+  c.segment_bytes = 1024;
+  c.retention_bytes = 2048;
+  auto log = open(c);
+  for (int b = 0; b < 30; ++b) append(*log, 5, b * 5, clock.now_ms() + b);
+  log->set_high_watermark(150);
+  auto deleted = log->apply_retention();
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_GT(*deleted, 0);
+  EXPECT_LE(log->size_bytes(), 2048u + 1024u);
+  EXPECT_EQ(log->log_start_offset(), log->segments().front()->base_offset());
+
+  LogConfig t = config();
+  t.segment_bytes = 1024;
+  t.retention_ms = 60'000;
+  log->update_config(t);
+  clock.advance(61'000);
+  deleted = log->apply_retention();
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_GT(*deleted, 0);
+  // Everything expired: a fresh empty segment at the log end remains.
+  EXPECT_EQ(log->segment_count(), 1u);
+  EXPECT_EQ(log->log_start_offset(), 150);
+  EXPECT_EQ(append(*log, 1, 150, clock.now_ms()).base_offset, 150);
+}
+
+TEST_F(LogTest, GroupCommitSharesOneSyncBetweenWaitingAppends) {
+  ThreadSyncExecutor threaded;
+  Log::Options o;
+  o.dir = "/data/topic-0";
+  o.config = config();
+  auto opened = Log::open(fs, clock, threaded, o);
+  ASSERT_TRUE(opened.ok());
+  auto& log = **opened;
+  uint64_t syncs_before = fs.sync_count();
+  int acknowledged = 0;
+  for (int i = 0; i < 50; ++i) {
+    Bytes b = make_batch(1, 1000 + i, i);
+    auto r = log.append_as_leader(b, 0);
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(r->sync_required);
+    log.when_durable(r->last_offset + 1, [&](Status s) {
+      EXPECT_TRUE(s.ok());
+      ++acknowledged;
+    });
+  }
+  while (acknowledged < 50) threaded.run_completions(/*wait=*/true);
+  EXPECT_EQ(log.durable_offset(), 50);
+  // The first sync started with one append; the others queued behind it and shared the next.
+  EXPECT_LE(fs.sync_count() - syncs_before, 4u);
+  ASSERT_TRUE(log.close().ok());
+}
+
+TEST_F(LogTest, RelaxedFlushMessagesSkipsTheSync) {
+  LogConfig c = config();
+  c.flush_messages = 10;
+  auto log = open(c);
+  Bytes first = make_batch(1, 1000, 0);
+  ASSERT_TRUE(log->append_as_leader(first, 0).ok());  // writes the leader epoch checkpoint
+  uint64_t before = fs.sync_count();
+  for (int i = 1; i < 9; ++i) {
+    Bytes b = make_batch(1, 1000 + i, i);
+    auto r = log->append_as_leader(b, 0);
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r->sync_required);
+  }
+  EXPECT_EQ(fs.sync_count(), before);
+  Bytes b = make_batch(1, 1009, 9);
+  EXPECT_TRUE(log->append_as_leader(b, 0)->sync_required);
+}
+
+TEST_F(LogTest, FullDiskFailsTheAppendAndLosesNothing) {
+  auto log = open(config());
+  for (int b = 0; b < 5; ++b) append(*log, 10, b * 10, 1000 + b * 10);
+  fs.set_space_limit(fs.total_bytes() + 100);
+  Bytes b = make_batch(10, 1050, 50, record::Compression::none, 50);
+  auto r = log->append_as_leader(b, 3);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kafka_storage_error);
+  EXPECT_TRUE(is_no_space(r.status()));
+  EXPECT_EQ(log->log_end_offset(), 50);
+  EXPECT_EQ(read_all(*log, 0), expected(0, 50));
+  fs.set_space_limit(std::nullopt);
+  EXPECT_EQ(append(*log, 10, 50, 1050).base_offset, 50);
+  EXPECT_EQ(read_all(*log, 0), expected(0, 60));
+}
+
+TEST_F(LogTest, FailedSyncFailsTheWaitersAndTruncatesToTheDurableOffset) {
+  auto log = open(config());
+  append(*log, 10, 0, 1000);
+  fs.inject_failure(SimOp::sync, ".log", EIO);
+  Bytes b = make_batch(10, 1010, 10);
+  auto r = log->append_as_leader(b, 3);
+  ASSERT_TRUE(r.ok());
+  Status durable;
+  log->when_durable(r->last_offset + 1, [&](Status s) { durable = s; });
+  EXPECT_EQ(durable.code(), ErrorCode::kafka_storage_error);
+  EXPECT_EQ(log->log_end_offset(), 10);  // the unacknowledged append is gone
+  EXPECT_EQ(read_all(*log, 0), expected(0, 10));
+  EXPECT_EQ(append(*log, 10, 10, 1010).base_offset, 10);  // and the log goes on
+  EXPECT_EQ(read_all(*log, 0), expected(0, 20));
+}
+
+TEST(LogOnDisk, UsesKafkasFileNames) {
+  testing::TempDir tmp;
+  PosixFileSystem fs;
+  ManualClock clock;
+  InlineSyncExecutor syncs;
+  Log::Options o;
+  o.dir = tmp.path() + "/orders-3";
+  o.config.segment_bytes = 1024;
+  o.config.message_timestamp_after_max_ms = LogConfig::kLongMax;
+  auto log = Log::open(fs, clock, syncs, o);
+  ASSERT_TRUE(log.ok()) << log.status().to_string();
+  for (int b = 0; b < 10; ++b) {
+    Bytes batch = make_batch(5, 1000 + b * 5, b * 5);
+    auto r = (*log)->append_as_leader(batch, 0);
+    ASSERT_TRUE(r.ok());
+    (*log)->when_durable(r->last_offset + 1, [](Status s) { EXPECT_TRUE(s.ok()); });
+  }
+  ASSERT_TRUE((*log)->close().ok());
+  for (const Segment* s : (*log)->segments()) {
+    std::string stem = o.dir + "/" + Segment::file_stem(s->base_offset());
+    EXPECT_TRUE(fs.exists(stem + ".log")) << stem;
+    EXPECT_TRUE(fs.exists(stem + ".index")) << stem;
+    EXPECT_TRUE(fs.exists(stem + ".timeindex")) << stem;
+  }
+  EXPECT_TRUE(fs.exists(o.dir + "/00000000000000000000.log"));
+  EXPECT_EQ(Segment::file_stem(1234567), "00000000000001234567");
+}
+
+}  // namespace
+}  // namespace gregor::storage

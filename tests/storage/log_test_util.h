@@ -1,0 +1,111 @@
+// Shared by the storage tests: batches to append, and reading a log back record by record.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "record/batch_builder.h"
+#include "record/record.h"
+#include "storage/log.h"
+
+namespace gregor::storage::testing {
+
+struct Rec {
+  int64_t offset = 0;
+  int64_t timestamp = 0;
+  std::string key;
+  std::string value;
+  bool operator==(const Rec&) const = default;
+};
+
+inline std::ostream& operator<<(std::ostream& os, const Rec& r) {
+  return os << "{" << r.offset << " @" << r.timestamp << " " << r.key << "=" << r.value << "}";
+}
+
+// One batch of count records "k<first+i>" = "v<first+i>" (padded with value_size bytes).
+inline Bytes make_batch(int count, int64_t timestamp, int first = 0, record::Compression codec = record::Compression::none,
+                        size_t value_size = 0, bool with_keys = true) {
+  record::BatchOptions options;
+  options.compression = codec;
+  record::RecordBatchBuilder builder(options);
+  for (int i = 0; i < count; ++i) {
+    std::string key = "k" + std::to_string(first + i);
+    std::string value = "v" + std::to_string(first + i) + std::string(value_size, 'x');
+    builder.append(timestamp + i, with_keys ? std::optional<BytesView>(BytesView::of(key)) : std::nullopt,
+                   BytesView::of(value));
+  }
+  Bytes out;
+  auto err = builder.finish(out);
+  EXPECT_FALSE(err) << *err;
+  return out;
+}
+
+// Every record of the bytes of a slice.
+inline std::vector<Rec> records_of(BytesView bytes) {
+  std::vector<Rec> out;
+  size_t pos = 0;
+  record::RecordReader reader(64u << 20);
+  while (pos < bytes.size()) {
+    auto batch = record::RecordBatchView::parse(bytes.subview(pos, bytes.size() - pos));
+    EXPECT_TRUE(batch.ok()) << batch.error().to_string();
+    if (!batch.ok()) break;
+    EXPECT_FALSE(batch->verify_crc());
+    EXPECT_FALSE(reader.open(*batch));
+    record::Record r;
+    while (reader.next(r)) {
+      out.push_back(Rec{r.offset, r.timestamp, r.key ? std::string(r.key->as_chars()) : std::string(),
+                        r.value ? std::string(r.value->as_chars()) : std::string()});
+    }
+    EXPECT_TRUE(reader.ok());
+    pos += batch->bytes().size();
+  }
+  return out;
+}
+
+inline Bytes slice_bytes(const FileSlice& slice) {
+  Bytes out(slice.size);
+  if (slice.size == 0) return out;
+  auto n = slice.file->read_at(slice.position, out);
+  EXPECT_TRUE(n.ok());
+  EXPECT_EQ(*n, slice.size);
+  return out;
+}
+
+// Reads the whole log from `from` up to the log end (or high watermark).
+inline std::vector<Rec> read_all(Log& log, int64_t from, ReadLimit limit = ReadLimit::log_end,
+                                 uint32_t max_bytes = 64 * 1024) {
+  std::vector<Rec> out;
+  int64_t offset = from;
+  for (int guard = 0; guard < 1'000'000; ++guard) {
+    auto r = log.read(offset, max_bytes, limit);
+    EXPECT_TRUE(r.ok()) << r.status().to_string();
+    if (!r.ok() || r->slice.size == 0) break;
+    auto recs = records_of(slice_bytes(r->slice));
+    if (recs.empty()) break;
+    for (const Rec& rec : recs) {
+      if (rec.offset >= offset) out.push_back(rec);
+    }
+    offset = recs.back().offset + 1;
+  }
+  return out;
+}
+
+// A fresh directory under the test temp dir, removed when the object goes.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "gregor-storage-XXXXXX").string();
+    path_ = ::mkdtemp(pattern.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace gregor::storage::testing
