@@ -89,9 +89,6 @@ Status Log::remove_leftovers() {
     // Files of deletions, compactions and checkpoint writes that did not finish.
     if (ends_with(name, ".deleted") || ends_with(name, ".cleaned") || ends_with(name, ".tmp")) {
       if (Status s = fs_.remove(join_path(dir_, name)); !s.ok()) return s;
-    } else if (ends_with(name, ".swap")) {
-      return Status(ErrorCode::kafka_storage_error,
-                    "log " + dir_ + " holds an unfinished segment swap (" + name + "), which this version cannot complete");
     }
   }
   // Indexes whose segment is gone.
@@ -106,7 +103,50 @@ Status Log::remove_leftovers() {
   return {};
 }
 
+StatusOr<std::vector<int64_t>> Log::complete_swaps() {
+  auto names = fs_.list(dir_);
+  if (!names.ok()) return names.status();
+  std::vector<int64_t> swapped;
+  for (const std::string& entry : *names) {
+    auto base = segment_base_of(entry, ".log.swap");
+    if (!base) continue;
+    // The cleaned segment was complete and synced before it was renamed .swap; what remains is
+    // to retire the segments it replaces (those starting inside its range) and take its name.
+    auto swap = Segment::open(fs_, dir_, *base, segment_options(config_), clock_.now_ms(), ".swap");
+    if (!swap.ok()) return swap.status();
+    auto r = (*swap)->recover();
+    if (!r.ok()) return r.status();
+    int64_t end = (*swap)->next_offset();
+    (*swap)->close();
+    for (const std::string& other : *names) {
+      auto old = segment_base_of(other, ".log");
+      if (old && *old >= *base && (*old < end || *old == *base)) {
+        if (Status s = fs_.remove(join_path(dir_, other)); !s.ok()) return s;
+      }
+    }
+    for (const char* ext : {".index", ".timeindex"}) {
+      for (const char* suffix : {"", ".swap", ".cleaned"}) {
+        std::string path = join_path(dir_, Segment::file_stem(*base) + ext + suffix);
+        if (fs_.exists(path)) {
+          if (Status s = fs_.remove(path); !s.ok()) return s;
+        }
+      }
+    }
+    if (Status s = fs_.rename(Segment::log_path(dir_, *base, ".swap"), Segment::log_path(dir_, *base)); !s.ok()) {
+      return s;
+    }
+    spdlog::info("[{}] completed the interrupted swap of segment {}", name(), *base);
+    swapped.push_back(*base);
+  }
+  if (!swapped.empty()) {
+    if (Status s = fs_.sync_dir(dir_); !s.ok()) return s;
+  }
+  return swapped;
+}
+
 Status Log::load(bool clean_shutdown, int64_t recovery_point) {
+  auto swapped = complete_swaps();
+  if (!swapped.ok()) return swapped.status();
   if (Status s = remove_leftovers(); !s.ok()) return s;
   auto names = fs_.list(dir_);
   if (!names.ok()) return names.status();
@@ -129,7 +169,13 @@ Status Log::load(bool clean_shutdown, int64_t recovery_point) {
     if (Status s = fs_.sync_dir(dir_); !s.ok()) return s;
   } else if (clean_shutdown) {
     // Trust the files; only the active segment's tail is read, to learn the log end. An index
-    // that fails its checks is rebuilt.
+    // that fails its checks is rebuilt, as are the indexes of a completed swap.
+    for (int64_t base : *swapped) {
+      auto it = segments_.find(base);
+      if (it == segments_.end()) continue;
+      auto r = it->second->recover();
+      if (!r.ok()) return r.status();
+    }
     Segment& last = active();
     if (Status s = last.load_tail(); !s.ok()) {
       spdlog::warn("[{}] rebuilding segment {} after a clean shutdown: {}", name(), last.base_offset(), s.message());
@@ -140,7 +186,9 @@ Status Log::load(bool clean_shutdown, int64_t recovery_point) {
   } else {
     // Rescan every segment from the one holding the recovery point; the first torn or corrupt
     // batch ends the log.
-    auto it = segments_.upper_bound(std::max(recovery_point, segments_.begin()->first));
+    int64_t from = std::max(recovery_point, segments_.begin()->first);
+    for (int64_t base : *swapped) from = std::min(from, base);
+    auto it = segments_.upper_bound(from);
     if (it != segments_.begin()) --it;
     for (; it != segments_.end(); ++it) {
       Segment& segment = *it->second;
@@ -639,6 +687,29 @@ Status Log::delete_expired_files() {
   }
   pending_deletes_.erase(keep, pending_deletes_.end());
   return first_error;
+}
+
+StatusOr<std::unique_ptr<Segment>> Log::create_cleaned_segment(int64_t base_offset) {
+  return Segment::create(fs_, dir_, base_offset, segment_options(config_), clock_.now_ms(), ".cleaned");
+}
+
+Status Log::replace_segments(std::unique_ptr<Segment> cleaned, const std::vector<int64_t>& old_bases) {
+  if (Status s = check_usable(); !s.ok()) return s;
+  for (int64_t base : old_bases) {
+    if (!segments_.count(base) || segments_.rbegin()->first == base) {
+      cleaned->delete_files();
+      return Status(ErrorCode::kafka_storage_error,
+                    "segment " + std::to_string(base) + " of " + name() + " changed while it was being cleaned");
+    }
+  }
+  if (Status s = cleaned->change_suffix(".swap"); !s.ok()) return s;
+  if (Status s = fs_.sync_dir(dir_); !s.ok()) return s;
+  // From here a crash completes the swap on recovery.
+  if (Status s = delete_segments(old_bases, "replaced by compaction"); !s.ok()) return s;
+  if (Status s = cleaned->change_suffix(""); !s.ok()) return s;
+  int64_t base = cleaned->base_offset();
+  segments_[base] = std::move(cleaned);
+  return fs_.sync_dir(dir_);
 }
 
 Status Log::close() {

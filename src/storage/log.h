@@ -126,6 +126,17 @@ class Log {
   StatusOr<int> apply_retention();
   Status delete_expired_files();
 
+  // Compaction. The cleaner fills a segment made by create_cleaned_segment (files suffixed
+  // .cleaned), syncs it whole, and hands it to replace_segments with the bases of the run of
+  // inactive segments it replaces; the cleaned segment must cover exactly their offset range
+  // (the cleaner always keeps the run's last batch, so the cleaned segment ends where they did).
+  // The swap follows Kafka's protocol, so a crash at any point recovers to either the old
+  // segments or the cleaned one: rename .cleaned -> .swap, retire the old segments (.deleted),
+  // rename .swap -> final, sync the directory. Fails, changing nothing, when the old segments are
+  // no longer all there (retention got to them first).
+  StatusOr<std::unique_ptr<Segment>> create_cleaned_segment(int64_t base_offset);
+  Status replace_segments(std::unique_ptr<Segment> cleaned, const std::vector<int64_t>& old_bases);
+
   // Full flush and close; the log must not be used after.
   Status close();
 
@@ -149,6 +160,8 @@ class Log {
   Log(FileSystem& fs, Clock& clock, SyncExecutor& syncs, Options options, LeaderEpochCache epochs);
   Status load(bool clean_shutdown, int64_t recovery_point);
   Status remove_leftovers();
+  // Finishes a swap a crash interrupted; returns the bases of segments that need recovery.
+  StatusOr<std::vector<int64_t>> complete_swaps();
   Segment& active() { return *segments_.rbegin()->second; }
   Status check_usable() const;
   // Rolls to a new segment when the next append of bytes would not fit (Kafka's maybeRoll).

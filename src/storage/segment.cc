@@ -47,9 +47,10 @@ Segment::Segment(FileSystem& fs, std::string dir, int64_t base_offset, const Seg
 Segment::~Segment() = default;
 
 StatusOr<std::unique_ptr<Segment>> Segment::create(FileSystem& fs, const std::string& dir, int64_t base_offset,
-                                                   const SegmentOptions& options, int64_t now_ms) {
-  std::unique_ptr<Segment> s(new Segment(fs, dir, base_offset, options, "", now_ms));
-  auto log = fs.open(s->path_of(".log", ""), OpenMode::create);
+                                                   const SegmentOptions& options, int64_t now_ms,
+                                                   const std::string& suffix) {
+  std::unique_ptr<Segment> s(new Segment(fs, dir, base_offset, options, suffix, now_ms));
+  auto log = fs.open(s->path_of(".log", suffix), OpenMode::create);
   if (!log.ok()) return log.status();
   s->log_ = std::move(*log);
   // A leftover from an earlier failed roll is replaced.

@@ -55,7 +55,8 @@ class Segment {
 
   // Creates empty files for a new segment.
   static StatusOr<std::unique_ptr<Segment>> create(FileSystem& fs, const std::string& dir, int64_t base_offset,
-                                                   const SegmentOptions& options, int64_t now_ms);
+                                                   const SegmentOptions& options, int64_t now_ms,
+                                                   const std::string& suffix = "");
   // Opens the files of an existing segment; indexes load lazily. Call either load_tail() (after
   // a clean shutdown) or recover() (after a crash) before using it.
   static StatusOr<std::unique_ptr<Segment>> open(FileSystem& fs, const std::string& dir, int64_t base_offset,
