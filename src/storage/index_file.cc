@@ -45,11 +45,13 @@ Status IndexFile::load() {
   file_bytes_ = raw_.size();
   file_longer_ = false;
   loaded_ = true;
+  // Everything is in memory; the descriptor is reopened only if the index changes.
+  file_.reset();
   return {};
 }
 
 void IndexFile::unload() {
-  if (!loaded_ || file_longer_ || file_bytes_ != raw_.size()) return;
+  if (!loaded_ || file_longer_ || file_bytes_ != raw_.size() || unsynced_) return;
   Bytes().swap(raw_);
   loaded_ = false;
   file_bytes_ = 0;
@@ -80,12 +82,15 @@ Status IndexFile::flush() {
     }
     file_bytes_ = raw_.size();
   }
+  unsynced_ = true;
   return {};
 }
 
 Status IndexFile::sync() {
-  if (!file_) return {};
-  return file_->sync();
+  if (!file_ || !unsynced_) return {};
+  if (Status s = file_->sync(); !s.ok()) return s;
+  unsynced_ = false;
+  return {};
 }
 
 Status IndexFile::close() {

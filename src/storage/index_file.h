@@ -30,7 +30,8 @@ class IndexFile {
   // multiple of the entry size is corruption (kafka_storage_error).
   Status load();
   bool loaded() const { return loaded_; }
-  // Drops the in-memory entries when all are in the file; the next load() reads them again.
+  // Drops the in-memory entries when all are in the file and synced; the next load() reads
+  // them again.
   void unload();
 
   size_t entries() const { return raw_.size() / entry_size_; }
@@ -61,6 +62,7 @@ class IndexFile {
   bool loaded_ = false;
   size_t file_bytes_ = 0;    // bytes of raw_ known to be in the file (a prefix)
   bool file_longer_ = false;  // the file holds entries that were dropped from raw_
+  bool unsynced_ = false;     // written since the last sync
 };
 
 }  // namespace gregor::storage

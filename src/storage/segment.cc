@@ -8,6 +8,7 @@
 #include "common/endian.h"
 #include "record/record.h"
 #include "record/record_batch.h"
+#include "storage/lazy_file.h"
 
 namespace gregor::storage {
 
@@ -65,12 +66,16 @@ StatusOr<std::unique_ptr<Segment>> Segment::open(FileSystem& fs, const std::stri
                                                  const SegmentOptions& options, int64_t now_ms,
                                                  const std::string& suffix) {
   std::unique_ptr<Segment> s(new Segment(fs, dir, base_offset, options, suffix, now_ms));
-  auto log = fs.open(s->path_of(".log", suffix), OpenMode::read_write);
-  if (!log.ok()) return log.status();
-  s->log_ = std::move(*log);
-  auto size = s->log_->size();
-  if (!size.ok()) return size.status();
-  s->size_ = *size;
+  std::string path = s->path_of(".log", suffix);
+  {
+    // Only the size now; the descriptor is opened when the segment is first used.
+    auto probe = fs.open(path, OpenMode::read_write);
+    if (!probe.ok()) return probe.status();
+    auto size = (*probe)->size();
+    if (!size.ok()) return size.status();
+    s->size_ = *size;
+  }
+  s->log_ = std::make_shared<LazyFile>(fs, path, OpenMode::read_write);
   return s;
 }
 

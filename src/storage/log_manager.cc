@@ -1,0 +1,262 @@
+#include "storage/log_manager.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <random>
+
+#include "storage/checkpoint_file.h"
+#include "storage/partition_metadata.h"
+
+namespace gregor::storage {
+
+std::optional<TopicPartition> parse_partition_dir(const std::string& name) {
+  for (std::string_view suffix : {"-delete", "-future", "-stray"}) {
+    if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      return std::nullopt;
+    }
+  }
+  size_t dash = name.rfind('-');
+  if (dash == std::string::npos || dash == 0 || dash + 1 == name.size()) return std::nullopt;
+  int64_t partition = 0;
+  for (size_t i = dash + 1; i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9') return std::nullopt;
+    partition = partition * 10 + (name[i] - '0');
+    if (partition > INT32_MAX) return std::nullopt;
+  }
+  return TopicPartition{name.substr(0, dash), static_cast<int32_t>(partition)};
+}
+
+LogManager::LogManager(FileSystem& fs, Clock& clock, SyncExecutor& syncs, Options options)
+    : fs_(fs),
+      clock_(clock),
+      syncs_(syncs),
+      options_(std::move(options)),
+      last_retention_ms_(clock.monotonic_ms()),
+      last_recovery_checkpoint_ms_(clock.monotonic_ms()),
+      last_start_checkpoint_ms_(clock.monotonic_ms()) {}
+
+LogManager::~LogManager() = default;
+
+StatusOr<std::unique_ptr<LogManager>> LogManager::open(FileSystem& fs, Clock& clock, SyncExecutor& syncs,
+                                                       Options options) {
+  if (options.log_dirs.empty()) return Status(ErrorCode::invalid_config, "log.dirs is empty");
+  std::unique_ptr<LogManager> manager(new LogManager(fs, clock, syncs, std::move(options)));
+  for (const std::string& dir : manager->options_.log_dirs) {
+    if (Status s = manager->load_dir(dir); !s.ok()) return s;
+  }
+  return manager;
+}
+
+Status LogManager::load_dir(const std::string& dir) {
+  if (Status s = create_dirs_durably(fs_, dir); !s.ok()) return s;
+  std::string marker = join_path(dir, std::string(kCleanShutdownFile));
+  bool clean = fs_.exists(marker);
+  if (!clean) opened_clean_ = false;
+  auto recovery_points = read_offset_checkpoint(fs_, join_path(dir, std::string(kRecoveryPointOffsetCheckpointFile)));
+  if (!recovery_points.ok()) return recovery_points.status();
+  auto log_starts = read_offset_checkpoint(fs_, join_path(dir, std::string(kLogStartOffsetCheckpointFile)));
+  if (!log_starts.ok()) return log_starts.status();
+  auto names = fs_.list(dir);
+  if (!names.ok()) return names.status();
+  std::sort(names->begin(), names->end());
+  size_t loaded = 0;
+  for (const std::string& name : *names) {
+    std::string path = join_path(dir, name);
+    if (name.ends_with("-delete")) {
+      // A deletion the last run did not finish.
+      if (Status s = remove_tree(path); !s.ok()) return s;
+      continue;
+    }
+    auto tp = parse_partition_dir(name);
+    if (!tp) continue;
+    if (logs_.count(*tp)) {
+      return Status(ErrorCode::kafka_storage_error, "duplicate log directories for " + tp->to_string() +
+                                                        " (" + path + " and " + logs_[*tp].log_dir + ")");
+    }
+    Uuid topic_id;
+    if (fs_.exists(partition_metadata_path(path))) {
+      auto meta = read_partition_metadata(fs_, path);
+      if (!meta.ok()) return meta.status();
+      topic_id = meta->topic_id;
+    }
+    Log::Options o;
+    o.dir = path;
+    o.config = options_.defaults;
+    o.clean_shutdown = clean;
+    auto rp = recovery_points->find(*tp);
+    o.recovery_point = rp == recovery_points->end() ? 0 : rp->second;
+    auto start = log_starts->find(*tp);
+    o.log_start_offset = start == log_starts->end() ? 0 : start->second;
+    auto log = Log::open(fs_, clock_, syncs_, o);
+    if (!log.ok()) return log.status();
+    logs_.emplace(*tp, Entry{std::move(*log), dir, topic_id});
+    ++loaded;
+  }
+  spdlog::info("loaded {} logs from {} ({})", loaded, dir, clean ? "clean shutdown" : "recovered");
+  if (clean) {
+    // From here on a crash must be noticed at the next start.
+    if (Status s = fs_.remove(marker); !s.ok()) return s;
+    if (Status s = fs_.sync_dir(dir); !s.ok()) return s;
+  }
+  return {};
+}
+
+StatusOr<Log*> LogManager::get_or_create(const TopicPartition& tp, const Uuid& topic_id, const LogConfig& config) {
+  if (shut_down_) return Status(ErrorCode::kafka_storage_error, "the log manager is shut down");
+  if (auto it = logs_.find(tp); it != logs_.end()) {
+    if (it->second.topic_id != Uuid() && topic_id != Uuid() && it->second.topic_id != topic_id) {
+      return Status(ErrorCode::inconsistent_topic_id, "partition " + tp.to_string() + " has topic id " +
+                                                          it->second.topic_id.to_string() + ", not " +
+                                                          topic_id.to_string());
+    }
+    return it->second.log.get();
+  }
+  // The log dir with the fewest partitions, as Kafka places new logs.
+  std::map<std::string, size_t> load;
+  for (const std::string& dir : options_.log_dirs) load[dir] = 0;
+  for (const auto& [p, entry] : logs_) ++load[entry.log_dir];
+  std::string dir = options_.log_dirs.front();
+  for (const std::string& d : options_.log_dirs) {
+    if (load[d] < load[dir]) dir = d;
+  }
+  std::string path = join_path(dir, tp.to_string());
+  Log::Options o;
+  o.dir = path;
+  o.config = config;
+  auto log = Log::open(fs_, clock_, syncs_, o);
+  if (!log.ok()) return log.status();
+  if (topic_id != Uuid()) {
+    if (Status s = write_partition_metadata(fs_, path, topic_id); !s.ok()) return s;
+  }
+  Log* result = log->get();
+  logs_.emplace(tp, Entry{std::move(*log), dir, topic_id});
+  return result;
+}
+
+Log* LogManager::get(const TopicPartition& tp) const {
+  auto it = logs_.find(tp);
+  return it == logs_.end() ? nullptr : it->second.log.get();
+}
+
+std::optional<Uuid> LogManager::topic_id(const TopicPartition& tp) const {
+  auto it = logs_.find(tp);
+  if (it == logs_.end() || it->second.topic_id == Uuid()) return std::nullopt;
+  return it->second.topic_id;
+}
+
+std::vector<TopicPartition> LogManager::partitions() const {
+  std::vector<TopicPartition> out;
+  for (const auto& [tp, entry] : logs_) out.push_back(tp);
+  return out;
+}
+
+Status LogManager::remove(const TopicPartition& tp) {
+  auto it = logs_.find(tp);
+  if (it == logs_.end()) return Status(ErrorCode::unknown_topic_or_partition, "no log for " + tp.to_string());
+  Entry entry = std::move(it->second);
+  logs_.erase(it);
+  Status closed = entry.log->close();
+  std::string from = entry.log->dir();
+  entry.log.reset();
+  // Kafka's name: a random unique id, 32 hex digits.
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::random_device random;
+  std::string id;
+  for (int i = 0; i < 32; ++i) id += kHex[random() % 16];
+  std::string to = join_path(entry.log_dir, tp.to_string() + "." + id + "-delete");
+  if (Status s = fs_.rename(from, to); !s.ok()) return s;
+  if (Status s = fs_.sync_dir(entry.log_dir); !s.ok()) return s;
+  pending_dir_deletes_.push_back(PendingDirDelete{to, clock_.now_ms() + options_.defaults.file_delete_delay_ms});
+  if (!closed.ok()) spdlog::warn("closing the log of {} before deleting it: {}", tp.to_string(), closed.message());
+  return {};
+}
+
+Status LogManager::remove_tree(const std::string& path) {
+  auto names = fs_.list(path);
+  if (!names.ok()) return names.status();
+  for (const std::string& name : *names) {
+    std::string child = join_path(path, name);
+    auto grandchildren = fs_.list(child);
+    if (grandchildren.ok()) {
+      if (Status s = remove_tree(child); !s.ok()) return s;
+    } else if (Status s = fs_.remove(child); !s.ok()) {
+      return s;
+    }
+  }
+  return fs_.remove(path);
+}
+
+void LogManager::tick() {
+  if (shut_down_) return;
+  int64_t now = clock_.monotonic_ms();
+  for (auto& [tp, entry] : logs_) entry.log->maybe_flush_on_interval();
+  if (now - last_retention_ms_ >= options_.retention_check_interval_ms) {
+    last_retention_ms_ = now;
+    for (auto& [tp, entry] : logs_) {
+      auto deleted = entry.log->apply_retention();
+      if (!deleted.ok()) spdlog::warn("retention of {}: {}", tp.to_string(), deleted.status().message());
+    }
+  }
+  for (auto& [tp, entry] : logs_) {
+    if (Status s = entry.log->delete_expired_files(); !s.ok()) {
+      spdlog::warn("removing deleted segments of {}: {}", tp.to_string(), s.message());
+    }
+  }
+  int64_t wall = clock_.now_ms();
+  auto due = std::stable_partition(pending_dir_deletes_.begin(), pending_dir_deletes_.end(),
+                                   [&](const PendingDirDelete& d) { return d.due_ms > wall; });
+  for (auto it = due; it != pending_dir_deletes_.end(); ++it) {
+    if (Status s = remove_tree(it->path); !s.ok()) spdlog::warn("removing {}: {}", it->path, s.message());
+  }
+  pending_dir_deletes_.erase(due, pending_dir_deletes_.end());
+  if (now - last_recovery_checkpoint_ms_ >= options_.recovery_point_checkpoint_interval_ms ||
+      now - last_start_checkpoint_ms_ >= options_.log_start_checkpoint_interval_ms) {
+    last_recovery_checkpoint_ms_ = last_start_checkpoint_ms_ = now;
+    if (Status s = write_checkpoints(); !s.ok()) spdlog::warn("writing checkpoints: {}", s.message());
+  }
+}
+
+Status LogManager::write_checkpoints() {
+  for (const std::string& dir : options_.log_dirs) {
+    OffsetCheckpoint recovery_points, log_starts;
+    for (const auto& [tp, entry] : logs_) {
+      if (entry.log_dir != dir) continue;
+      recovery_points[tp] = entry.log->recovery_point();
+      log_starts[tp] = entry.log->log_start_offset();
+    }
+    if (Status s = write_offset_checkpoint(fs_, join_path(dir, std::string(kRecoveryPointOffsetCheckpointFile)),
+                                           recovery_points);
+        !s.ok()) {
+      return s;
+    }
+    if (Status s = write_offset_checkpoint(fs_, join_path(dir, std::string(kLogStartOffsetCheckpointFile)),
+                                           log_starts);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return {};
+}
+
+Status LogManager::shutdown() {
+  if (shut_down_) return {};
+  shut_down_ = true;
+  Status first;
+  for (auto& [tp, entry] : logs_) {
+    if (Status s = entry.log->close(); !s.ok()) {
+      spdlog::error("closing the log of {}: {}", tp.to_string(), s.message());
+      if (first.ok()) first = s;
+    }
+  }
+  if (Status s = write_checkpoints(); !s.ok() && first.ok()) first = s;
+  if (!first.ok()) return first;  // no marker: the next start recovers
+  for (const std::string& dir : options_.log_dirs) {
+    Status s = write_file_atomically(fs_, join_path(dir, std::string(kCleanShutdownFile)),
+                                     BytesView::of("{\"version\":0,\"brokerEpoch\":-1}"));
+    if (!s.ok()) return s;
+  }
+  return {};
+}
+
+}  // namespace gregor::storage

@@ -1,0 +1,104 @@
+// The logs of one broker: every partition directory under the log dirs (log.dirs), with the
+// per-directory files Kafka keeps beside them:
+//
+//   <log dir>/recovery-point-offset-checkpoint   topic partition offset, per partition
+//   <log dir>/log-start-offset-checkpoint        topic partition offset, per partition
+//   <log dir>/.kafka_cleanshutdown               present only while the broker is stopped cleanly
+//   <log dir>/<topic>-<partition>/               the partition's log (see log.h), with
+//       partition.metadata (topic id) and leader-epoch-checkpoint
+//
+// Opening a log dir that has the clean-shutdown marker trusts every log and reads only each
+// active segment's tail; without it every log is recovered from its checkpointed recovery
+// point. The marker is removed once the logs are open, so a crash from then on is noticed.
+//
+// Periodic work happens in tick(), called by the owner's event loop: flush.ms flushes,
+// retention every log.retention.check.interval.ms, removal of deleted files after
+// file.delete.delay.ms, and the checkpoints every log.flush.offset.checkpoint.interval.ms /
+// log.flush.start.offset.checkpoint.interval.ms. Not thread-safe: one owner thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "common/uuid.h"
+#include "storage/clock.h"
+#include "storage/file_system.h"
+#include "storage/log.h"
+#include "storage/log_config.h"
+#include "storage/sync_executor.h"
+#include "storage/topic_partition.h"
+
+namespace gregor::storage {
+
+inline constexpr std::string_view kCleanShutdownFile = ".kafka_cleanshutdown";
+
+class LogManager {
+ public:
+  struct Options {
+    std::vector<std::string> log_dirs;                  // log.dirs
+    LogConfig defaults;                                 // from the broker's log.* properties
+    int64_t retention_check_interval_ms = 300'000;      // log.retention.check.interval.ms
+    int64_t recovery_point_checkpoint_interval_ms = 60'000;  // log.flush.offset.checkpoint.interval.ms
+    int64_t log_start_checkpoint_interval_ms = 60'000;  // log.flush.start.offset.checkpoint.interval.ms
+  };
+
+  static StatusOr<std::unique_ptr<LogManager>> open(FileSystem& fs, Clock& clock, SyncExecutor& syncs, Options options);
+  ~LogManager();
+
+  // The partition's log, created in the log dir holding the fewest partitions when missing.
+  // An existing log with a different topic id is an inconsistent_topic_id error.
+  StatusOr<Log*> get_or_create(const TopicPartition& tp, const Uuid& topic_id, const LogConfig& config);
+  Log* get(const TopicPartition& tp) const;
+  std::optional<Uuid> topic_id(const TopicPartition& tp) const;
+  // Closes the log and renames its directory `<topic>-<partition>.<id>-delete`; the files go
+  // after file.delete.delay.ms (or at the next start).
+  Status remove(const TopicPartition& tp);
+  std::vector<TopicPartition> partitions() const;
+  size_t size() const { return logs_.size(); }
+
+  void tick();
+  Status write_checkpoints();
+  // Closes every log (full flush), writes the checkpoints and the clean-shutdown marker.
+  Status shutdown();
+
+  // Whether the log dirs were found cleanly shut down when opened.
+  bool opened_clean() const { return opened_clean_; }
+
+ private:
+  struct Entry {
+    std::unique_ptr<Log> log;
+    std::string log_dir;
+    Uuid topic_id;
+  };
+  struct PendingDirDelete {
+    std::string path;
+    int64_t due_ms;
+  };
+
+  LogManager(FileSystem& fs, Clock& clock, SyncExecutor& syncs, Options options);
+  Status load_dir(const std::string& dir);
+  Status remove_tree(const std::string& path);
+
+  FileSystem& fs_;
+  Clock& clock_;
+  SyncExecutor& syncs_;
+  Options options_;
+  std::map<TopicPartition, Entry> logs_;
+  std::vector<PendingDirDelete> pending_dir_deletes_;
+  int64_t last_retention_ms_;
+  int64_t last_recovery_checkpoint_ms_;
+  int64_t last_start_checkpoint_ms_;
+  bool opened_clean_ = true;
+  bool shut_down_ = false;
+};
+
+// "orders-3" -> {orders, 3}; nullopt for names that are not partition directories (including
+// Kafka's "-delete", "-future" and "-stray" directories).
+std::optional<TopicPartition> parse_partition_dir(const std::string& name);
+
+}  // namespace gregor::storage

@@ -1,0 +1,148 @@
+// The log manager: log dirs, checkpoints, the clean-shutdown marker, recovery of every log after
+// a crash, partition metadata, deletion and periodic retention.
+#include "storage/log_manager.h"
+
+#include <gtest/gtest.h>
+
+#include "log_test_util.h"
+#include "storage/checkpoint_file.h"
+#include "storage/partition_metadata.h"
+#include "storage/sim_file_system.h"
+
+namespace gregor::storage {
+namespace {
+
+using testing::make_batch;
+
+class LogManagerTest : public ::testing::Test {
+ protected:
+  LogManager::Options options() {
+    LogManager::Options o;
+    o.log_dirs = {"/disk1/kafka", "/disk2/kafka"};
+    o.defaults.message_timestamp_after_max_ms = LogConfig::kLongMax;
+    o.defaults.retention_ms = -1;
+    o.defaults.segment_bytes = 2048;
+    return o;
+  }
+  std::unique_ptr<LogManager> open() {
+    auto m = LogManager::open(fs, clock, syncs, options());
+    EXPECT_TRUE(m.ok()) << m.status().to_string();
+    return m.ok() ? std::move(*m) : nullptr;
+  }
+  void produce(Log& log, int batches) {
+    for (int b = 0; b < batches; ++b) {
+      int first = static_cast<int>(log.log_end_offset());
+      Bytes batch = make_batch(5, 1000 + first, first);
+      auto r = log.append_as_leader(batch, 0);
+      ASSERT_TRUE(r.ok()) << r.status().to_string();
+      log.when_durable(r->last_offset + 1, [](Status s) { EXPECT_TRUE(s.ok()); });
+    }
+    log.set_high_watermark(log.log_end_offset());
+  }
+
+  SimFileSystem fs;
+  ManualClock clock;
+  InlineSyncExecutor syncs;
+  Uuid orders_id = Uuid::from_halves(0x1234, 0x5678);
+};
+
+TEST_F(LogManagerTest, SpreadsPartitionsOverLogDirsAndWritesTheirMetadata) {
+  auto m = open();
+  for (int p = 0; p < 4; ++p) ASSERT_TRUE(m->get_or_create({"orders", p}, orders_id, options().defaults).ok());
+  EXPECT_TRUE(fs.exists("/disk1/kafka/orders-0"));
+  EXPECT_TRUE(fs.exists("/disk2/kafka/orders-1"));
+  EXPECT_TRUE(fs.exists("/disk1/kafka/orders-2"));
+  auto meta = read_partition_metadata(fs, "/disk2/kafka/orders-3");
+  ASSERT_TRUE(meta.ok()) << meta.status().to_string();
+  EXPECT_EQ(meta->topic_id, orders_id);
+  EXPECT_EQ(m->get_or_create({"orders", 0}, Uuid::from_halves(9, 9), options().defaults).status().code(),
+            ErrorCode::inconsistent_topic_id);
+}
+
+TEST_F(LogManagerTest, CleanShutdownWritesCheckpointsAndTheMarker) {
+  {
+    auto m = open();
+    produce(**m->get_or_create({"orders", 0}, orders_id, options().defaults), 10);
+    produce(**m->get_or_create({"orders", 1}, orders_id, options().defaults), 3);
+    ASSERT_TRUE(m->shutdown().ok());
+  }
+  EXPECT_TRUE(fs.exists("/disk1/kafka/.kafka_cleanshutdown"));
+  auto points = read_offset_checkpoint(fs, "/disk1/kafka/recovery-point-offset-checkpoint");
+  ASSERT_TRUE(points.ok());
+  EXPECT_EQ(points->at(TopicPartition{"orders", 0}), 50);
+  auto m = open();
+  EXPECT_TRUE(m->opened_clean());
+  EXPECT_FALSE(fs.exists("/disk1/kafka/.kafka_cleanshutdown"));  // a crash from now on is noticed
+  EXPECT_EQ(m->size(), 2u);
+  EXPECT_EQ(m->get({"orders", 0})->log_end_offset(), 50);
+  EXPECT_EQ(m->get({"orders", 1})->log_end_offset(), 15);
+  EXPECT_EQ(m->topic_id({"orders", 1}), orders_id);
+  EXPECT_EQ(testing::read_all(*m->get({"orders", 0}), 0).size(), 50u);
+}
+
+TEST_F(LogManagerTest, RecoversEveryLogAfterACrash) {
+  {
+    auto m = open();
+    produce(**m->get_or_create({"orders", 0}, orders_id, options().defaults), 10);
+    produce(**m->get_or_create({"payments", 0}, Uuid::from_halves(1, 2), options().defaults), 4);
+    ASSERT_TRUE(m->write_checkpoints().ok());
+    produce(*m->get({"orders", 0}), 2);
+    // No shutdown: the process dies here, and so does the power.
+  }
+  fs.crash(7);
+  auto m = open();
+  EXPECT_FALSE(m->opened_clean());
+  ASSERT_NE(m->get({"orders", 0}), nullptr);
+  EXPECT_EQ(m->get({"orders", 0})->log_end_offset(), 60);  // every acknowledged append
+  EXPECT_EQ(m->get({"payments", 0})->log_end_offset(), 20);
+}
+
+TEST_F(LogManagerTest, RemovedPartitionsGoAfterTheDeleteDelay) {
+  auto m = open();
+  produce(**m->get_or_create({"orders", 0}, orders_id, options().defaults), 2);
+  ASSERT_TRUE(m->remove({"orders", 0}).ok());
+  EXPECT_EQ(m->get({"orders", 0}), nullptr);
+  EXPECT_FALSE(fs.exists("/disk1/kafka/orders-0"));
+  auto names = *fs.list("/disk1/kafka");
+  ASSERT_EQ(std::count_if(names.begin(), names.end(), [](const std::string& n) { return n.ends_with("-delete"); }), 1);
+  clock.advance(options().defaults.file_delete_delay_ms);
+  m->tick();
+  names = *fs.list("/disk1/kafka");
+  EXPECT_EQ(std::count_if(names.begin(), names.end(), [](const std::string& n) { return n.ends_with("-delete"); }), 0);
+  // And a partition of the same name starts afresh.
+  auto again = m->get_or_create({"orders", 0}, Uuid::from_halves(3, 4), options().defaults);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->log_end_offset(), 0);
+}
+
+TEST_F(LogManagerTest, TickAppliesRetention) {
+  auto m = open();
+  LogConfig c = options().defaults;
+  c.retention_ms = 60'000;
+  Log* log = *m->get_or_create({"orders", 0}, orders_id, c);
+  for (int b = 0; b < 20; ++b) {
+    Bytes batch = make_batch(5, clock.now_ms(), b * 5);
+    auto r = log->append_as_leader(batch, 0);
+    ASSERT_TRUE(r.ok());
+    log->when_durable(r->last_offset + 1, [](Status) {});
+  }
+  log->set_high_watermark(log->log_end_offset());
+  ASSERT_GE(log->segment_count(), 2u);
+  clock.advance(300'000);
+  m->tick();
+  EXPECT_EQ(log->segment_count(), 1u);
+  EXPECT_EQ(log->log_start_offset(), 100);
+}
+
+TEST(PartitionDirNames, ParseAsKafkaDoes) {
+  EXPECT_EQ(parse_partition_dir("orders-3"), (TopicPartition{"orders", 3}));
+  EXPECT_EQ(parse_partition_dir("my-topic-12"), (TopicPartition{"my-topic", 12}));
+  EXPECT_EQ(parse_partition_dir("orders"), std::nullopt);
+  EXPECT_EQ(parse_partition_dir("orders-x"), std::nullopt);
+  EXPECT_EQ(parse_partition_dir("-3"), std::nullopt);
+  EXPECT_EQ(parse_partition_dir("orders-3.0123abcd-delete"), std::nullopt);
+  EXPECT_EQ(parse_partition_dir("orders-3.0123abcd-future"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace gregor::storage
