@@ -220,7 +220,7 @@ StatusOr<std::optional<BatchLocation>> Segment::translate_offset(int64_t offset,
 }
 
 StatusOr<uint64_t> Segment::position_of(int64_t offset) {
-  if (offset >= next_offset_) return size_;
+  if (tail_loaded_ && offset >= next_offset_) return size_;
   auto loc = translate_offset(offset);
   if (!loc.ok()) return loc.status();
   return loc->has_value() ? (*loc)->position : size_;
@@ -312,6 +312,7 @@ StatusOr<uint64_t> Segment::truncate_to(int64_t offset) {
     offset_of_max_timestamp_ = t->offset;
   }
   if (Status s = scan_tail(last ? last->position : 0); !s.ok()) return s;
+  tail_loaded_ = true;
   return removed;
 }
 

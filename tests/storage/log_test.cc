@@ -251,6 +251,30 @@ TEST_F(LogTest, ReopensAfterACleanShutdownWithoutRecovery) {
   EXPECT_EQ(read_all(*log, 95), expected(95, 105));
 }
 
+TEST_F(LogTest, LazilyOpenedSegmentsHonourTheHighWatermarkAndTruncation) {
+  LogConfig c = config();
+  c.segment_bytes = 1024;
+  {
+    auto log = open(c);
+    for (int b = 0; b < 20; ++b) append(*log, 5, b * 5, 1000 + b * 5);
+    ASSERT_GE(log->segment_count(), 3u);
+    ASSERT_TRUE(log->close().ok());
+  }
+  auto log = open(c, /*clean=*/true, 100);
+  // A high watermark inside the first segment, whose tail was never read on open.
+  log->set_high_watermark(12);
+  auto r = log->read(0, 1 << 20, ReadLimit::high_watermark);
+  ASSERT_TRUE(r.ok());
+  auto recs = testing::records_of(testing::slice_bytes(r->slice));
+  ASSERT_FALSE(recs.empty());
+  EXPECT_LT(recs.back().offset, 12);
+  // Truncating into it makes it the active segment again, ready for appends.
+  ASSERT_TRUE(log->truncate_to(15).ok());
+  EXPECT_EQ(log->log_end_offset(), 15);
+  EXPECT_EQ(append(*log, 5, 15, 1015).base_offset, 15);
+  EXPECT_EQ(read_all(*log, 0), expected(0, 20));
+}
+
 TEST_F(LogTest, RecoveryTruncatesATornTailAndRebuildsIndexes) {
   LogConfig c = config();
   c.index_interval_bytes = 64;
