@@ -41,6 +41,20 @@ class IndexFile {
   void push(const uint8_t* entry) { raw_.insert(raw_.end(), entry, entry + entry_size_); }
   // Keeps the first n entries.
   void keep(size_t n);
+  // How many leading entries satisfy in_prefix(i); entries are sorted, so those form a prefix.
+  template <typename InPrefix>
+  size_t prefix_length(InPrefix in_prefix) const {
+    size_t lo = 0, hi = entries();
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (in_prefix(mid)) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
 
   Status flush();
   Status sync();

@@ -35,18 +35,9 @@ Status OffsetIndex::load() {
 
 StatusOr<OffsetPosition> OffsetIndex::lookup(int64_t target) {
   if (Status s = load(); !s.ok()) return s;
-  // Binary search for the last entry with offset <= target.
-  size_t lo = 0, hi = entries();
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (entry(mid).offset <= target) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  if (lo == 0) return OffsetPosition{base_offset_, 0};
-  return entry(lo - 1);
+  size_t n = file_.prefix_length([&](size_t i) { return entry(i).offset <= target; });
+  if (n == 0) return OffsetPosition{base_offset_, 0};
+  return entry(n - 1);
 }
 
 void OffsetIndex::append(int64_t offset, uint32_t position) {
@@ -58,9 +49,7 @@ void OffsetIndex::append(int64_t offset, uint32_t position) {
 
 Status OffsetIndex::truncate_to(int64_t offset) {
   if (Status s = load(); !s.ok()) return s;
-  size_t keep = entries();
-  while (keep > 0 && entry(keep - 1).offset >= offset) --keep;
-  file_.keep(keep);
+  file_.keep(file_.prefix_length([&](size_t i) { return entry(i).offset < offset; }));
   return {};
 }
 

@@ -242,16 +242,8 @@ StatusOr<std::optional<FileSlice>> Segment::read(int64_t start_offset, uint32_t 
     // batch starts, in position order), then step over the few batches after the entry.
     uint64_t from = first.position;
     if (Status s = offset_index_.load(); !s.ok()) return s;
-    size_t lo = 0, hi = offset_index_.entries();
-    while (lo < hi) {
-      size_t mid = lo + (hi - lo) / 2;
-      if (offset_index_.entry(mid).position <= limit) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    if (lo > 0) from = std::max<uint64_t>(from, offset_index_.entry(lo - 1).position);
+    size_t n = offset_index_.file().prefix_length([&](size_t i) { return offset_index_.entry(i).position <= limit; });
+    if (n > 0) from = std::max<uint64_t>(from, offset_index_.entry(n - 1).position);
     end = from;
     SegmentScanner scan(log_, from, size_, 8 * 1024);
     BatchInfo b;

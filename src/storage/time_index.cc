@@ -34,17 +34,9 @@ Status TimeIndex::load() {
 
 StatusOr<TimestampOffset> TimeIndex::lookup(int64_t target) {
   if (Status s = load(); !s.ok()) return s;
-  size_t lo = 0, hi = entries();
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (entry(mid).timestamp <= target) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  if (lo == 0) return TimestampOffset{-1, base_offset_};
-  return entry(lo - 1);
+  size_t n = file_.prefix_length([&](size_t i) { return entry(i).timestamp <= target; });
+  if (n == 0) return TimestampOffset{-1, base_offset_};
+  return entry(n - 1);
 }
 
 void TimeIndex::maybe_append(int64_t timestamp, int64_t offset, bool final) {
@@ -61,9 +53,7 @@ void TimeIndex::maybe_append(int64_t timestamp, int64_t offset, bool final) {
 
 Status TimeIndex::truncate_to(int64_t offset) {
   if (Status s = load(); !s.ok()) return s;
-  size_t keep = entries();
-  while (keep > 0 && entry(keep - 1).offset >= offset) --keep;
-  file_.keep(keep);
+  file_.keep(file_.prefix_length([&](size_t i) { return entry(i).offset < offset; }));
   return {};
 }
 
