@@ -154,6 +154,9 @@ bool LeaderEpochCache::truncate_start_of(std::vector<EpochEntry>& entries, int64
   auto first_after = std::find_if(entries.begin(), entries.end(),
                                   [&](const EpochEntry& e) { return e.start_offset > start_offset; });
   if (first_after == entries.begin()) return false;
+  // Already starting there: nothing to change (Kafka rewrites the checkpoint anyway; skipping
+  // that saves two fsyncs on every log open).
+  if (std::prev(first_after) == entries.begin() && entries.front().start_offset == start_offset) return false;
   // Keep the epoch start_offset falls in, now starting at start_offset.
   EpochEntry kept{std::prev(first_after)->epoch, start_offset};
   auto last_removed = entries.erase(entries.begin(), std::prev(first_after));

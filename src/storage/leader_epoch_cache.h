@@ -80,7 +80,7 @@ class LeaderEpochCache {
   // Removes every entry whose start offset <= start_offset (the log start moved there) and puts
   // the last of them back starting at start_offset, so the epoch of start_offset is kept:
   // [(2,6),(3,8),(4,11)] truncated to 9 becomes [(3,9),(4,11)]; to 6 or 1 it is unchanged.
-  // Writes the checkpoint when some entry started at or before start_offset.
+  // Writes the checkpoint when that changed an entry.
   Status truncate_from_start(int64_t start_offset);
 
   // The entries truncated as truncate_from_start(start_offset) (skipped when start_offset < 0)
