@@ -107,35 +107,60 @@ StatusOr<std::vector<int64_t>> Log::complete_swaps() {
   auto names = fs_.list(dir_);
   if (!names.ok()) return names.status();
   std::vector<int64_t> swapped;
+  // Every index of the segment at base, under any name a swap leaves; the caller rebuilds them.
+  auto remove_indexes = [&](int64_t base) -> Status {
+    for (const char* ext : {".index", ".timeindex"}) {
+      for (const char* suffix : {"", ".swap", ".cleaned"}) {
+        std::string path = join_path(dir_, Segment::file_stem(base) + ext + suffix);
+        if (fs_.exists(path)) {
+          if (Status s = fs_.remove(path); !s.ok()) return s;
+        }
+      }
+    }
+    return {};
+  };
   for (const std::string& entry : *names) {
     auto base = segment_base_of(entry, ".log.swap");
     if (!base) continue;
-    // The cleaned segment was complete and synced before it was renamed .swap; what remains is
-    // to retire the segments it replaces (those starting inside its range) and take its name.
-    auto swap = Segment::open(fs_, dir_, *base, segment_options(config_), clock_.now_ms(), ".swap");
-    if (!swap.ok()) return swap.status();
-    auto r = (*swap)->recover();
-    if (!r.ok()) return r.status();
-    int64_t end = (*swap)->next_offset();
-    (*swap)->close();
+    // The cleaned segment was complete and synced before it was renamed .swap, and that rename
+    // was synced before any old segment went; what remains is to retire the segments it
+    // replaces (those starting inside its offset range) and take its name. Its end comes from
+    // a read-only scan, so nothing is written under the .swap name meanwhile.
+    std::string swap_path = Segment::log_path(dir_, *base, ".swap");
+    int64_t end = *base;
+    {
+      auto file = fs_.open(swap_path, OpenMode::read_only);
+      if (!file.ok()) return file.status();
+      auto size = (*file)->size();
+      if (!size.ok()) return size.status();
+      SegmentScanner scan(*file, 0, *size, 1 << 20);
+      scan.set_verify(true);
+      BatchInfo b;
+      while (scan.next(b)) end = std::max(end, b.last_offset + 1);
+      if (scan.end() == SegmentScanner::End::corrupt && scan.status().code() == ErrorCode::kafka_storage_error) {
+        return scan.status();  // an I/O error, not a damaged batch
+      }
+    }
     for (const std::string& other : *names) {
       auto old = segment_base_of(other, ".log");
       if (old && *old >= *base && (*old < end || *old == *base)) {
         if (Status s = fs_.remove(join_path(dir_, other)); !s.ok()) return s;
       }
     }
-    for (const char* ext : {".index", ".timeindex"}) {
-      for (const char* suffix : {"", ".swap", ".cleaned"}) {
-        std::string path = join_path(dir_, Segment::file_stem(*base) + ext + suffix);
-        if (fs_.exists(path)) {
-          if (Status s = fs_.remove(path); !s.ok()) return s;
-        }
-      }
-    }
-    if (Status s = fs_.rename(Segment::log_path(dir_, *base, ".swap"), Segment::log_path(dir_, *base)); !s.ok()) {
-      return s;
-    }
+    if (Status s = remove_indexes(*base); !s.ok()) return s;
+    if (Status s = fs_.rename(swap_path, Segment::log_path(dir_, *base)); !s.ok()) return s;
     spdlog::info("[{}] completed the interrupted swap of segment {}", name(), *base);
+    swapped.push_back(*base);
+  }
+  // A swap interrupted after its .log took the final name but before its indexes did (or, on a
+  // file system that reorders renames, before its .log did): the stray indexes go and the
+  // segment's indexes are rebuilt.
+  for (const std::string& entry : *names) {
+    auto base = segment_base_of(entry, ".index.swap");
+    if (!base) base = segment_base_of(entry, ".timeindex.swap");
+    if (!base || std::find(swapped.begin(), swapped.end(), *base) != swapped.end()) continue;
+    if (Status s = remove_indexes(*base); !s.ok()) return s;
+    spdlog::info("[{}] rebuilding the indexes of segment {} after an interrupted swap", name(), *base);
     swapped.push_back(*base);
   }
   if (!swapped.empty()) {
@@ -694,22 +719,96 @@ StatusOr<std::unique_ptr<Segment>> Log::create_cleaned_segment(int64_t base_offs
 }
 
 Status Log::replace_segments(std::unique_ptr<Segment> cleaned, const std::vector<int64_t>& old_bases) {
-  if (Status s = check_usable(); !s.ok()) return s;
-  for (int64_t base : old_bases) {
-    if (!segments_.count(base) || segments_.rbegin()->first == base) {
-      cleaned->delete_files();
-      return Status(ErrorCode::kafka_storage_error,
-                    "segment " + std::to_string(base) + " of " + name() + " changed while it was being cleaned");
+  const int64_t base = cleaned->base_offset();
+  const int64_t end = cleaned->next_offset();
+  auto reject = [&](Status why) {
+    if (Status d = cleaned->delete_files(); !d.ok()) {
+      spdlog::warn("[{}] could not remove cleaned segment {}: {}", name(), base, d.message());
+    }
+    return why;
+  };
+  if (Status s = check_usable(); !s.ok()) return reject(s);
+  // The run must be consecutive inactive segments from the cleaned segment's base, each
+  // starting inside its range, with the next segment starting at or after its end: exactly
+  // what recovery retires if a crash interrupts the swap.
+  std::string problem;
+  if (old_bases.empty() || old_bases.front() != base) {
+    problem = "the segments to replace do not start at its base";
+  } else {
+    auto it = segments_.find(base);
+    for (size_t i = 0; i < old_bases.size(); ++i) {
+      std::string which = "segment " + std::to_string(old_bases[i]);
+      if (it == segments_.end() || it->first != old_bases[i]) {
+        problem = which + " is no longer there or does not follow the one before";
+      } else if (std::next(it) == segments_.end()) {
+        problem = which + " is the active segment";
+      } else if (i > 0 && old_bases[i] >= end) {
+        problem = which + " starts after its end " + std::to_string(end);
+      }
+      if (!problem.empty()) break;
+      ++it;
+    }
+    if (problem.empty() && it != segments_.end() && it->first < end) {
+      problem = "it would overlap segment " + std::to_string(it->first);
     }
   }
-  if (Status s = cleaned->change_suffix(".swap"); !s.ok()) return s;
-  if (Status s = fs_.sync_dir(dir_); !s.ok()) return s;
-  // From here a crash completes the swap on recovery.
-  if (Status s = delete_segments(old_bases, "replaced by compaction"); !s.ok()) return s;
-  if (Status s = cleaned->change_suffix(""); !s.ok()) return s;
-  int64_t base = cleaned->base_offset();
+  if (!problem.empty()) {
+    return reject(Status(ErrorCode::kafka_storage_error,
+                         "cannot swap cleaned segment " + std::to_string(base) + " into " + name() + ": " + problem));
+  }
+
+  // 1. The cleaned segment becomes the swap. Once that rename is durable a crash completes the
+  // swap; until then it must not survive a failure, or a later crash could complete a stale one.
+  Status s = cleaned->change_suffix(".swap");
+  if (s.ok()) s = fs_.sync_dir(dir_);
+  if (!s.ok()) {
+    Status undo;
+    for (const char* ext : {".log", ".index", ".timeindex"}) {
+      for (const char* suffix : {".cleaned", ".swap"}) {
+        std::string path = join_path(dir_, Segment::file_stem(base) + ext + suffix);
+        if (undo.ok() && fs_.exists(path)) undo = fs_.remove(path);
+      }
+    }
+    if (undo.ok()) undo = fs_.sync_dir(dir_);
+    if (!undo.ok()) go_offline(s, undo);
+    return s;
+  }
+  // From here the swap must finish: if it cannot, the log goes offline and reopening it
+  // completes the swap.
+  auto unfinished = [&](const Status& cause) {
+    go_offline(cause, Status(ErrorCode::kafka_storage_error,
+                             "the swap of cleaned segment " + std::to_string(base) +
+                                 " could not finish (reopening the log completes it)"));
+    return cause;
+  };
+  // 2. The old segments go, durably, before the cleaned one takes the final name: no crash may
+  // keep both, even on a file system that reorders renames.
+  s = delete_segments(old_bases, "replaced by compaction");
+  if (s.ok()) s = fs_.sync_dir(dir_);
+  if (!s.ok()) return unfinished(s);
+  // 3. The final name.
+  if (s = cleaned->change_suffix(""); !s.ok()) return unfinished(s);
   segments_[base] = std::move(cleaned);
-  return fs_.sync_dir(dir_);
+  if (s = fs_.sync_dir(dir_); !s.ok()) {
+    // The log is whole; recovery copes with either name. The next sync retries the directory.
+    dir_sync_needed_ = true;
+    return s;
+  }
+  return {};
+}
+
+Status Log::load_segment_tails(int64_t from_offset) {
+  if (Status s = check_usable(); !s.ok()) return s;
+  auto it = segments_.upper_bound(from_offset);
+  if (it != segments_.begin()) --it;
+  for (; it != segments_.end(); ++it) {
+    auto& segment = it->second;
+    if (segment->tail_loaded()) continue;
+    if (Status s = segment->load_tail(); !s.ok()) return s;
+    // Only the tail was wanted: an inactive segment's indexes stay out of memory until read.
+    if (segment.get() != &active()) segment->unload_indexes();
+  }
+  return {};
 }
 
 Status Log::close() {

@@ -126,16 +126,25 @@ class Log {
   StatusOr<int> apply_retention();
   Status delete_expired_files();
 
-  // Compaction. The cleaner fills a segment made by create_cleaned_segment (files suffixed
-  // .cleaned), syncs it whole, and hands it to replace_segments with the bases of the run of
-  // inactive segments it replaces; the cleaned segment must cover exactly their offset range
-  // (the cleaner always keeps the run's last batch, so the cleaned segment ends where they did).
+  // Compaction (log_cleaner.h). The cleaner fills a segment made by create_cleaned_segment
+  // (files suffixed .cleaned), syncs it whole, and hands it to replace_segments with the bases
+  // of the run of inactive segments it replaces, in order. The cleaned segment starts at the
+  // first base and must cover exactly the run's offset range: every later base of the run lies
+  // below its next offset and the segment after the run starts at or after it (the cleaner
+  // always keeps the run's last batch, so the cleaned segment ends where the run did).
   // The swap follows Kafka's protocol, so a crash at any point recovers to either the old
-  // segments or the cleaned one: rename .cleaned -> .swap, retire the old segments (.deleted),
-  // rename .swap -> final, sync the directory. Fails, changing nothing, when the old segments are
-  // no longer all there (retention got to them first).
+  // segments or the cleaned one: rename .cleaned -> .swap and sync the directory (from here
+  // recovery completes the swap), retire the old segments (.deleted) and sync the directory,
+  // rename .swap -> final and sync the directory. Fails, changing nothing and deleting the
+  // cleaned files, when the run is not there as described (retention or truncation got to it
+  // first) or before the swap is durable; a failure after that takes the log offline (every
+  // call fails) and reopening the log completes the swap.
   StatusOr<std::unique_ptr<Segment>> create_cleaned_segment(int64_t base_offset);
   Status replace_segments(std::unique_ptr<Segment> cleaned, const std::vector<int64_t>& old_bases);
+  // Learns the tail (next offset, largest timestamp) of each segment holding offsets from
+  // from_offset on, where not yet known, as retention does, so segments() reports them; for the
+  // cleaner's planning.
+  Status load_segment_tails(int64_t from_offset = 0);
 
   // Full flush and close; the log must not be used after.
   Status close();
