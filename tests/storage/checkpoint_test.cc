@@ -9,29 +9,12 @@
 #include "storage/checkpoint_file.h"
 #include "storage/partition_metadata.h"
 #include "storage/posix_file_system.h"
+#include "temp_dir.h"
 
 namespace gregor::storage {
 namespace {
 
-// A fresh directory under the test temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = join_path(::testing::TempDir(), "gregor-checkpoint-XXXXXX");
-    char* made = ::mkdtemp(pattern.data());
-    EXPECT_NE(made, nullptr) << "mkdtemp " << pattern;
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return join_path(path_, name); }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 class CheckpointFile : public ::testing::Test {
  protected:

@@ -11,6 +11,7 @@
 
 #include "storage/leader_epoch_cache.h"
 #include "storage/posix_file_system.h"
+#include "temp_dir.h"
 
 namespace gregor::storage {
 namespace {
@@ -19,24 +20,7 @@ using Entries = std::vector<EpochEntry>;
 using EpochOffset = std::pair<int32_t, int64_t>;
 constexpr EpochOffset kUndefined{kUndefinedEpoch, kUndefinedEpochOffset};
 
-// A fresh directory under the test temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = join_path(::testing::TempDir(), "gregor-epoch-XXXXXX");
-    char* made = ::mkdtemp(pattern.data());
-    EXPECT_NE(made, nullptr) << "mkdtemp " << pattern;
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 // The real file system, with renames failing on demand (as a full or failing disk would).
 class FailingRenames final : public FileSystem {

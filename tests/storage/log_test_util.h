@@ -3,14 +3,13 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "record/batch_builder.h"
 #include "record/record.h"
 #include "storage/log.h"
+#include "temp_dir.h"
 
 namespace gregor::storage::testing {
 
@@ -94,18 +93,5 @@ inline std::vector<Rec> read_all(Log& log, int64_t from, ReadLimit limit = ReadL
   return out;
 }
 
-// A fresh directory under the test temp dir, removed when the object goes.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "gregor-storage-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 }  // namespace gregor::storage::testing
