@@ -34,7 +34,9 @@ LogManager::LogManager(FileSystem& fs, Clock& clock, SyncExecutor& syncs, Option
       options_(std::move(options)),
       last_retention_ms_(clock.monotonic_ms()),
       last_recovery_checkpoint_ms_(clock.monotonic_ms()),
-      last_start_checkpoint_ms_(clock.monotonic_ms()) {}
+      last_start_checkpoint_ms_(clock.monotonic_ms()) {
+  last_clean_ms_ = clock.monotonic_ms();
+}
 
 LogManager::~LogManager() = default;
 
@@ -57,6 +59,9 @@ Status LogManager::load_dir(const std::string& dir) {
   if (!recovery_points.ok()) return recovery_points.status();
   auto log_starts = read_offset_checkpoint(fs_, join_path(dir, std::string(kLogStartOffsetCheckpointFile)));
   if (!log_starts.ok()) return log_starts.status();
+  auto cleaner_offsets = read_offset_checkpoint(fs_, join_path(dir, std::string(kCleanerOffsetCheckpointFile)));
+  if (!cleaner_offsets.ok()) return cleaner_offsets.status();
+  cleaner_offsets_.insert(cleaner_offsets->begin(), cleaner_offsets->end());
   auto names = fs_.list(dir);
   if (!names.ok()) return names.status();
   std::sort(names->begin(), names->end());
@@ -156,6 +161,7 @@ Status LogManager::remove(const TopicPartition& tp) {
   if (it == logs_.end()) return Status(ErrorCode::unknown_topic_or_partition, "no log for " + tp.to_string());
   Entry entry = std::move(it->second);
   logs_.erase(it);
+  cleaner_offsets_.erase(tp);
   Status closed = entry.log->close();
   std::string from = entry.log->dir();
   entry.log.reset();
@@ -210,11 +216,56 @@ void LogManager::tick() {
     if (Status s = remove_tree(it->path); !s.ok()) spdlog::warn("removing {}: {}", it->path, s.message());
   }
   pending_dir_deletes_.erase(due, pending_dir_deletes_.end());
+  if (options_.cleaner_enable && now - last_clean_ms_ >= options_.cleaner_backoff_ms) {
+    last_clean_ms_ = now;
+    auto cleaned = clean_one();
+    if (!cleaned.ok()) spdlog::warn("compaction: {}", cleaned.status().message());
+  }
   if (now - last_recovery_checkpoint_ms_ >= options_.recovery_point_checkpoint_interval_ms ||
       now - last_start_checkpoint_ms_ >= options_.log_start_checkpoint_interval_ms) {
     last_recovery_checkpoint_ms_ = last_start_checkpoint_ms_ = now;
     if (Status s = write_checkpoints(); !s.ok()) spdlog::warn("writing checkpoints: {}", s.message());
   }
+}
+
+StatusOr<bool> LogManager::clean_one() {
+  int64_t now = clock_.now_ms();
+  // The filthiest log that is due, as Kafka's grabFilthiestCompactedLog picks.
+  const TopicPartition* chosen = nullptr;
+  double worst = -1;
+  for (auto& [tp, entry] : logs_) {
+    if (!entry.log->config().compact()) continue;
+    auto it = cleaner_offsets_.find(tp);
+    auto range = cleanable(*entry.log, it == cleaner_offsets_.end() ? std::nullopt : std::optional(it->second), now);
+    if (!range.ok()) {
+      spdlog::warn("compaction of {}: {}", tp.to_string(), range.status().message());
+      continue;
+    }
+    if (range->should_clean && range->cleanable_ratio > worst) {
+      worst = range->cleanable_ratio;
+      chosen = &tp;
+    }
+  }
+  if (!chosen) return false;
+  if (!cleaner_) cleaner_ = std::make_unique<LogCleaner>();
+  Entry& entry = logs_.at(*chosen);
+  CleanerOptions options;
+  options.dedupe_buffer_size = options_.cleaner_dedupe_buffer_size;
+  if (auto it = cleaner_offsets_.find(*chosen); it != cleaner_offsets_.end()) options.first_dirty_offset = it->second;
+  auto result = cleaner_->clean(*entry.log, options, now);
+  if (!result.ok()) return result.status();
+  cleaner_offsets_[*chosen] = result->first_dirty_offset;
+  OffsetCheckpoint offsets;
+  for (const auto& [tp, e] : logs_) {
+    auto it = cleaner_offsets_.find(tp);
+    if (e.log_dir == entry.log_dir && it != cleaner_offsets_.end()) offsets[tp] = it->second;
+  }
+  if (Status s = write_offset_checkpoint(fs_, join_path(entry.log_dir, std::string(kCleanerOffsetCheckpointFile)),
+                                         offsets);
+      !s.ok()) {
+    return s;
+  }
+  return true;
 }
 
 Status LogManager::write_checkpoints() {

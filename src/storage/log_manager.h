@@ -3,6 +3,7 @@
 //
 //   <log dir>/recovery-point-offset-checkpoint   topic partition offset, per partition
 //   <log dir>/log-start-offset-checkpoint        topic partition offset, per partition
+//   <log dir>/cleaner-offset-checkpoint          first dirty offset of each compacted partition
 //   <log dir>/.kafka_cleanshutdown               present only while the broker is stopped cleanly
 //   <log dir>/<topic>-<partition>/               the partition's log (see log.h), with
 //       partition.metadata (topic id) and leader-epoch-checkpoint
@@ -12,7 +13,8 @@
 // point. The marker is removed once the logs are open, so a crash from then on is noticed.
 //
 // Periodic work happens in tick(), called by the owner's event loop: flush.ms flushes,
-// retention every log.retention.check.interval.ms, removal of deleted files after
+// retention every log.retention.check.interval.ms, compaction every log.cleaner.backoff.ms
+// (synchronously, for now: a cleaner thread is still to come), removal of deleted files after
 // file.delete.delay.ms, and the checkpoints every log.flush.offset.checkpoint.interval.ms /
 // log.flush.start.offset.checkpoint.interval.ms. Not thread-safe: one owner thread.
 #pragma once
@@ -29,6 +31,7 @@
 #include "storage/clock.h"
 #include "storage/file_system.h"
 #include "storage/log.h"
+#include "storage/log_cleaner.h"
 #include "storage/log_config.h"
 #include "storage/sync_executor.h"
 #include "storage/topic_partition.h"
@@ -45,6 +48,9 @@ class LogManager {
     int64_t retention_check_interval_ms = 300'000;      // log.retention.check.interval.ms
     int64_t recovery_point_checkpoint_interval_ms = 60'000;  // log.flush.offset.checkpoint.interval.ms
     int64_t log_start_checkpoint_interval_ms = 60'000;  // log.flush.start.offset.checkpoint.interval.ms
+    bool cleaner_enable = true;                         // log.cleaner.enable
+    int64_t cleaner_backoff_ms = 15'000;                // log.cleaner.backoff.ms
+    size_t cleaner_dedupe_buffer_size = 128u << 20;     // log.cleaner.dedupe.buffer.size
   };
 
   static StatusOr<std::unique_ptr<LogManager>> open(FileSystem& fs, Clock& clock, SyncExecutor& syncs, Options options);
@@ -62,6 +68,10 @@ class LogManager {
   size_t size() const { return logs_.size(); }
 
   void tick();
+  // One compaction pass over the filthiest compacted log that is due, as Kafka's cleaner thread
+  // picks it; writes cleaner-offset-checkpoint. Returns whether a log was cleaned. Runs on the
+  // owner's thread for now (tick calls it every log.cleaner.backoff.ms).
+  StatusOr<bool> clean_one();
   Status write_checkpoints();
   // Closes every log (full flush), writes the checkpoints and the clean-shutdown marker.
   Status shutdown();
@@ -90,6 +100,9 @@ class LogManager {
   Options options_;
   std::map<TopicPartition, Entry> logs_;
   std::vector<PendingDirDelete> pending_dir_deletes_;
+  std::map<TopicPartition, int64_t> cleaner_offsets_;  // first dirty offsets, from the checkpoint
+  std::unique_ptr<LogCleaner> cleaner_;
+  int64_t last_clean_ms_;
   int64_t last_retention_ms_;
   int64_t last_recovery_checkpoint_ms_;
   int64_t last_start_checkpoint_ms_;

@@ -134,6 +134,38 @@ TEST_F(LogManagerTest, TickAppliesRetention) {
   EXPECT_EQ(log->log_start_offset(), 100);
 }
 
+TEST_F(LogManagerTest, TickCompactsCompactedTopicsAndCheckpointsTheCleanerOffset) {
+  auto m = open();
+  LogConfig c = options().defaults;
+  c.cleanup_policy_compact = true;
+  c.cleanup_policy_delete = false;
+  Log* log = *m->get_or_create({"__consumer_offsets", 0}, orders_id, c);
+  // 200 records over 4 keys, so nearly everything is superseded.
+  for (int i = 0; i < 40; ++i) {
+    record::RecordBatchBuilder builder({});
+    for (int r = 0; r < 5; ++r) {
+      std::string key = "group-" + std::to_string(r % 4);
+      std::string value = std::to_string(i * 5 + r);
+      builder.append(1000 + i, BytesView::of(key), BytesView::of(value));
+    }
+    Bytes batch;
+    ASSERT_FALSE(builder.finish(batch));
+    auto appended = log->append_as_leader(batch, 0);
+    ASSERT_TRUE(appended.ok()) << appended.status().to_string();
+    log->when_durable(appended->last_offset + 1, [](Status s) { EXPECT_TRUE(s.ok()); });
+  }
+  log->set_high_watermark(log->log_end_offset());
+  ASSERT_GE(log->segment_count(), 3u);
+  size_t before = testing::read_all(*log, 0).size();
+  clock.advance(options().cleaner_backoff_ms);
+  m->tick();
+  size_t after = testing::read_all(*log, 0).size();
+  EXPECT_LT(after, before);
+  auto checkpoint = read_offset_checkpoint(fs, "/disk1/kafka/cleaner-offset-checkpoint");
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status().to_string();
+  EXPECT_GT(checkpoint->at(TopicPartition{"__consumer_offsets", 0}), 0);
+}
+
 TEST(PartitionDirNames, ParseAsKafkaDoes) {
   EXPECT_EQ(parse_partition_dir("orders-3"), (TopicPartition{"orders", 3}));
   EXPECT_EQ(parse_partition_dir("my-topic-12"), (TopicPartition{"my-topic", 12}));
