@@ -5,9 +5,9 @@
 
 #include <string>
 #include <utility>
-#include <variant>
 
 #include "common/error_code.h"
+#include "common/value_or.h"
 
 namespace gregor {
 
@@ -31,27 +31,12 @@ class Status {
 };
 
 template <typename T>
-class StatusOr {
+class StatusOr : public ValueOr<T, Status> {
  public:
-  StatusOr(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
-  StatusOr(Status status) : v_(std::move(status)) {}  // NOLINT; status must not be ok
-
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-
-  // Only when ok().
-  const T& value() const { return std::get<0>(v_); }
-  T& value() { return std::get<0>(v_); }
-  const T& operator*() const { return value(); }
-  T& operator*() { return value(); }
-  const T* operator->() const { return &value(); }
-  T* operator->() { return &value(); }
+  using ValueOr<T, Status>::ValueOr;  // a Status given here must not be ok
 
   // The failure; an ok Status when there is a value.
-  Status status() const { return ok() ? Status() : std::get<1>(v_); }
-
- private:
-  std::variant<T, Status> v_;
+  Status status() const { return this->ok() ? Status() : this->failure(); }
 };
 
 }  // namespace gregor

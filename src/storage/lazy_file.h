@@ -42,7 +42,6 @@ class LazyFile final : public File {
     return f.ok() ? (*f)->native_handle() : -1;
   }
   const std::string& path() const override { return path_; }
-  bool is_open() const { return open_.load(std::memory_order_acquire) != nullptr; }
 
  private:
   StatusOr<File*> get() {
