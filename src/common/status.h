@@ -15,6 +15,9 @@ class Status {
  public:
   Status() = default;
   Status(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  // A failed system call: also keeps its errno, so callers can tell a full disk from a failing one.
+  Status(ErrorCode code, std::string message, int sys_errno)
+      : code_(code), message_(std::move(message)), sys_errno_(sys_errno) {}
 
   static Status ok_status() { return {}; }
 
@@ -22,12 +25,14 @@ class Status {
   explicit operator bool() const { return ok(); }
   ErrorCode code() const { return code_; }
   const std::string& message() const { return message_; }
+  int sys_errno() const { return sys_errno_; }  // 0 unless from a system call
   // "KAFKA_STORAGE_ERROR: fdatasync of 00000000000000000000.log: Input/output error"
   std::string to_string() const;
 
  private:
   ErrorCode code_ = ErrorCode::none;
   std::string message_;
+  int sys_errno_ = 0;
 };
 
 template <typename T>

@@ -5,14 +5,10 @@
 
 namespace gregor::storage {
 
-bool is_no_space(const Status& status) {
-  return status.code() == ErrorCode::kafka_storage_error &&
-         (status.message().find(std::strerror(ENOSPC)) != std::string::npos ||
-          status.message().find(std::strerror(EDQUOT)) != std::string::npos);
-}
+bool is_no_space(const Status& status) { return status.sys_errno() == ENOSPC || status.sys_errno() == EDQUOT; }
 
 Status io_error(const std::string& what, const std::string& path, int err) {
-  return Status(ErrorCode::kafka_storage_error, what + " " + path + ": " + std::strerror(err));
+  return Status(ErrorCode::kafka_storage_error, what + " " + path + ": " + std::strerror(err), err);
 }
 
 std::string join_path(const std::string& dir, const std::string& name) {

@@ -35,7 +35,9 @@ class LogManagerTest : public ::testing::Test {
       Bytes batch = make_batch(5, 1000 + first, first);
       auto r = log.append_as_leader(batch, 0);
       ASSERT_TRUE(r.ok()) << r.status().to_string();
-      log.when_durable(r->last_offset + 1, [](Status s) { EXPECT_TRUE(s.ok()); });
+      bool durable = false;
+    log.when_durable(r->last_offset + 1, [&](Status s) { durable = s.ok(); });
+    EXPECT_TRUE(durable);
     }
     log.set_high_watermark(log.log_end_offset());
   }
@@ -124,7 +126,9 @@ TEST_F(LogManagerTest, TickAppliesRetention) {
     Bytes batch = make_batch(5, clock.now_ms(), b * 5);
     auto r = log->append_as_leader(batch, 0);
     ASSERT_TRUE(r.ok());
-    log->when_durable(r->last_offset + 1, [](Status) {});
+    bool durable = false;
+    log->when_durable(r->last_offset + 1, [&](Status s) { durable = s.ok(); });
+    EXPECT_TRUE(durable);
   }
   log->set_high_watermark(log->log_end_offset());
   ASSERT_GE(log->segment_count(), 2u);
@@ -152,7 +156,9 @@ TEST_F(LogManagerTest, TickCompactsCompactedTopicsAndCheckpointsTheCleanerOffset
     ASSERT_FALSE(builder.finish(batch));
     auto appended = log->append_as_leader(batch, 0);
     ASSERT_TRUE(appended.ok()) << appended.status().to_string();
-    log->when_durable(appended->last_offset + 1, [](Status s) { EXPECT_TRUE(s.ok()); });
+    bool durable = false;
+    log->when_durable(appended->last_offset + 1, [&](Status s) { durable = s.ok(); });
+    EXPECT_TRUE(durable);
   }
   log->set_high_watermark(log->log_end_offset());
   ASSERT_GE(log->segment_count(), 3u);

@@ -498,7 +498,11 @@ TEST(LogOnDisk, UsesKafkasFileNames) {
     Bytes batch = make_batch(5, 1000 + b * 5, b * 5);
     auto r = (*log)->append_as_leader(batch, 0);
     ASSERT_TRUE(r.ok());
-    (*log)->when_durable(r->last_offset + 1, [](Status s) { EXPECT_TRUE(s.ok()); });
+    {
+      bool durable = false;
+      (*log)->when_durable(r->last_offset + 1, [&](Status s) { durable = s.ok(); });
+      EXPECT_TRUE(durable);
+    }
   }
   ASSERT_TRUE((*log)->close().ok());
   for (const Segment* s : (*log)->segments()) {
