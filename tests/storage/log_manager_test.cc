@@ -36,8 +36,8 @@ class LogManagerTest : public ::testing::Test {
       auto r = log.append_as_leader(batch, 0);
       ASSERT_TRUE(r.ok()) << r.status().to_string();
       bool durable = false;
-    log.when_durable(r->last_offset + 1, [&](Status s) { durable = s.ok(); });
-    EXPECT_TRUE(durable);
+      log.when_durable(r->last_offset + 1, [&](Status s) { durable = s.ok(); });
+      EXPECT_TRUE(durable);
     }
     log.set_high_watermark(log.log_end_offset());
   }
