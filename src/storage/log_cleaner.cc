@@ -8,6 +8,7 @@
 #include <climits>
 #include <limits>
 #include <set>
+#include <thread>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -471,31 +472,101 @@ std::optional<std::string> append_rebuilt_batch(const record::RecordBatchView& o
   return std::nullopt;
 }
 
-// One pass over one log.
-class Pass {
+// Kafka's Throttler for log.cleaner.io.max.bytes.per.second: over windows of at least 300 ms,
+// sleeps off whatever exceeded the rate. Runs on the cleaner's thread, where sleeping is its job.
+class Throttler {
  public:
-  Pass(Log& log, const CleanerOptions& options, int64_t now_ms, OffsetMap& map, Bytes& out)
-      : log_(log), config_(log.config()), options_(options), now_(now_ms), map_(map), out_(out) {}
+  explicit Throttler(double bytes_per_second) : rate_(bytes_per_second) {}
 
-  StatusOr<CleanResult> run();
+  // Counts bytes read or written; false when the pass was cancelled while it slept.
+  bool maybe_throttle(uint64_t bytes, const std::atomic<bool>& cancelled) {
+    if (!(rate_ > 0) || rate_ >= std::numeric_limits<double>::max()) return true;
+    using Clock = std::chrono::steady_clock;
+    observed_ += static_cast<double>(bytes);
+    const Clock::time_point now = Clock::now();
+    const double elapsed = std::chrono::duration<double>(now - window_start_).count();
+    if (elapsed < kCheckInterval) return true;
+    const double excess = observed_ / rate_ - elapsed;
+    if (excess > 0) {
+      const Clock::time_point until = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(excess));
+      // In short naps, so a cancelled pass stops soon.
+      while (Clock::now() < until) {
+        if (cancelled.load(std::memory_order_relaxed)) return false;
+        std::this_thread::sleep_for(std::min<Clock::duration>(until - Clock::now(), std::chrono::milliseconds(50)));
+      }
+    }
+    window_start_ = Clock::now();
+    observed_ = 0;
+    return true;
+  }
 
  private:
-  std::string name() const { return file_name(log_.dir()); }
+  static constexpr double kCheckInterval = 0.3;
+  double rate_;
+  std::chrono::steady_clock::time_point window_start_ = std::chrono::steady_clock::now();
+  double observed_ = 0;
+};
+
+}  // namespace
+
+// One pass over one log, in the steps the top of log_cleaner.h describes.
+class CleaningPass::Impl {
+ public:
+  Impl(Log& log, const CleanerOptions& options, int64_t now_ms, OffsetMap& map, Bytes& out)
+      : log_(log),
+        name_(file_name(log.dir())),
+        config_(log.config()),
+        options_(options),
+        now_(now_ms),
+        map_(map),
+        out_(out),
+        throttler_(options.io_max_bytes_per_second) {}
+
+  Status plan();
+  bool done() const { return phase_ == Phase::done; }
+  bool background_next() const { return phase_ == Phase::map || phase_ == Phase::write; }
+  Status run_background_step();
+  Status run_owner_step();
+  void cancel() { cancelled_.store(true, std::memory_order_relaxed); }
+  bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
+  void abandon();
+  const CleanResult& result() const { return result_; }
+
+ private:
+  enum class Phase { map, create, write, swap, done };
+
+  const std::string& name() const { return name_; }
+  Status map_step();
+  Status create_step();
+  Status write_step();
+  Status swap_step();
+  void finish();
+  // Counts the I/O of the background steps against the throttle, and notices cancellation.
+  Status pace(uint64_t bytes);
   Status scan_headers(int64_t start, int64_t upper, uint64_t& dirty_records, int64_t& first_open_txn);
   Status build_offset_map(int64_t start, int64_t upper);
   std::vector<std::vector<size_t>> group_segments(int64_t end_offset) const;
-  Status clean_group(const std::vector<size_t>& group);
   Status filter_batch(const record::RecordBatchView& batch, const Header& h, bool last_in_group);
   bool should_retain(const record::Record& r, std::optional<int64_t> delete_horizon);
 
-  Log& log_;
+  Log& log_;  // only the owner's steps touch it
+  const std::string name_;
   const LogConfig config_;
-  const CleanerOptions& options_;
+  const CleanerOptions options_;
   const int64_t now_;
   OffsetMap& map_;
   Bytes& out_;
+  Throttler throttler_;
+  std::atomic<bool> cancelled_{false};
+  Phase phase_ = Phase::done;
   CleanResult result_;
+  int64_t start_ = 0;   // the first dirty offset
+  int64_t upper_ = 0;   // the first uncleanable offset
+  int64_t end_offset_ = 0;  // the offset map's end: the pass cleans below it
   std::vector<SegmentRef> segs_;
+  std::vector<std::vector<size_t>> groups_;
+  size_t next_group_ = 0;
+  std::unique_ptr<Segment> cleaned_;  // of groups_[next_group_], between create and swap
   std::vector<AbortedTxn> aborted_;
   std::map<int64_t, ProducerLastRecord> producers_;
   record::RecordReader reader_{kMaxInflatedBatch};
@@ -506,7 +577,7 @@ class Pass {
   Bytes body_scratch_;
 };
 
-StatusOr<CleanResult> Pass::run() {
+Status CleaningPass::Impl::plan() {
   if (!config_.compact()) {
     return Status(ErrorCode::invalid_request, "log " + name() + " is not compacted (cleanup.policy has no compact)");
   }
@@ -519,40 +590,162 @@ StatusOr<CleanResult> Pass::run() {
   if (!range.ok()) return range.status();
   result_.first_dirty_offset = range->first_dirty_offset;
   result_.first_uncleanable_offset = range->first_uncleanable_offset;
-  const int64_t start = range->first_dirty_offset;
-  int64_t upper = range->first_uncleanable_offset;
-  if (upper <= start) return result_;
+  start_ = range->first_dirty_offset;
+  upper_ = range->first_uncleanable_offset;
+  phase_ = upper_ <= start_ ? Phase::done : Phase::map;
+  return {};
+}
 
+Status CleaningPass::Impl::run_background_step() {
+  if (cancelled()) return Status(ErrorCode::kafka_storage_error, "cleaning " + name() + " was aborted");
+  Status s;
+  if (phase_ == Phase::map) {
+    s = map_step();
+  } else if (phase_ == Phase::write) {
+    s = write_step();
+  } else {
+    return Status(ErrorCode::unknown_server_error, "no background step is due in cleaning " + name());
+  }
+  if (!s.ok()) phase_ = Phase::done;
+  return s;
+}
+
+Status CleaningPass::Impl::run_owner_step() {
+  if (cancelled()) return Status(ErrorCode::kafka_storage_error, "cleaning " + name() + " was aborted");
+  Status s;
+  if (phase_ == Phase::swap) s = swap_step();
+  if (s.ok() && phase_ == Phase::create) s = create_step();
+  if (!s.ok()) phase_ = Phase::done;
+  return s;
+}
+
+void CleaningPass::Impl::abandon() {
+  phase_ = Phase::done;
+  if (!cleaned_) return;
+  if (Status d = cleaned_->delete_files(); !d.ok()) {
+    spdlog::warn("[{}] could not remove cleaned segment {}: {}", name(), cleaned_->base_offset(), d.message());
+  }
+  cleaned_.reset();
+}
+
+Status CleaningPass::Impl::pace(uint64_t bytes) {
+  if (cancelled() || !throttler_.maybe_throttle(bytes, cancelled_)) {
+    return Status(ErrorCode::kafka_storage_error, "cleaning " + name() + " was aborted");
+  }
+  return {};
+}
+
+Status CleaningPass::Impl::map_step() {
   uint64_t dirty_records = 0;
   int64_t first_open_txn = kLongMax;
-  if (Status s = scan_headers(start, upper, dirty_records, first_open_txn); !s.ok()) return s;
-  if (first_open_txn < upper) {
+  if (Status s = scan_headers(start_, upper_, dirty_records, first_open_txn); !s.ok()) return s;
+  if (first_open_txn < upper_) {
     spdlog::debug("[{}] cleaning stops before the open transaction at {}", name(), first_open_txn);
-    upper = std::max(start, first_open_txn);
-    result_.first_uncleanable_offset = upper;
-    if (upper <= start) return result_;
+    upper_ = std::max(start_, first_open_txn);
+    result_.first_uncleanable_offset = upper_;
+    if (upper_ <= start_) {
+      phase_ = Phase::done;
+      return {};
+    }
   }
-
   if (Status s = map_.reset(options_.dedupe_buffer_size, dirty_records, options_.dedupe_buffer_load_factor); !s.ok()) {
     return s;
   }
-  if (Status s = build_offset_map(start, upper); !s.ok()) return s;
-  const int64_t end_offset = map_.latest_offset() + 1;
+  if (Status s = build_offset_map(start_, upper_); !s.ok()) return s;
+  end_offset_ = map_.latest_offset() + 1;
   result_.map_entries = map_.size();
   result_.map_utilization = map_.utilization();
-
   txn_.emplace(aborted_);
-  for (const std::vector<size_t>& group : group_segments(end_offset)) {
-    if (Status s = clean_group(group); !s.ok()) return s;
-  }
-  result_.first_dirty_offset = end_offset;
-  spdlog::info("[{}] cleaned offsets up to {} in {} groups: {} of {} records kept, {} -> {} bytes", name(), end_offset,
-               result_.groups, result_.records_retained, result_.records_read, result_.bytes_read,
-               result_.bytes_written);
-  return result_;
+  groups_ = group_segments(end_offset_);
+  next_group_ = 0;
+  phase_ = Phase::create;
+  if (groups_.empty()) finish();
+  return {};
 }
 
-Status Pass::scan_headers(int64_t start, int64_t upper, uint64_t& dirty_records, int64_t& first_open_txn) {
+void CleaningPass::Impl::finish() {
+  result_.first_dirty_offset = end_offset_;
+  phase_ = Phase::done;
+  spdlog::info("[{}] cleaned offsets up to {} in {} groups: {} of {} records kept, {} -> {} bytes", name(), end_offset_,
+               result_.groups, result_.records_retained, result_.records_read, result_.bytes_read,
+               result_.bytes_written);
+}
+
+Status CleaningPass::Impl::create_step() {
+  auto made = log_.create_cleaned_segment(segs_[groups_[next_group_].front()].base);
+  if (!made.ok()) return made.status();
+  cleaned_ = std::move(*made);
+  phase_ = Phase::write;
+  return {};
+}
+
+Status CleaningPass::Impl::write_step() {
+  const std::vector<size_t>& group = groups_[next_group_];
+  out_.clear();
+  for (size_t k = 0; k < group.size(); ++k) {
+    const SegmentRef& seg = segs_[group[k]];
+    BatchReader reader(seg.file, seg.size, options_.io_buffer_size);
+    Header h;
+    while (reader.next(h)) {
+      if (Status s = pace(h.size); !s.ok()) return s;
+      auto bytes = reader.batch();
+      if (!bytes.ok()) return bytes.status();
+      auto batch = record::RecordBatchView::parse(*bytes, h.position);
+      if (!batch.ok()) return corrupt(seg.file->path() + ": " + batch.error().to_string());
+      if (auto err = batch->verify_crc()) return corrupt(seg.file->path() + ": " + err->to_string());
+      bool last_in_group = k + 1 == group.size() && h.position + h.size == seg.size;
+      if (Status s = filter_batch(*batch, h, last_in_group); !s.ok()) {
+        return Status(s.code(), seg.file->path() + ": " + s.message());
+      }
+      if (out_.size() >= options_.io_buffer_size) {
+        if (Status s = cleaned_->append(out_); !s.ok()) return s;
+        if (Status s = pace(out_.size()); !s.ok()) return s;
+        result_.bytes_written += out_.size();
+        out_.clear();
+      }
+    }
+    if (!reader.status().ok()) return reader.status();
+    result_.bytes_read += seg.size;
+  }
+  if (Status s = cleaned_->append(out_); !s.ok()) return s;
+  result_.bytes_written += out_.size();
+  out_.clear();
+  cleaned_->on_become_inactive();
+  if (Status s = cleaned_->sync_all(); !s.ok()) return s;
+  phase_ = Phase::swap;
+  return {};
+}
+
+Status CleaningPass::Impl::swap_step() {
+  // The group must still be the very files the pass read.
+  const std::vector<size_t>& group = groups_[next_group_];
+  std::vector<int64_t> bases;
+  std::vector<const Segment*> current = log_.segments();
+  for (size_t index : group) {
+    const SegmentRef& seg = segs_[index];
+    auto it = std::find_if(current.begin(), current.end(),
+                           [&](const Segment* s) { return s->base_offset() == seg.base; });
+    if (it == current.end() || (*it)->log_file() != seg.file || (*it)->size() != seg.size) {
+      return Status(ErrorCode::kafka_storage_error,
+                    "segment " + std::to_string(seg.base) + " of " + name() + " changed while it was being cleaned");
+    }
+    bases.push_back(seg.base);
+  }
+  spdlog::info("[{}] swapping in cleaned segment {} ({} bytes) for {} segments", name(), cleaned_->base_offset(),
+               cleaned_->size(), bases.size());
+  // replace_segments removes the cleaned segment's files itself when it refuses it.
+  if (Status s = log_.replace_segments(std::move(cleaned_), bases); !s.ok()) return s;
+  ++result_.groups;
+  result_.segments_replaced += static_cast<int>(bases.size());
+  if (++next_group_ < groups_.size()) {
+    phase_ = Phase::create;
+  } else {
+    finish();
+  }
+  return {};
+}
+
+Status CleaningPass::Impl::scan_headers(int64_t start, int64_t upper, uint64_t& dirty_records, int64_t& first_open_txn) {
   std::map<int64_t, ProducerScan> producers;
   bool dirty_found = false;
   for (SegmentRef& seg : segs_) {
@@ -560,6 +753,7 @@ Status Pass::scan_headers(int64_t start, int64_t upper, uint64_t& dirty_records,
     BatchReader reader(seg.file, seg.size, kHeaderScanChunk);
     Header h;
     while (reader.next(h)) {
+      if (cancelled()) return Status(ErrorCode::kafka_storage_error, "cleaning " + name() + " was aborted");
       ++seg.batches;
       if (!dirty_found && h.last_offset >= start) {
         dirty_found = true;
@@ -616,7 +810,7 @@ Status Pass::scan_headers(int64_t start, int64_t upper, uint64_t& dirty_records,
   return {};
 }
 
-Status Pass::build_offset_map(int64_t start, int64_t upper) {
+Status CleaningPass::Impl::build_offset_map(int64_t start, int64_t upper) {
   TxnTracker txn(aborted_);
   for (const SegmentRef& seg : segs_) {
     if (seg.base >= upper) break;
@@ -630,6 +824,7 @@ Status Pass::build_offset_map(int64_t start, int64_t upper) {
         stop = true;
         break;
       }
+      if (Status s = pace(h.size); !s.ok()) return s;
       auto bytes = reader.batch();
       if (!bytes.ok()) return bytes.status();
       if (h.control()) {
@@ -663,7 +858,7 @@ Status Pass::build_offset_map(int64_t start, int64_t upper) {
   return {};
 }
 
-std::vector<std::vector<size_t>> Pass::group_segments(int64_t end_offset) const {
+std::vector<std::vector<size_t>> CleaningPass::Impl::group_segments(int64_t end_offset) const {
   // Our index policy writes an entry after every index.interval.bytes of batches, so a cleaned
   // segment needs at most this many entries (Kafka sums the replaced segments' index sizes).
   auto index_fits = [&](uint64_t bytes, uint64_t batches) {
@@ -699,68 +894,7 @@ std::vector<std::vector<size_t>> Pass::group_segments(int64_t end_offset) const 
   return groups;
 }
 
-Status Pass::clean_group(const std::vector<size_t>& group) {
-  auto made = log_.create_cleaned_segment(segs_[group.front()].base);
-  if (!made.ok()) return made.status();
-  std::unique_ptr<Segment> cleaned = std::move(*made);
-  auto abandon = [&](Status why) {
-    if (Status d = cleaned->delete_files(); !d.ok()) {
-      spdlog::warn("[{}] could not remove cleaned segment {}: {}", name(), cleaned->base_offset(), d.message());
-    }
-    return why;
-  };
-  out_.clear();
-  for (size_t k = 0; k < group.size(); ++k) {
-    const SegmentRef& seg = segs_[group[k]];
-    BatchReader reader(seg.file, seg.size, options_.io_buffer_size);
-    Header h;
-    while (reader.next(h)) {
-      auto bytes = reader.batch();
-      if (!bytes.ok()) return abandon(bytes.status());
-      auto batch = record::RecordBatchView::parse(*bytes, h.position);
-      if (!batch.ok()) return abandon(corrupt(seg.file->path() + ": " + batch.error().to_string()));
-      if (auto err = batch->verify_crc()) return abandon(corrupt(seg.file->path() + ": " + err->to_string()));
-      bool last_in_group = k + 1 == group.size() && h.position + h.size == seg.size;
-      if (Status s = filter_batch(*batch, h, last_in_group); !s.ok()) {
-        return abandon(Status(s.code(), seg.file->path() + ": " + s.message()));
-      }
-      if (out_.size() >= options_.io_buffer_size) {
-        if (Status s = cleaned->append(out_); !s.ok()) return abandon(s);
-        result_.bytes_written += out_.size();
-        out_.clear();
-      }
-    }
-    if (!reader.status().ok()) return abandon(reader.status());
-    result_.bytes_read += seg.size;
-  }
-  if (Status s = cleaned->append(out_); !s.ok()) return abandon(s);
-  result_.bytes_written += out_.size();
-  out_.clear();
-  cleaned->on_become_inactive();
-  if (Status s = cleaned->sync_all(); !s.ok()) return abandon(s);
-
-  // On the owner's thread: the group must still be the very files the pass read.
-  std::vector<int64_t> bases;
-  std::vector<const Segment*> current = log_.segments();
-  for (size_t index : group) {
-    const SegmentRef& seg = segs_[index];
-    auto it = std::find_if(current.begin(), current.end(),
-                           [&](const Segment* s) { return s->base_offset() == seg.base; });
-    if (it == current.end() || (*it)->log_file() != seg.file || (*it)->size() != seg.size) {
-      return abandon(Status(ErrorCode::kafka_storage_error, "segment " + std::to_string(seg.base) + " of " + name() +
-                                                                " changed while it was being cleaned"));
-    }
-    bases.push_back(seg.base);
-  }
-  spdlog::info("[{}] swapping in cleaned segment {} ({} bytes) for {} segments", name(), cleaned->base_offset(),
-               cleaned->size(), bases.size());
-  if (Status s = log_.replace_segments(std::move(cleaned), bases); !s.ok()) return s;
-  ++result_.groups;
-  result_.segments_replaced += static_cast<int>(bases.size());
-  return {};
-}
-
-bool Pass::should_retain(const record::Record& r, std::optional<int64_t> delete_horizon) {
+bool CleaningPass::Impl::should_retain(const record::Record& r, std::optional<int64_t> delete_horizon) {
   if (r.offset > map_.latest_offset()) return true;  // past what this pass mapped
   if (!r.key) {
     ++result_.invalid_records;
@@ -771,7 +905,7 @@ bool Pass::should_retain(const record::Record& r, std::optional<int64_t> delete_
   return latest_for_key && (r.value.has_value() || retain_deletes);
 }
 
-Status Pass::filter_batch(const record::RecordBatchView& batch, const Header& h, bool last_in_group) {
+Status CleaningPass::Impl::filter_batch(const record::RecordBatchView& batch, const Header& h, bool last_in_group) {
   records_.clear();
   if (auto err = reader_.open(batch)) return corrupt(err->to_string());
   record::Record r;
@@ -840,7 +974,6 @@ Status Pass::filter_batch(const record::RecordBatchView& batch, const Header& h,
   return {};
 }
 
-}  // namespace
 
 Status OffsetMap::reset(size_t memory_bytes, uint64_t expected_keys, double load_factor) {
   if (!(load_factor > 0 && load_factor <= 1)) {
@@ -911,9 +1044,41 @@ StatusOr<CleanableRange> cleanable(Log& log, std::optional<int64_t> first_dirty_
   return compute_range(log, snapshot(log), first_dirty_offset, now_ms, first_unstable_offset);
 }
 
+CleaningPass::CleaningPass(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CleaningPass::~CleaningPass() = default;
+
+StatusOr<std::unique_ptr<CleaningPass>> CleaningPass::start(Log& log, const CleanerOptions& options, int64_t now_ms,
+                                                            OffsetMap& map, Bytes& scratch) {
+  auto impl = std::make_unique<Impl>(log, options, now_ms, map, scratch);
+  if (Status s = impl->plan(); !s.ok()) return s;
+  return std::unique_ptr<CleaningPass>(new CleaningPass(std::move(impl)));
+}
+
+bool CleaningPass::done() const { return impl_->done(); }
+bool CleaningPass::background_next() const { return impl_->background_next(); }
+Status CleaningPass::run_background_step() { return impl_->run_background_step(); }
+Status CleaningPass::run_owner_step() { return impl_->run_owner_step(); }
+void CleaningPass::cancel() { impl_->cancel(); }
+bool CleaningPass::cancelled() const { return impl_->cancelled(); }
+void CleaningPass::abandon() { impl_->abandon(); }
+const CleanResult& CleaningPass::result() const { return impl_->result(); }
+
+StatusOr<std::unique_ptr<CleaningPass>> LogCleaner::start(Log& log, const CleanerOptions& options, int64_t now_ms) {
+  return CleaningPass::start(log, options, now_ms, map_, scratch_);
+}
+
 StatusOr<CleanResult> LogCleaner::clean(Log& log, const CleanerOptions& options, int64_t now_ms) {
-  Pass pass(log, options, now_ms, map_, scratch_);
-  return pass.run();
+  auto pass = start(log, options, now_ms);
+  if (!pass.ok()) return pass.status();
+  CleaningPass& p = **pass;
+  while (!p.done()) {
+    Status s = p.background_next() ? p.run_background_step() : p.run_owner_step();
+    if (!s.ok()) {
+      p.abandon();
+      return s;
+    }
+  }
+  return p.result();
 }
 
 StatusOr<CleanResult> clean_log(Log& log, const CleanerOptions& options, int64_t now_ms) {

@@ -64,14 +64,16 @@
 // Missing: a transaction index in cleaned segments (there is none anywhere yet), and aborted
 // transactions whose marker lies beyond the scanned segments count as open, not aborted.
 //
-// Threads. The pass reads segments only through their files (File::read_at, safe on any thread)
-// and writes only the cleaned segment, which nobody else sees until the swap, so steps 2-4 could
-// run on a cleaner thread while the owner keeps appending. What must stay on the owner's thread:
-// the plan (cleanable(), the segment list, create_cleaned_segment) and each swap
-// (Log::replace_segments). Before each swap the pass checks, on the owner's thread, that the
-// group's segments are still the very files it read (same File objects, same sizes); retention
-// or truncation in between aborts the pass. clean_log today runs everything synchronously on
-// the caller's thread, which must be the log's owner.
+// Threads. A pass is a CleaningPass run in steps. The owner's steps (planning with cleanable(),
+// the segment list, creating each cleaned segment, and each swap with Log::replace_segments)
+// touch the Log and run on its owner's thread. The background steps (the header scan and offset
+// map; reading a group and writing and syncing its cleaned segment) read segments only through
+// their files (File::read_at, safe on any thread) and write only the cleaned segment, which
+// nobody else sees until the swap, so they run on a cleaner thread while the owner keeps
+// appending. Before each swap the owner checks that the group's segments are still the very
+// files the pass read (same File objects, same sizes); retention or truncation in between
+// aborts the pass. LogCleaner::clean and clean_log run every step on the caller's thread, which
+// must be the log's owner; the log manager hands the background steps to its cleaner thread.
 //
 // Cleanup policies. compact,delete: the log manager's retention (Log::apply_retention) still
 // deletes old segments; compaction additionally runs. compact alone: retention only removes
@@ -79,6 +81,8 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
+#include <memory>
 #include <map>
 #include <optional>
 #include <vector>
@@ -108,6 +112,8 @@ struct CleanerOptions {
   double dedupe_buffer_load_factor = 0.9;  // log.cleaner.io.buffer.load.factor, in (0, 1]
   size_t io_buffer_size = 512u << 10;      // log.cleaner.io.buffer.size: read and write unit
   int64_t producer_id_expiration_ms = 86'400'000;  // producer.id.expiration.ms
+  // log.cleaner.io.max.bytes.per.second: bytes read and written by the background steps.
+  double io_max_bytes_per_second = std::numeric_limits<double>::max();
   // Kafka's lastRecordsOfActiveProducers; nullopt: derived from the log (see above).
   std::optional<std::map<int64_t, ProducerLastRecord>> active_producers;
 };
@@ -190,12 +196,47 @@ class OffsetMap {
 StatusOr<CleanableRange> cleanable(Log& log, std::optional<int64_t> first_dirty_offset, int64_t now_ms,
                                    std::optional<int64_t> first_unstable_offset = std::nullopt);
 
+// One pass over one log, in steps (see Threads above). Drive it with
+//   while (!pass.done()) background_next() ? run_background_step() : run_owner_step();
+// and call abandon() on the owner's thread when a step fails or the pass is given up.
+class CleaningPass {
+ public:
+  // On the owner's thread: plans the pass. The offset map and scratch buffer must outlive it.
+  static StatusOr<std::unique_ptr<CleaningPass>> start(Log& log, const CleanerOptions& options, int64_t now_ms,
+                                                       OffsetMap& map, Bytes& scratch);
+  ~CleaningPass();
+
+  bool done() const;
+  // Whether the next step is a background one (any thread) rather than the owner's.
+  bool background_next() const;
+  // Any thread, one at a time: the header scan and offset map, or one group's cleaned segment.
+  Status run_background_step();
+  // The owner's thread: swaps in the segment just written, then creates the next group's.
+  Status run_owner_step();
+  // Any thread: a running background step stops at its next batch, later steps fail at once.
+  void cancel();
+  bool cancelled() const;
+  // The owner's thread, once no step runs: removes the cleaned segment in progress, if any.
+  void abandon();
+  // Complete once done() without error.
+  const CleanResult& result() const;
+
+  class Impl;
+
+ private:
+  explicit CleaningPass(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 // A cleaner (one of Kafka's cleaner threads): keeps its offset map between passes.
 class LogCleaner {
  public:
-  // One pass over log (see the top of this file); cleans whatever the range allows, whether or
-  // not cleanable() says the log is due. On failure the caller keeps its old checkpoint; groups
-  // already swapped in stay (cleaning them again is harmless).
+  // A pass using this cleaner's offset map; one at a time.
+  StatusOr<std::unique_ptr<CleaningPass>> start(Log& log, const CleanerOptions& options, int64_t now_ms);
+  // One pass over log (see the top of this file), every step on the caller's thread; cleans
+  // whatever the range allows, whether or not cleanable() says the log is due. On failure the
+  // caller keeps its old checkpoint; groups already swapped in stay (cleaning them again is
+  // harmless).
   StatusOr<CleanResult> clean(Log& log, const CleanerOptions& options, int64_t now_ms);
   const OffsetMap& offset_map() const { return map_; }
 

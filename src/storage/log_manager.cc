@@ -32,13 +32,15 @@ LogManager::LogManager(FileSystem& fs, Clock& clock, SyncExecutor& syncs, Option
       clock_(clock),
       syncs_(syncs),
       options_(std::move(options)),
+      next_clean_check_ms_(clock.monotonic_ms()),
       last_retention_ms_(clock.monotonic_ms()),
       last_recovery_checkpoint_ms_(clock.monotonic_ms()),
-      last_start_checkpoint_ms_(clock.monotonic_ms()) {
-  last_clean_ms_ = clock.monotonic_ms();
-}
+      last_start_checkpoint_ms_(clock.monotonic_ms()) {}
 
-LogManager::~LogManager() = default;
+LogManager::~LogManager() {
+  // The cleaner thread may be reading this manager's logs: it lets go before they close.
+  abort_cleaning(std::nullopt);
+}
 
 StatusOr<std::unique_ptr<LogManager>> LogManager::open(FileSystem& fs, Clock& clock, SyncExecutor& syncs,
                                                        Options options) {
@@ -159,9 +161,11 @@ std::vector<TopicPartition> LogManager::partitions() const {
 Status LogManager::remove(const TopicPartition& tp) {
   auto it = logs_.find(tp);
   if (it == logs_.end()) return Status(ErrorCode::unknown_topic_or_partition, "no log for " + tp.to_string());
+  abort_cleaning(tp);
   Entry entry = std::move(it->second);
   logs_.erase(it);
   cleaner_offsets_.erase(tp);
+  cleaning_paused_.erase(tp);
   Status closed = entry.log->close();
   std::string from = entry.log->dir();
   entry.log.reset();
@@ -216,10 +220,10 @@ void LogManager::tick() {
     if (Status s = remove_tree(it->path); !s.ok()) spdlog::warn("removing {}: {}", it->path, s.message());
   }
   pending_dir_deletes_.erase(due, pending_dir_deletes_.end());
-  if (options_.cleaner_enable && now - last_clean_ms_ >= options_.cleaner_backoff_ms) {
-    last_clean_ms_ = now;
-    auto cleaned = clean_one();
-    if (!cleaned.ok()) spdlog::warn("compaction: {}", cleaned.status().message());
+  if (cleaner_thread_) cleaner_thread_->run_completions();  // moves the pass in progress on
+  if (options_.cleaner_enable && !cleaning_ && now >= next_clean_check_ms_) {
+    // Kafka's cleaner looks again at once after a pass, and backs off when nothing was due.
+    if (!start_cleaning()) next_clean_check_ms_ = now + options_.cleaner_backoff_ms;
   }
   if (now - last_recovery_checkpoint_ms_ >= options_.recovery_point_checkpoint_interval_ms ||
       now - last_start_checkpoint_ms_ >= options_.log_start_checkpoint_interval_ms) {
@@ -228,13 +232,13 @@ void LogManager::tick() {
   }
 }
 
-StatusOr<bool> LogManager::clean_one() {
+bool LogManager::start_cleaning() {
   int64_t now = clock_.now_ms();
   // The filthiest log that is due, as Kafka's grabFilthiestCompactedLog picks.
   const TopicPartition* chosen = nullptr;
   double worst = -1;
   for (auto& [tp, entry] : logs_) {
-    if (!entry.log->config().compact()) continue;
+    if (!entry.log->config().compact() || cleaning_paused_.count(tp)) continue;
     auto it = cleaner_offsets_.find(tp);
     auto range = cleanable(*entry.log, it == cleaner_offsets_.end() ? std::nullopt : std::optional(it->second), now);
     if (!range.ok()) {
@@ -248,24 +252,105 @@ StatusOr<bool> LogManager::clean_one() {
   }
   if (!chosen) return false;
   if (!cleaner_) cleaner_ = std::make_unique<LogCleaner>();
-  Entry& entry = logs_.at(*chosen);
+  if (options_.cleaner_thread && !cleaner_thread_) cleaner_thread_ = std::make_unique<ThreadSyncExecutor>();
   CleanerOptions options;
   options.dedupe_buffer_size = options_.cleaner_dedupe_buffer_size;
+  options.io_max_bytes_per_second = options_.cleaner_io_max_bytes_per_second;
   if (auto it = cleaner_offsets_.find(*chosen); it != cleaner_offsets_.end()) options.first_dirty_offset = it->second;
-  auto result = cleaner_->clean(*entry.log, options, now);
-  if (!result.ok()) return result.status();
-  cleaner_offsets_[*chosen] = result->first_dirty_offset;
+  auto pass = cleaner_->start(*logs_.at(*chosen).log, options, now);
+  if (!pass.ok()) {
+    spdlog::warn("compaction of {}: {}", chosen->to_string(), pass.status().message());
+    return false;
+  }
+  cleaning_.emplace(Cleaning{*chosen, std::move(*pass), false, Status()});
+  advance_cleaning();
+  return true;
+}
+
+void LogManager::advance_cleaning() {
+  while (cleaning_ && !cleaning_->background) {
+    CleaningPass& pass = *cleaning_->pass;
+    if (pass.done() || !cleaning_->failure.ok() || pass.cancelled()) return end_cleaning();
+    if (!pass.background_next()) {
+      cleaning_->failure = pass.run_owner_step();
+    } else if (!cleaner_thread_) {
+      cleaning_->failure = pass.run_background_step();
+    } else {
+      cleaning_->background = true;
+      cleaner_thread_->submit([&pass] { return pass.run_background_step(); },
+                              [this](Status s) {
+                                cleaning_->background = false;
+                                cleaning_->failure = std::move(s);
+                                advance_cleaning();
+                              });
+    }
+  }
+}
+
+void LogManager::end_cleaning() {
+  Cleaning c = std::move(*cleaning_);
+  cleaning_.reset();
+  next_clean_check_ms_ = clock_.monotonic_ms();  // the next pass may start at once
+  last_pass_ = c.failure;
+  if (!c.pass->done() || !c.failure.ok() || c.pass->cancelled()) {
+    c.pass->abandon();
+    if (last_pass_.ok()) last_pass_ = Status(ErrorCode::kafka_storage_error, "cleaning " + c.tp.to_string() + " was aborted");
+    if (c.pass->cancelled()) {
+      spdlog::info("compaction of {} aborted", c.tp.to_string());
+    } else {
+      spdlog::warn("compaction of {}: {}", c.tp.to_string(), c.failure.message());
+      // Kafka marks the partition uncleanable; backing off keeps a broken log from spinning.
+      next_clean_check_ms_ += options_.cleaner_backoff_ms;
+    }
+    return;
+  }
+  auto entry = logs_.find(c.tp);
+  if (entry == logs_.end()) return;
+  cleaner_offsets_[c.tp] = c.pass->result().first_dirty_offset;
+  if (Status s = write_cleaner_checkpoint(entry->second.log_dir); !s.ok()) {
+    spdlog::warn("writing the cleaner checkpoint of {}: {}", entry->second.log_dir, s.message());
+  }
+}
+
+Status LogManager::write_cleaner_checkpoint(const std::string& log_dir) {
   OffsetCheckpoint offsets;
   for (const auto& [tp, e] : logs_) {
     auto it = cleaner_offsets_.find(tp);
-    if (e.log_dir == entry.log_dir && it != cleaner_offsets_.end()) offsets[tp] = it->second;
+    if (e.log_dir == log_dir && it != cleaner_offsets_.end()) offsets[tp] = it->second;
   }
-  if (Status s = write_offset_checkpoint(fs_, join_path(entry.log_dir, std::string(kCleanerOffsetCheckpointFile)),
-                                         offsets);
-      !s.ok()) {
-    return s;
-  }
+  return write_offset_checkpoint(fs_, join_path(log_dir, std::string(kCleanerOffsetCheckpointFile)), offsets);
+}
+
+void LogManager::abort_cleaning(const std::optional<TopicPartition>& tp) {
+  if (!cleaning_ || (tp && cleaning_->tp != *tp)) return;
+  cleaning_->pass->cancel();
+  // The background step stops at its next batch; its completion ends the pass.
+  while (cleaning_ && cleaning_->background) cleaner_thread_->run_completions(/*wait=*/true);
+  if (cleaning_) end_cleaning();
+}
+
+StatusOr<bool> LogManager::clean_one() {
+  if (!cleaning_ && !start_cleaning()) return false;
+  while (cleaning_ && cleaning_->background) cleaner_thread_->run_completions(/*wait=*/true);
+  // The pass ended in a completion that ran above, or inline in start_cleaning.
+  if (cleaning_) return Status(ErrorCode::unknown_server_error, "the compaction pass did not end");
+  if (!last_pass_.ok()) return last_pass_;
   return true;
+}
+
+std::optional<TopicPartition> LogManager::cleaning() const {
+  if (!cleaning_) return std::nullopt;
+  return cleaning_->tp;
+}
+
+void LogManager::pause_cleaning(const TopicPartition& tp) {
+  abort_cleaning(tp);
+  ++cleaning_paused_[tp];
+}
+
+void LogManager::resume_cleaning(const TopicPartition& tp) {
+  auto it = cleaning_paused_.find(tp);
+  if (it != cleaning_paused_.end() && --it->second <= 0) cleaning_paused_.erase(it);
 }
 
 Status LogManager::write_checkpoints() {
@@ -293,6 +378,7 @@ Status LogManager::write_checkpoints() {
 Status LogManager::shutdown() {
   if (shut_down_) return {};
   shut_down_ = true;
+  abort_cleaning(std::nullopt);
   Status first;
   for (auto& [tp, entry] : logs_) {
     if (Status s = entry.log->close(); !s.ok()) {

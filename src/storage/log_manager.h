@@ -13,13 +13,22 @@
 // point. The marker is removed once the logs are open, so a crash from then on is noticed.
 //
 // Periodic work happens in tick(), called by the owner's event loop: flush.ms flushes,
-// retention every log.retention.check.interval.ms, compaction every log.cleaner.backoff.ms
-// (synchronously, for now: a cleaner thread is still to come), removal of deleted files after
-// file.delete.delay.ms, and the checkpoints every log.flush.offset.checkpoint.interval.ms /
-// log.flush.start.offset.checkpoint.interval.ms. Not thread-safe: one owner thread.
+// retention every log.retention.check.interval.ms, removal of deleted files after
+// file.delete.delay.ms, the checkpoints every log.flush.offset.checkpoint.interval.ms /
+// log.flush.start.offset.checkpoint.interval.ms, and compaction. Not thread-safe: one owner
+// thread.
+//
+// Compaction, as Kafka's LogCleanerManager: one pass at a time over the filthiest compacted
+// log that is due, looked for every log.cleaner.backoff.ms while there is nothing to clean and
+// at once after a pass. The pass's reading and writing run on the manager's cleaner thread
+// (log.cleaner.threads is 1); its planning and swaps run in tick(), on the owner's thread, so
+// appends never wait for a pass (see log_cleaner.h). A partition's cleaning can be paused, which
+// aborts a pass in progress (Kafka's abortAndPauseCleaning, for truncation and log moves);
+// removing a log or shutting down aborts its pass too.
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -51,6 +60,9 @@ class LogManager {
     bool cleaner_enable = true;                         // log.cleaner.enable
     int64_t cleaner_backoff_ms = 15'000;                // log.cleaner.backoff.ms
     size_t cleaner_dedupe_buffer_size = 128u << 20;     // log.cleaner.dedupe.buffer.size
+    double cleaner_io_max_bytes_per_second = std::numeric_limits<double>::max();  // log.cleaner.io.max.bytes.per.second
+    // Whether passes read and write on a cleaner thread; without it tick() runs them whole.
+    bool cleaner_thread = true;
   };
 
   static StatusOr<std::unique_ptr<LogManager>> open(FileSystem& fs, Clock& clock, SyncExecutor& syncs, Options options);
@@ -68,10 +80,16 @@ class LogManager {
   size_t size() const { return logs_.size(); }
 
   void tick();
-  // One compaction pass over the filthiest compacted log that is due, as Kafka's cleaner thread
-  // picks it; writes cleaner-offset-checkpoint. Returns whether a log was cleaned. Runs on the
-  // owner's thread for now (tick calls it every log.cleaner.backoff.ms).
+  // Finishes the compaction pass in progress, or runs one over the filthiest compacted log that
+  // is due, before returning (waiting for the cleaner thread); writes cleaner-offset-checkpoint.
+  // Returns whether a log was cleaned; a pass that failed or was aborted is its error.
   StatusOr<bool> clean_one();
+  // The partition whose compaction pass is in progress, if any.
+  std::optional<TopicPartition> cleaning() const;
+  // Aborts the partition's pass in progress, waiting for the cleaner thread to let go of it, and
+  // keeps it from being cleaned until as many resume_cleaning calls.
+  void pause_cleaning(const TopicPartition& tp);
+  void resume_cleaning(const TopicPartition& tp);
   Status write_checkpoints();
   // Closes every log (full flush), writes the checkpoints and the clean-shutdown marker.
   Status shutdown();
@@ -90,7 +108,24 @@ class LogManager {
     int64_t due_ms;
   };
 
+  // The compaction pass in progress.
+  struct Cleaning {
+    TopicPartition tp;
+    std::unique_ptr<CleaningPass> pass;
+    bool background = false;  // a step is on the cleaner thread
+    Status failure;
+  };
+
   LogManager(FileSystem& fs, Clock& clock, SyncExecutor& syncs, Options options);
+  // Starts a pass over the filthiest due log; false when none is due.
+  bool start_cleaning();
+  // Runs the pass's owner steps, hands its background steps to the cleaner thread (or runs them
+  // when there is none), and ends it when done or failed.
+  void advance_cleaning();
+  void end_cleaning();
+  // Aborts the pass in progress (on tp, or any) and waits until the cleaner thread lets go of it.
+  void abort_cleaning(const std::optional<TopicPartition>& tp);
+  Status write_cleaner_checkpoint(const std::string& log_dir);
   Status load_dir(const std::string& dir);
   Status remove_tree(const std::string& path);
 
@@ -102,7 +137,11 @@ class LogManager {
   std::vector<PendingDirDelete> pending_dir_deletes_;
   std::map<TopicPartition, int64_t> cleaner_offsets_;  // first dirty offsets, from the checkpoint
   std::unique_ptr<LogCleaner> cleaner_;
-  int64_t last_clean_ms_;
+  std::unique_ptr<ThreadSyncExecutor> cleaner_thread_;
+  std::optional<Cleaning> cleaning_;
+  std::map<TopicPartition, int> cleaning_paused_;
+  Status last_pass_;  // how the last pass ended
+  int64_t next_clean_check_ms_;
   int64_t last_retention_ms_;
   int64_t last_recovery_checkpoint_ms_;
   int64_t last_start_checkpoint_ms_;

@@ -13,6 +13,7 @@ namespace gregor::storage {
 namespace {
 
 using testing::make_batch;
+using testing::Rec;
 
 class LogManagerTest : public ::testing::Test {
  protected:
@@ -138,13 +139,8 @@ TEST_F(LogManagerTest, TickAppliesRetention) {
   EXPECT_EQ(log->log_start_offset(), 100);
 }
 
-TEST_F(LogManagerTest, TickCompactsCompactedTopicsAndCheckpointsTheCleanerOffset) {
-  auto m = open();
-  LogConfig c = options().defaults;
-  c.cleanup_policy_compact = true;
-  c.cleanup_policy_delete = false;
-  Log* log = *m->get_or_create({"__consumer_offsets", 0}, orders_id, c);
-  // 200 records over 4 keys, so nearly everything is superseded.
+// 200 records over 4 keys in a compacted log, so nearly everything is superseded.
+void fill_compacted(Log& log) {
   for (int i = 0; i < 40; ++i) {
     record::RecordBatchBuilder builder({});
     for (int r = 0; r < 5; ++r) {
@@ -154,22 +150,140 @@ TEST_F(LogManagerTest, TickCompactsCompactedTopicsAndCheckpointsTheCleanerOffset
     }
     Bytes batch;
     ASSERT_FALSE(builder.finish(batch));
-    auto appended = log->append_as_leader(batch, 0);
+    auto appended = log.append_as_leader(batch, 0);
     ASSERT_TRUE(appended.ok()) << appended.status().to_string();
     bool durable = false;
-    log->when_durable(appended->last_offset + 1, [&](Status s) { durable = s.ok(); });
+    log.when_durable(appended->last_offset + 1, [&](Status s) { durable = s.ok(); });
     EXPECT_TRUE(durable);
   }
-  log->set_high_watermark(log->log_end_offset());
-  ASSERT_GE(log->segment_count(), 3u);
+  log.set_high_watermark(log.log_end_offset());
+  ASSERT_GE(log.segment_count(), 3u);
+}
+
+LogConfig compacted(LogConfig c) {
+  c.cleanup_policy_compact = true;
+  c.cleanup_policy_delete = false;
+  return c;
+}
+
+const TopicPartition kOffsets{"__consumer_offsets", 0};
+
+std::optional<int64_t> cleaner_checkpoint(SimFileSystem& fs) {
+  auto checkpoint = read_offset_checkpoint(fs, "/disk1/kafka/cleaner-offset-checkpoint");
+  if (!checkpoint.ok() || !checkpoint->count(kOffsets)) return std::nullopt;
+  return checkpoint->at(kOffsets);
+}
+
+void expect_no_cleaned_files(SimFileSystem& fs, const std::string& dir) {
+  auto names = fs.list(dir);
+  ASSERT_TRUE(names.ok());
+  for (const std::string& name : *names) EXPECT_EQ(name.find(".cleaned"), std::string::npos) << name;
+}
+
+TEST_F(LogManagerTest, TickCompactsCompactedTopicsAndCheckpointsTheCleanerOffset) {
+  LogManager::Options o = options();
+  o.cleaner_thread = false;  // tick() runs the whole pass
+  auto m = LogManager::open(fs, clock, syncs, o);
+  ASSERT_TRUE(m.ok());
+  Log* log = *(*m)->get_or_create(kOffsets, orders_id, compacted(o.defaults));
+  fill_compacted(*log);
   size_t before = testing::read_all(*log, 0).size();
+  (*m)->tick();
+  EXPECT_FALSE((*m)->cleaning());
+  EXPECT_LT(testing::read_all(*log, 0).size(), before);
+  ASSERT_TRUE(cleaner_checkpoint(fs));
+  EXPECT_GT(*cleaner_checkpoint(fs), 0);
+}
+
+TEST_F(LogManagerTest, ThePassReadsAndWritesOnTheCleanerThreadWhileAppendsGoOn) {
+  auto m = open();
+  Log* log = *m->get_or_create(kOffsets, orders_id, compacted(options().defaults));
+  fill_compacted(*log);
+  std::vector<Rec> before = testing::read_all(*log, 0);
+  m->tick();
+  // Its owner steps wait for tick(), so the pass is still in progress here, whatever the
+  // cleaner thread has done meanwhile; the log takes appends all the same.
+  ASSERT_EQ(m->cleaning(), kOffsets);
+  produce(*log, 3);
+  auto finished = m->clean_one();
+  ASSERT_TRUE(finished.ok()) << finished.status().to_string();
+  EXPECT_TRUE(*finished);
+  EXPECT_FALSE(m->cleaning());
+  std::vector<Rec> after = testing::read_all(*log, 0);
+  EXPECT_LT(after.size(), before.size() + 15);
+  // The latest value of every key survives, and so does everything appended during the pass.
+  std::map<std::string, std::string> latest_before, latest_after;
+  for (const Rec& r : before) latest_before[r.key] = r.value;
+  for (const Rec& r : after) {
+    if (r.offset < before.back().offset + 1) latest_after[r.key] = r.value;
+  }
+  EXPECT_EQ(latest_after, latest_before);
+  ASSERT_GE(after.size(), 15u);
+  EXPECT_EQ(std::vector<Rec>(after.end() - 15, after.end()), testing::read_all(*log, before.back().offset + 1));
+  EXPECT_EQ(after.back().offset, log->log_end_offset() - 1);
+  ASSERT_TRUE(cleaner_checkpoint(fs));
+}
+
+TEST_F(LogManagerTest, TruncationDuringAPassMakesTheSwapRefuseAndKeepsTheCheckpoint) {
+  auto m = open();
+  Log* log = *m->get_or_create(kOffsets, orders_id, compacted(options().defaults));
+  fill_compacted(*log);
+  m->tick();
+  ASSERT_EQ(m->cleaning(), kOffsets);
+  // A follower truncating into the segments being cleaned: the cleaned copy is now wrong.
+  ASSERT_TRUE(log->truncate_to(12).ok());
+  std::vector<Rec> truncated = testing::read_all(*log, 0);
+  auto finished = m->clean_one();
+  EXPECT_FALSE(finished.ok());
+  EXPECT_FALSE(m->cleaning());
+  EXPECT_EQ(testing::read_all(*log, 0), truncated);
+  EXPECT_FALSE(cleaner_checkpoint(fs));
+  expect_no_cleaned_files(fs, log->dir());
+}
+
+TEST_F(LogManagerTest, PausingAbortsThePassAndKeepsThePartitionOutUntilResumed) {
+  auto m = open();
+  Log* log = *m->get_or_create(kOffsets, orders_id, compacted(options().defaults));
+  fill_compacted(*log);
+  size_t before = testing::read_all(*log, 0).size();
+  m->tick();
+  ASSERT_EQ(m->cleaning(), kOffsets);
+  m->pause_cleaning(kOffsets);
+  EXPECT_FALSE(m->cleaning());
+  expect_no_cleaned_files(fs, log->dir());
   clock.advance(options().cleaner_backoff_ms);
   m->tick();
-  size_t after = testing::read_all(*log, 0).size();
-  EXPECT_LT(after, before);
-  auto checkpoint = read_offset_checkpoint(fs, "/disk1/kafka/cleaner-offset-checkpoint");
-  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status().to_string();
-  EXPECT_GT(checkpoint->at(TopicPartition{"__consumer_offsets", 0}), 0);
+  EXPECT_FALSE(m->cleaning());
+  auto none = m->clean_one();
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(*none);
+  EXPECT_EQ(testing::read_all(*log, 0).size(), before);
+  m->resume_cleaning(kOffsets);
+  auto cleaned = m->clean_one();
+  ASSERT_TRUE(cleaned.ok());
+  EXPECT_TRUE(*cleaned);
+  EXPECT_LT(testing::read_all(*log, 0).size(), before);
+}
+
+TEST_F(LogManagerTest, RemovingOrShuttingDownAbortsThePass) {
+  auto m = open();
+  Log* log = *m->get_or_create(kOffsets, orders_id, compacted(options().defaults));
+  fill_compacted(*log);
+  m->tick();
+  ASSERT_EQ(m->cleaning(), kOffsets);
+  ASSERT_TRUE(m->remove(kOffsets).ok());
+  EXPECT_FALSE(m->cleaning());
+
+  Log* other = *m->get_or_create({"__consumer_offsets", 1}, orders_id, compacted(options().defaults));
+  fill_compacted(*other);
+  clock.advance(options().cleaner_backoff_ms);
+  m->tick();
+  ASSERT_EQ(m->cleaning(), (TopicPartition{"__consumer_offsets", 1}));
+  std::string dir = other->dir();
+  ASSERT_TRUE(m->shutdown().ok());
+  EXPECT_FALSE(m->cleaning());
+  expect_no_cleaned_files(fs, dir);
+  EXPECT_TRUE(fs.exists("/disk1/kafka/.kafka_cleanshutdown"));
 }
 
 TEST(PartitionDirNames, ParseAsKafkaDoes) {
