@@ -1,0 +1,25 @@
+#include "broker/apis.h"
+
+#include <algorithm>
+
+#include "broker/handlers/handlers.h"
+
+namespace gregor::broker {
+
+namespace {
+
+// Versions as a Kafka 4.0 broker serves them, within what the codec knows.
+constexpr ApiEntry kApis[] = {
+    {18, 0, 4, handle_api_versions},  // ApiVersions
+};
+
+}  // namespace
+
+std::span<const ApiEntry> implemented_apis() { return kApis; }
+
+const ApiEntry* find_implemented_api(int16_t key) {
+  auto it = std::find_if(std::begin(kApis), std::end(kApis), [&](const ApiEntry& e) { return e.key == key; });
+  return it == std::end(kApis) ? nullptr : &*it;
+}
+
+}  // namespace gregor::broker

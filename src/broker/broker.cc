@@ -1,0 +1,152 @@
+#include "broker/broker.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/post.hpp>
+#include <asio/ip/v6_only.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/use_awaitable.hpp>
+#include <thread>
+
+#include "broker/apis.h"
+#include "broker/handlers/handlers.h"
+#include "common/error_code.h"
+
+namespace gregor::broker {
+
+namespace {
+
+constexpr int16_t kApiVersionsKey = 18;
+
+Status bind_error(const ListenerOptions& l, const std::error_code& ec) {
+  return Status(ErrorCode::unknown_server_error,
+                "cannot listen on " + l.name + "://" + l.host + ":" + std::to_string(l.port) + ": " + ec.message());
+}
+
+}  // namespace
+
+Broker::Broker(BrokerOptions options) : options_(std::move(options)) {
+  unsigned n = options_.shards ? options_.shards : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n; ++i) {
+    shards_.push_back(std::make_unique<ShardState>(i, static_cast<size_t>(options_.queued_max_requests)));
+  }
+}
+
+Broker::~Broker() {
+  stop();
+  wait();
+}
+
+Status Broker::start() {
+  if (started_) return {};
+  for (const ListenerOptions& l : options_.listeners) {
+    int port = l.port;
+    for (auto& state : shards_) {
+      // Every shard listens on the same port (SO_REUSEPORT): the kernel spreads connections.
+      auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(state->shard.context());
+      std::error_code ec;
+      asio::ip::address address = l.host.empty() ? asio::ip::address(asio::ip::address_v6::any())
+                                                 : asio::ip::make_address(l.host, ec);
+      if (ec) {
+        // A host name: resolve it.
+        asio::ip::tcp::resolver resolver(state->shard.context());
+        auto results = resolver.resolve(l.host, std::to_string(port), ec);
+        if (ec || results.empty()) return bind_error(l, ec);
+        address = results.begin()->endpoint().address();
+      }
+      asio::ip::tcp::endpoint endpoint(address, static_cast<uint16_t>(port));
+      acceptor->open(endpoint.protocol(), ec);
+      if (!ec && endpoint.protocol() == asio::ip::tcp::v6() && l.host.empty()) {
+        acceptor->set_option(asio::ip::v6_only(false), ec);
+      }
+      if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+      if (!ec) {
+        int one = 1;
+        if (::setsockopt(acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+          ec = std::error_code(errno, std::system_category());
+        }
+      }
+      if (!ec) acceptor->bind(endpoint, ec);
+      if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+      if (ec) return bind_error(l, ec);
+      port = acceptor->local_endpoint().port();
+      state->acceptors.push_back(std::move(acceptor));
+      state->acceptor_listeners.push_back(l.name);
+    }
+    bound_ports_.emplace_back(l.name, port);
+    spdlog::info("listening on {}://{}:{} with {} shards", l.name, l.host, port, shards_.size());
+  }
+  for (auto& state : shards_) {
+    for (size_t i = 0; i < state->acceptors.size(); ++i) {
+      asio::co_spawn(state->shard.context(), accept_loop(*state, *state->acceptors[i], state->acceptor_listeners[i]),
+                     asio::detached);
+    }
+    state->shard.start();
+  }
+  started_ = true;
+  return {};
+}
+
+asio::awaitable<void> Broker::accept_loop(ShardState& state, asio::ip::tcp::acceptor& acceptor, std::string listener) {
+  for (;;) {
+    std::error_code ec;
+    asio::ip::tcp::socket socket(state.shard.context());
+    co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    if (ec) {
+      spdlog::warn("accepting on {}: {}", listener, ec.message());
+      continue;
+    }
+    auto connection = std::make_shared<Connection>(
+        std::move(socket), listener, state.shard.id(), options_.connection_limits, state.limiter,
+        [this](const RequestContext& ctx, const protocol::RequestFrame& frame) { return dispatch(ctx, frame); });
+    std::erase_if(state.connections, [](const std::weak_ptr<Connection>& c) { return c.expired(); });
+    state.connections.push_back(connection);
+    asio::co_spawn(state.shard.context(), connection->run(), asio::detached);
+  }
+}
+
+asio::awaitable<HandlerResult> Broker::dispatch(const RequestContext& ctx, const protocol::RequestFrame& frame) {
+  const ApiEntry* api = find_implemented_api(ctx.api_key);
+  if (!api) co_return HandlerResult::close("API key " + std::to_string(ctx.api_key) + " is not supported");
+  if (ctx.api_version < api->min_version || ctx.api_version > api->max_version) {
+    if (ctx.api_key == kApiVersionsKey) co_return unsupported_api_versions(ctx);
+    co_return HandlerResult::close("version " + std::to_string(ctx.api_version) + " of API key " +
+                                   std::to_string(ctx.api_key) + " is not supported");
+  }
+  co_return co_await api->handler(*this, ctx, frame.body);
+}
+
+int Broker::bound_port(const std::string& listener) const {
+  for (const auto& [name, port] : bound_ports_) {
+    if (name == listener) return port;
+  }
+  return -1;
+}
+
+void Broker::stop() {
+  if (!started_ || stopped_) return;
+  stopped_ = true;
+  for (auto& state : shards_) {
+    ShardState* s = state.get();
+    asio::post(s->shard.context(), [s] {
+      for (auto& acceptor : s->acceptors) {
+        std::error_code ignored;
+        acceptor->close(ignored);
+      }
+      for (auto& weak : s->connections) {
+        if (auto c = weak.lock()) c->close();
+      }
+    });
+    s->shard.stop();
+  }
+}
+
+void Broker::wait() {
+  for (auto& state : shards_) state->shard.join();
+}
+
+}  // namespace gregor::broker

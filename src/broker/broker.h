@@ -1,0 +1,71 @@
+// The broker process: shards (one event loop per core), the listeners each shard accepts on,
+// and the dispatch of every request to its API handler (apis.h). See docs/broker.md.
+#pragma once
+
+#include <asio/ip/tcp.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "broker/net/connection.h"
+#include "broker/net/shard.h"
+#include "common/status.h"
+
+namespace gregor::broker {
+
+struct ListenerOptions {
+  std::string name = "PLAINTEXT";
+  std::string host;  // empty: every interface
+  int port = 9092;   // 0: any free port (tests)
+};
+
+struct BrokerOptions {
+  int32_t node_id = 1;
+  std::vector<ListenerOptions> listeners{ListenerOptions{}};
+  unsigned shards = 0;  // 0: one per core
+  ConnectionLimits connection_limits;
+  int32_t queued_max_requests = 500;  // queued.max.requests
+};
+
+class Broker {
+ public:
+  explicit Broker(BrokerOptions options);
+  ~Broker();
+
+  // Binds the listeners and starts the shards' loops.
+  Status start();
+  // Stops accepting, closes the connections, and ends the loops; wait() returns afterwards.
+  void stop();
+  void wait();
+
+  const BrokerOptions& options() const { return options_; }
+  // The port a listener is bound to (the chosen one when configured as 0).
+  int bound_port(const std::string& listener) const;
+  size_t shard_count() const { return shards_.size(); }
+  Shard& shard(unsigned id) { return shards_[id]->shard; }
+
+  // Handles one request on the calling shard.
+  asio::awaitable<HandlerResult> dispatch(const RequestContext& ctx, const protocol::RequestFrame& frame);
+
+ private:
+  struct ShardState {
+    explicit ShardState(unsigned id, size_t queued_max_requests) : shard(id), limiter(queued_max_requests) {}
+    Shard shard;
+    RequestLimiter limiter;
+    std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors;
+    std::vector<std::string> acceptor_listeners;
+    std::vector<std::weak_ptr<Connection>> connections;
+  };
+
+  asio::awaitable<void> accept_loop(ShardState& state, asio::ip::tcp::acceptor& acceptor, std::string listener);
+
+  BrokerOptions options_;
+  std::vector<std::unique_ptr<ShardState>> shards_;
+  std::vector<std::pair<std::string, int>> bound_ports_;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace gregor::broker

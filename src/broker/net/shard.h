@@ -1,0 +1,83 @@
+// Thread-per-core: one shard per core, each a thread running its own Asio event loop. A shard
+// owns the partitions that hash to it and the connections it accepted; other shards reach its
+// state only by posting work to its loop (invoke_on), never by locking it.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/async_result.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+namespace gregor::broker {
+
+class Shard {
+ public:
+  explicit Shard(unsigned id) : id_(id), work_(asio::make_work_guard(context_)) {}
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+  ~Shard() { join(); }
+
+  unsigned id() const { return id_; }
+  asio::io_context& context() { return context_; }
+  asio::io_context::executor_type executor() { return context_.get_executor(); }
+
+  // Runs the loop on a thread of its own, until stop().
+  void start();
+  // Lets the loop end once its work is done; join() waits for that.
+  void stop();
+  void join();
+  // The shard whose loop runs on the calling thread, if any.
+  static Shard* current();
+
+ private:
+  unsigned id_;
+  asio::io_context context_{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::thread thread_;
+};
+
+// Runs fn on the target shard and resumes the caller on its own executor with the result:
+// message passing between cores. fn must not touch the caller's state.
+template <typename F, typename R = std::invoke_result_t<F>>
+  requires(!std::is_void_v<R>)
+asio::awaitable<R> invoke_on(Shard& target, F fn) {
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(R)>(
+      [&target, fn = std::move(fn)](auto handler) mutable {
+        auto back = asio::get_associated_executor(handler);
+        asio::post(target.executor(), [fn = std::move(fn), handler = std::move(handler), back]() mutable {
+          R result = fn();
+          asio::post(back, [handler = std::move(handler), result = std::move(result)]() mutable {
+            std::move(handler)(std::move(result));
+          });
+        });
+      },
+      asio::use_awaitable);
+}
+
+// As invoke_on, for work that finishes later on the target shard: fn gets a reply callback
+// to call (once, on the target shard) with the result.
+template <typename R, typename F>
+asio::awaitable<R> invoke_on_async(Shard& target, F fn) {
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(R)>(
+      [&target, fn = std::move(fn)](auto handler) mutable {
+        auto back = asio::get_associated_executor(handler);
+        asio::post(target.executor(), [fn = std::move(fn), handler = std::move(handler), back]() mutable {
+          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+          fn([shared, back](R result) {
+            asio::post(back, [shared, result = std::move(result)]() mutable { std::move (*shared)(std::move(result)); });
+          });
+        });
+      },
+      asio::use_awaitable);
+}
+
+}  // namespace gregor::broker
