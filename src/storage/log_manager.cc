@@ -54,8 +54,7 @@ StatusOr<std::unique_ptr<LogManager>> LogManager::open(FileSystem& fs, Clock& cl
 
 Status LogManager::load_dir(const std::string& dir) {
   if (Status s = create_dirs_durably(fs_, dir); !s.ok()) return s;
-  std::string marker = join_path(dir, std::string(kCleanShutdownFile));
-  bool clean = fs_.exists(marker);
+  bool clean = fs_.exists(join_path(dir, std::string(kCleanShutdownFile)));
   if (!clean) opened_clean_ = false;
   auto recovery_points = read_offset_checkpoint(fs_, join_path(dir, std::string(kRecoveryPointOffsetCheckpointFile)));
   if (!recovery_points.ok()) return recovery_points.status();
@@ -63,7 +62,9 @@ Status LogManager::load_dir(const std::string& dir) {
   if (!log_starts.ok()) return log_starts.status();
   auto cleaner_offsets = read_offset_checkpoint(fs_, join_path(dir, std::string(kCleanerOffsetCheckpointFile)));
   if (!cleaner_offsets.ok()) return cleaner_offsets.status();
-  cleaner_offsets_.insert(cleaner_offsets->begin(), cleaner_offsets->end());
+  for (const auto& [tp, offset] : *cleaner_offsets) {
+    if (!options_.owns || options_.owns(tp)) cleaner_offsets_[tp] = offset;
+  }
   auto names = fs_.list(dir);
   if (!names.ok()) return names.status();
   std::sort(names->begin(), names->end());
@@ -71,12 +72,15 @@ Status LogManager::load_dir(const std::string& dir) {
   for (const std::string& name : *names) {
     std::string path = join_path(dir, name);
     if (name.ends_with("-delete")) {
-      // A deletion the last run did not finish.
+      // A deletion the last run did not finish: "<topic>-<partition>.<32 hex>-delete".
+      size_t dot = name.rfind('.');
+      auto deleted = dot == std::string::npos ? std::nullopt : parse_partition_dir(name.substr(0, dot));
+      if (deleted && options_.owns && !options_.owns(*deleted)) continue;
       if (Status s = remove_tree(path); !s.ok()) return s;
       continue;
     }
     auto tp = parse_partition_dir(name);
-    if (!tp) continue;
+    if (!tp || (options_.owns && !options_.owns(*tp))) continue;
     if (logs_.count(*tp)) {
       return Status(ErrorCode::kafka_storage_error, "duplicate log directories for " + tp->to_string() +
                                                         " (" + path + " and " + logs_[*tp].log_dir + ")");
@@ -101,12 +105,52 @@ Status LogManager::load_dir(const std::string& dir) {
     ++loaded;
   }
   spdlog::info("loaded {} logs from {} ({})", loaded, dir, clean ? "clean shutdown" : "recovered");
-  if (clean) {
-    // From here on a crash must be noticed at the next start.
-    if (Status s = fs_.remove(marker); !s.ok()) return s;
-    if (Status s = fs_.sync_dir(dir); !s.ok()) return s;
-  }
+  if (clean && options_.manage_dir_files) return remove_clean_shutdown_marker(fs_, dir);
   return {};
+}
+
+Status remove_clean_shutdown_marker(FileSystem& fs, const std::string& log_dir) {
+  std::string marker = join_path(log_dir, std::string(kCleanShutdownFile));
+  if (!fs.exists(marker)) return {};
+  if (Status s = fs.remove(marker); !s.ok()) return s;
+  return fs.sync_dir(log_dir);
+}
+
+Status write_clean_shutdown_marker(FileSystem& fs, const std::string& log_dir) {
+  return write_file_atomically(fs, join_path(log_dir, std::string(kCleanShutdownFile)),
+                               BytesView::of("{\"version\":0,\"brokerEpoch\":-1}"));
+}
+
+Status write_dir_checkpoints(FileSystem& fs, const std::string& log_dir, const LogManager::DirCheckpoints& c) {
+  if (Status s = write_offset_checkpoint(fs, join_path(log_dir, std::string(kRecoveryPointOffsetCheckpointFile)),
+                                         c.recovery_points);
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = write_offset_checkpoint(fs, join_path(log_dir, std::string(kLogStartOffsetCheckpointFile)),
+                                         c.log_starts);
+      !s.ok()) {
+    return s;
+  }
+  return write_offset_checkpoint(fs, join_path(log_dir, std::string(kCleanerOffsetCheckpointFile)),
+                                 c.cleaner_offsets);
+}
+
+void LogManager::DirCheckpoints::merge(const DirCheckpoints& other) {
+  recovery_points.insert(other.recovery_points.begin(), other.recovery_points.end());
+  log_starts.insert(other.log_starts.begin(), other.log_starts.end());
+  cleaner_offsets.insert(other.cleaner_offsets.begin(), other.cleaner_offsets.end());
+}
+
+LogManager::DirCheckpoints LogManager::checkpoints(const std::string& log_dir) const {
+  DirCheckpoints c;
+  for (const auto& [tp, entry] : logs_) {
+    if (entry.log_dir != log_dir) continue;
+    c.recovery_points[tp] = entry.log->recovery_point();
+    c.log_starts[tp] = entry.log->log_start_offset();
+    if (auto it = cleaner_offsets_.find(tp); it != cleaner_offsets_.end()) c.cleaner_offsets[tp] = it->second;
+  }
+  return c;
 }
 
 StatusOr<Log*> LogManager::get_or_create(const TopicPartition& tp, const Uuid& topic_id, const LogConfig& config) {
@@ -225,8 +269,9 @@ void LogManager::tick() {
     // Kafka's cleaner looks again at once after a pass, and backs off when nothing was due.
     if (!start_cleaning()) next_clean_check_ms_ = now + options_.cleaner_backoff_ms;
   }
-  if (now - last_recovery_checkpoint_ms_ >= options_.recovery_point_checkpoint_interval_ms ||
-      now - last_start_checkpoint_ms_ >= options_.log_start_checkpoint_interval_ms) {
+  if (options_.manage_dir_files &&
+      (now - last_recovery_checkpoint_ms_ >= options_.recovery_point_checkpoint_interval_ms ||
+       now - last_start_checkpoint_ms_ >= options_.log_start_checkpoint_interval_ms)) {
     last_recovery_checkpoint_ms_ = last_start_checkpoint_ms_ = now;
     if (Status s = write_checkpoints(); !s.ok()) spdlog::warn("writing checkpoints: {}", s.message());
   }
@@ -307,18 +352,15 @@ void LogManager::end_cleaning() {
   auto entry = logs_.find(c.tp);
   if (entry == logs_.end()) return;
   cleaner_offsets_[c.tp] = c.pass->result().first_dirty_offset;
+  if (!options_.manage_dir_files) return;  // in the next gathered checkpoints
   if (Status s = write_cleaner_checkpoint(entry->second.log_dir); !s.ok()) {
     spdlog::warn("writing the cleaner checkpoint of {}: {}", entry->second.log_dir, s.message());
   }
 }
 
 Status LogManager::write_cleaner_checkpoint(const std::string& log_dir) {
-  OffsetCheckpoint offsets;
-  for (const auto& [tp, e] : logs_) {
-    auto it = cleaner_offsets_.find(tp);
-    if (e.log_dir == log_dir && it != cleaner_offsets_.end()) offsets[tp] = it->second;
-  }
-  return write_offset_checkpoint(fs_, join_path(log_dir, std::string(kCleanerOffsetCheckpointFile)), offsets);
+  return write_offset_checkpoint(fs_, join_path(log_dir, std::string(kCleanerOffsetCheckpointFile)),
+                                 checkpoints(log_dir).cleaner_offsets);
 }
 
 void LogManager::abort_cleaning(const std::optional<TopicPartition>& tp) {
@@ -355,22 +397,7 @@ void LogManager::resume_cleaning(const TopicPartition& tp) {
 
 Status LogManager::write_checkpoints() {
   for (const std::string& dir : options_.log_dirs) {
-    OffsetCheckpoint recovery_points, log_starts;
-    for (const auto& [tp, entry] : logs_) {
-      if (entry.log_dir != dir) continue;
-      recovery_points[tp] = entry.log->recovery_point();
-      log_starts[tp] = entry.log->log_start_offset();
-    }
-    if (Status s = write_offset_checkpoint(fs_, join_path(dir, std::string(kRecoveryPointOffsetCheckpointFile)),
-                                           recovery_points);
-        !s.ok()) {
-      return s;
-    }
-    if (Status s = write_offset_checkpoint(fs_, join_path(dir, std::string(kLogStartOffsetCheckpointFile)),
-                                           log_starts);
-        !s.ok()) {
-      return s;
-    }
+    if (Status s = write_dir_checkpoints(fs_, dir, checkpoints(dir)); !s.ok()) return s;
   }
   return {};
 }
@@ -386,12 +413,11 @@ Status LogManager::shutdown() {
       if (first.ok()) first = s;
     }
   }
+  if (!options_.manage_dir_files) return first;  // the gatherer writes checkpoints and marker
   if (Status s = write_checkpoints(); !s.ok() && first.ok()) first = s;
   if (!first.ok()) return first;  // no marker: the next start recovers
   for (const std::string& dir : options_.log_dirs) {
-    Status s = write_file_atomically(fs_, join_path(dir, std::string(kCleanShutdownFile)),
-                                     BytesView::of("{\"version\":0,\"brokerEpoch\":-1}"));
-    if (!s.ok()) return s;
+    if (Status s = write_clean_shutdown_marker(fs_, dir); !s.ok()) return s;
   }
   return {};
 }

@@ -28,6 +28,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -40,6 +41,7 @@
 #include "storage/clock.h"
 #include "storage/file_system.h"
 #include "storage/log.h"
+#include "storage/checkpoint_file.h"
 #include "storage/log_cleaner.h"
 #include "storage/log_config.h"
 #include "storage/sync_executor.h"
@@ -63,6 +65,20 @@ class LogManager {
     double cleaner_io_max_bytes_per_second = std::numeric_limits<double>::max();  // log.cleaner.io.max.bytes.per.second
     // Whether passes read and write on a cleaner thread; without it tick() runs them whole.
     bool cleaner_thread = true;
+    // Thread-per-core: each core's manager loads and serves only the partitions it owns (null:
+    // all of them)...
+    std::function<bool(const TopicPartition&)> owns;
+    // ...and then the per-directory files (checkpoints, clean-shutdown marker), which hold every
+    // partition of a log dir, are written by whoever gathers checkpoints() from all managers.
+    bool manage_dir_files = true;
+  };
+
+  // What one manager contributes to a log dir's checkpoint files.
+  struct DirCheckpoints {
+    OffsetCheckpoint recovery_points;
+    OffsetCheckpoint log_starts;
+    OffsetCheckpoint cleaner_offsets;
+    void merge(const DirCheckpoints& other);
   };
 
   static StatusOr<std::unique_ptr<LogManager>> open(FileSystem& fs, Clock& clock, SyncExecutor& syncs, Options options);
@@ -91,6 +107,7 @@ class LogManager {
   void pause_cleaning(const TopicPartition& tp);
   void resume_cleaning(const TopicPartition& tp);
   Status write_checkpoints();
+  DirCheckpoints checkpoints(const std::string& log_dir) const;
   // Closes every log (full flush), writes the checkpoints and the clean-shutdown marker.
   Status shutdown();
 
@@ -148,6 +165,12 @@ class LogManager {
   bool opened_clean_ = true;
   bool shut_down_ = false;
 };
+
+// The per-directory files, for a manager's or gathered from several.
+Status write_dir_checkpoints(FileSystem& fs, const std::string& log_dir, const LogManager::DirCheckpoints& c);
+Status write_clean_shutdown_marker(FileSystem& fs, const std::string& log_dir);
+// Removes the marker once every log of the dir is open, so a crash from then on is noticed.
+Status remove_clean_shutdown_marker(FileSystem& fs, const std::string& log_dir);
 
 // "orders-3" -> {orders, 3}; nullopt for names that are not partition directories (including
 // Kafka's "-delete", "-future" and "-stray" directories).

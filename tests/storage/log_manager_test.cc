@@ -286,6 +286,50 @@ TEST_F(LogManagerTest, RemovingOrShuttingDownAbortsThePass) {
   EXPECT_TRUE(fs.exists("/disk1/kafka/.kafka_cleanshutdown"));
 }
 
+TEST_F(LogManagerTest, ManagersPerCoreSplitTheDirsAndTheirCheckpointsAreGathered) {
+  auto open_shard = [&](int shard) {
+    LogManager::Options o = options();
+    o.owns = [shard](const TopicPartition& tp) { return tp.partition % 2 == shard; };
+    o.manage_dir_files = false;
+    auto m = LogManager::open(fs, clock, syncs, o);
+    EXPECT_TRUE(m.ok()) << m.status().to_string();
+    return std::move(*m);
+  };
+  {
+    auto even = open_shard(0);
+    auto odd = open_shard(1);
+    for (int p = 0; p < 4; ++p) {
+      LogManager& m = p % 2 == 0 ? *even : *odd;
+      produce(**m.get_or_create({"orders", p}, orders_id, options().defaults), p + 1);
+    }
+    ASSERT_TRUE(even->shutdown().ok());
+    ASSERT_TRUE(odd->shutdown().ok());
+    // Neither wrote the dir files: the gatherer does.
+    EXPECT_FALSE(fs.exists("/disk1/kafka/.kafka_cleanshutdown"));
+    for (const std::string& dir : options().log_dirs) {
+      LogManager::DirCheckpoints c = even->checkpoints(dir);
+      c.merge(odd->checkpoints(dir));
+      ASSERT_TRUE(write_dir_checkpoints(fs, dir, c).ok());
+      ASSERT_TRUE(write_clean_shutdown_marker(fs, dir).ok());
+    }
+  }
+  auto even = open_shard(0);
+  auto odd = open_shard(1);
+  EXPECT_TRUE(even->opened_clean());
+  EXPECT_EQ(even->partitions(), (std::vector<TopicPartition>{{"orders", 0}, {"orders", 2}}));
+  EXPECT_EQ(odd->partitions(), (std::vector<TopicPartition>{{"orders", 1}, {"orders", 3}}));
+  for (int p = 0; p < 4; ++p) {
+    Log* log = (p % 2 == 0 ? *even : *odd).get({"orders", p});
+    ASSERT_NE(log, nullptr);
+    EXPECT_EQ(log->log_end_offset(), 5 * (p + 1));
+    EXPECT_EQ(log->recovery_point(), 5 * (p + 1));
+  }
+  // The marker stays until the gatherer removes it, once every manager has opened.
+  EXPECT_TRUE(fs.exists("/disk1/kafka/.kafka_cleanshutdown"));
+  ASSERT_TRUE(remove_clean_shutdown_marker(fs, "/disk1/kafka").ok());
+  EXPECT_FALSE(fs.exists("/disk1/kafka/.kafka_cleanshutdown"));
+}
+
 TEST(PartitionDirNames, ParseAsKafkaDoes) {
   EXPECT_EQ(parse_partition_dir("orders-3"), (TopicPartition{"orders", 3}));
   EXPECT_EQ(parse_partition_dir("my-topic-12"), (TopicPartition{"my-topic", 12}));
