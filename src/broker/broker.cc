@@ -37,11 +37,18 @@ Broker::Broker(BrokerOptions options) : options_(std::move(options)) {
 
 Broker::~Broker() {
   stop();
-  wait();
+  if (Status s = wait(); !s.ok()) spdlog::error("shutting the logs down: {}", s.message());
 }
 
 Status Broker::start() {
   if (started_) return {};
+  if (options_.storage) {
+    std::vector<Shard*> shards;
+    for (auto& state : shards_) shards.push_back(&state->shard);
+    auto logs = LogService::open(fs_, clock_, shards, *options_.storage);
+    if (!logs.ok()) return logs.status();
+    logs_ = std::move(*logs);
+  }
   for (const ListenerOptions& l : options_.listeners) {
     int port = l.port;
     for (auto& state : shards_) {
@@ -79,6 +86,7 @@ Status Broker::start() {
     bound_ports_.emplace_back(l.name, port);
     spdlog::info("listening on {}://{}:{} with {} shards", l.name, l.host, port, shards_.size());
   }
+  if (logs_) logs_->start();
   for (auto& state : shards_) {
     for (size_t i = 0; i < state->acceptors.size(); ++i) {
       asio::co_spawn(state->shard.context(), accept_loop(*state, *state->acceptors[i], state->acceptor_listeners[i]),
@@ -132,7 +140,7 @@ void Broker::stop() {
   stopped_ = true;
   for (auto& state : shards_) {
     ShardState* s = state.get();
-    asio::post(s->shard.context(), [s] {
+    asio::post(s->shard.context(), [this, s] {
       for (auto& acceptor : s->acceptors) {
         std::error_code ignored;
         acceptor->close(ignored);
@@ -140,13 +148,17 @@ void Broker::stop() {
       for (auto& weak : s->connections) {
         if (auto c = weak.lock()) c->close();
       }
+      if (logs_) logs_->stop_on_shard(s->shard.id());
     });
     s->shard.stop();
   }
 }
 
-void Broker::wait() {
+Status Broker::wait() {
   for (auto& state : shards_) state->shard.join();
+  if (!logs_ || waited_ || !stopped_) return {};
+  waited_ = true;
+  return logs_->finish_shutdown();
 }
 
 }  // namespace gregor::broker

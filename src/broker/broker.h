@@ -9,9 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "broker/log_service.h"
 #include "broker/net/connection.h"
 #include "broker/net/shard.h"
 #include "common/status.h"
+#include "storage/posix_file_system.h"
 
 namespace gregor::broker {
 
@@ -27,6 +29,8 @@ struct BrokerOptions {
   unsigned shards = 0;  // 0: one per core
   ConnectionLimits connection_limits;
   int32_t queued_max_requests = 500;  // queued.max.requests
+  // The logs; none for a broker that only speaks the protocol (tests of the network layer).
+  std::optional<LogService::Options> storage;
 };
 
 class Broker {
@@ -36,15 +40,18 @@ class Broker {
 
   // Binds the listeners and starts the shards' loops.
   Status start();
-  // Stops accepting, closes the connections, and ends the loops; wait() returns afterwards.
+  // Stops accepting, closes the connections, shuts the logs down and ends the loops; wait()
+  // returns afterwards with how the logs' shutdown went (a failure leaves no clean-shutdown
+  // marker, so the next start recovers).
   void stop();
-  void wait();
+  Status wait();
 
   const BrokerOptions& options() const { return options_; }
   // The port a listener is bound to (the chosen one when configured as 0).
   int bound_port(const std::string& listener) const;
   size_t shard_count() const { return shards_.size(); }
   Shard& shard(unsigned id) { return shards_[id]->shard; }
+  LogService* logs() { return logs_.get(); }
 
   // Handles one request on the calling shard.
   asio::awaitable<HandlerResult> dispatch(const RequestContext& ctx, const protocol::RequestFrame& frame);
@@ -64,8 +71,12 @@ class Broker {
   BrokerOptions options_;
   std::vector<std::unique_ptr<ShardState>> shards_;
   std::vector<std::pair<std::string, int>> bound_ports_;
+  storage::PosixFileSystem fs_;
+  storage::SystemClock clock_;
+  std::unique_ptr<LogService> logs_;  // destroyed before the shards its timers run on
   bool started_ = false;
   bool stopped_ = false;
+  bool waited_ = false;
 };
 
 }  // namespace gregor::broker

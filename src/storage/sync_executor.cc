@@ -2,7 +2,9 @@
 
 namespace gregor::storage {
 
-ThreadSyncExecutor::ThreadSyncExecutor() : thread_([this] { loop(); }) {}
+ThreadSyncExecutor::ThreadSyncExecutor(std::function<void()> wake) : wake_(std::move(wake)) {
+  thread_ = std::thread([this] { loop(); });
+}
 
 ThreadSyncExecutor::~ThreadSyncExecutor() {
   {
@@ -34,6 +36,11 @@ void ThreadSyncExecutor::loop() {
     lock.lock();
     completed_.push_back(std::move(job));
     done_ready_.notify_all();
+    if (wake_) {
+      lock.unlock();
+      wake_();
+      lock.lock();
+    }
   }
 }
 

@@ -29,10 +29,11 @@ class InlineSyncExecutor final : public SyncExecutor {
 };
 
 // One background thread runs the syncs in submission order; completions queue up until the
-// owner calls run_completions() (an event loop would post them instead).
+// owner calls run_completions(). An event loop passes wake, which the background thread calls
+// whenever a completion is ready, to post a run_completions() call to the owner's loop.
 class ThreadSyncExecutor final : public SyncExecutor {
  public:
-  ThreadSyncExecutor();
+  explicit ThreadSyncExecutor(std::function<void()> wake = {});
   ~ThreadSyncExecutor() override;
 
   void submit(std::function<Status()> work, std::function<void(Status)> done) override;
@@ -57,6 +58,7 @@ class ThreadSyncExecutor final : public SyncExecutor {
   std::deque<Job> completed_;
   size_t in_flight_ = 0;
   bool stopping_ = false;
+  std::function<void()> wake_;
   std::thread thread_;
 };
 
