@@ -1,0 +1,139 @@
+#include "broker/replica_manager.h"
+
+#include <spdlog/spdlog.h>
+
+namespace gregor::broker {
+
+StatusOr<ReplicaManager::Partition*> ReplicaManager::make_leader(const TopicPartition& tp, const Uuid& topic_id,
+                                                                 int32_t leader_epoch,
+                                                                 const storage::LogConfig& config) {
+  auto log = logs_.get_or_create(tp, topic_id, config);
+  if (!log.ok()) return log.status();
+  (*log)->update_config(config);
+  Partition& p = partitions_[tp];
+  p.log = *log;
+  p.topic_id = topic_id;
+  // The log records the epoch's start offset with the first batch appended in it.
+  p.leader_epoch = leader_epoch;
+  // A single node is its whole ISR: what is durable is committed.
+  advance_high_watermark(tp, p, p.log->durable_offset());
+  return &p;
+}
+
+Status ReplicaManager::remove(const TopicPartition& tp) {
+  partitions_.erase(tp);
+  if (auto it = watches_.find(tp); it != watches_.end()) {
+    std::vector<Watch> watches = std::move(it->second);
+    watches_.erase(it);
+    for (Watch& w : watches) w.fire();
+  }
+  if (!logs_.get(tp)) return {};
+  return logs_.remove(tp);
+}
+
+ReplicaManager::Partition* ReplicaManager::find(const TopicPartition& tp) {
+  auto it = partitions_.find(tp);
+  return it == partitions_.end() ? nullptr : &it->second;
+}
+
+std::vector<TopicPartition> ReplicaManager::partitions() const {
+  std::vector<TopicPartition> out;
+  for (const auto& [tp, p] : partitions_) out.push_back(tp);
+  return out;
+}
+
+void ReplicaManager::produce(const TopicPartition& tp, std::span<uint8_t> records, int16_t acks,
+                             std::function<void(ProduceResult)> done) {
+  Partition* p = find(tp);
+  if (!p) {
+    done(ProduceResult{ErrorCode::not_leader_or_follower, "this broker does not lead " + tp.to_string()});
+    return;
+  }
+  // min.insync.replicas against the ISR, which on a single node is this broker alone.
+  if (acks == -1 && p->log->config().min_insync_replicas > 1) {
+    done(ProduceResult{ErrorCode::not_enough_replicas,
+                       "the ISR of " + tp.to_string() + " has 1 replica, fewer than min.insync.replicas (" +
+                           std::to_string(p->log->config().min_insync_replicas) + ")"});
+    return;
+  }
+  auto appended = p->log->append_as_leader(records, p->leader_epoch);
+  if (!appended.ok()) {
+    done(ProduceResult{appended.status().code(), appended.status().message()});
+    return;
+  }
+  ProduceResult result;
+  result.base_offset = appended->base_offset;
+  result.log_append_time = appended->log_append_time;
+  result.log_start_offset = appended->log_start_offset;
+  const int64_t end = appended->last_offset + 1;
+  if (!appended->sync_required) {
+    // flush.messages relaxed: written means in the page cache, as in Kafka.
+    advance_high_watermark(tp, *p, end);
+    done(std::move(result));
+    return;
+  }
+  storage::Log* log = p->log;
+  p->log->when_durable(end, [this, tp, log, end, result = std::move(result), done = std::move(done)](Status s) mutable {
+    Partition* now = find(tp);
+    if (now && now->log == log && s.ok()) advance_high_watermark(tp, *now, end);
+    if (!s.ok()) {
+      result = ProduceResult{s.code() == ErrorCode::none ? ErrorCode::kafka_storage_error : s.code(), s.message()};
+    }
+    done(std::move(result));
+  });
+}
+
+FetchPartitionResult ReplicaManager::fetch(const TopicPartition& tp, int64_t offset, uint32_t max_bytes,
+                                           bool follower, int32_t current_leader_epoch, bool min_one) {
+  FetchPartitionResult r;
+  Partition* p = find(tp);
+  if (!p) {
+    r.error = ErrorCode::not_leader_or_follower;
+    return r;
+  }
+  if (current_leader_epoch >= 0 && current_leader_epoch != p->leader_epoch) {
+    r.error = current_leader_epoch < p->leader_epoch ? ErrorCode::fenced_leader_epoch : ErrorCode::unknown_leader_epoch;
+    return r;
+  }
+  auto read = p->log->read(offset, max_bytes,
+                           follower ? storage::ReadLimit::log_end : storage::ReadLimit::high_watermark, min_one);
+  r.high_watermark = p->log->high_watermark();
+  r.last_stable_offset = r.high_watermark;  // no transactions yet
+  r.log_start_offset = p->log->log_start_offset();
+  if (!read.ok()) {
+    r.error = read.status().code();
+    return r;
+  }
+  r.records = read->slice;
+  return r;
+}
+
+uint64_t ReplicaManager::watch(const TopicPartition& tp, int64_t offset, std::function<void()> fire) {
+  Partition* p = find(tp);
+  if (!p || p->log->high_watermark() > offset) {
+    fire();
+    return 0;
+  }
+  uint64_t id = next_watch_++;
+  watches_[tp].push_back(Watch{id, std::move(fire)});
+  return id;
+}
+
+void ReplicaManager::unwatch(const TopicPartition& tp, uint64_t id) {
+  auto it = watches_.find(tp);
+  if (it == watches_.end()) return;
+  std::erase_if(it->second, [id](const Watch& w) { return w.id == id; });
+  if (it->second.empty()) watches_.erase(it);
+}
+
+void ReplicaManager::advance_high_watermark(const TopicPartition& tp, Partition& p, int64_t to) {
+  if (to <= p.log->high_watermark()) return;
+  p.log->set_high_watermark(to);
+  auto it = watches_.find(tp);
+  if (it == watches_.end()) return;
+  std::vector<Watch> watches = std::move(it->second);
+  watches_.erase(it);
+  for (Watch& w : watches) w.fire();
+}
+
+}  // namespace gregor::broker

@@ -1,0 +1,86 @@
+// The partitions one shard leads, over that shard's log manager: Kafka's ReplicaManager and
+// Partition, for a single node (replication comes in a later issue). Produce appends here and
+// answers once the append is durable as the topic's flush policy wants; Fetch reads here, up
+// to the high watermark, which on a single node follows the durable end of the log. Fetches
+// waiting for data (fetch.min.bytes / fetch.max.wait.ms) register a watch that fires when the
+// high watermark moves. Lives on its shard's thread only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/error_code.h"
+#include "common/uuid.h"
+#include "storage/log.h"
+#include "storage/log_manager.h"
+
+namespace gregor::broker {
+
+using storage::TopicPartition;
+
+struct ProduceResult {
+  ErrorCode error = ErrorCode::none;
+  std::string message;
+  int64_t base_offset = -1;
+  int64_t log_append_time = -1;
+  int64_t log_start_offset = -1;
+};
+
+struct FetchPartitionResult {
+  ErrorCode error = ErrorCode::none;
+  int64_t high_watermark = -1;
+  int64_t last_stable_offset = -1;
+  int64_t log_start_offset = -1;
+  storage::FileSlice records;  // size 0 when there is nothing to send
+};
+
+class ReplicaManager {
+ public:
+  ReplicaManager(storage::LogManager& logs, int32_t node_id) : logs_(logs), node_id_(node_id) {}
+
+  struct Partition {
+    storage::Log* log = nullptr;
+    Uuid topic_id;
+    int32_t leader_epoch = 0;
+  };
+
+  // Leads the partition (creating its log) at this epoch with this config.
+  StatusOr<Partition*> make_leader(const TopicPartition& tp, const Uuid& topic_id, int32_t leader_epoch,
+                                   const storage::LogConfig& config);
+  // Stops leading it and deletes its log (the topic was deleted).
+  Status remove(const TopicPartition& tp);
+  Partition* find(const TopicPartition& tp);
+  std::vector<TopicPartition> partitions() const;
+
+  // Appends one partition's records (one batch, stamped in place) and calls done on this
+  // shard once the append counts as written: at once for acks=0, after its sync otherwise.
+  void produce(const TopicPartition& tp, std::span<uint8_t> records, int16_t acks,
+               std::function<void(ProduceResult)> done);
+  // Reads from offset up to the high watermark (the log end for a follower), whole batches, at
+  // least one when min_one. current_leader_epoch -1 skips the epoch check.
+  FetchPartitionResult fetch(const TopicPartition& tp, int64_t offset, uint32_t max_bytes, bool follower,
+                             int32_t current_leader_epoch, bool min_one);
+  // Calls fire (once, on this shard) when the partition's high watermark next moves, or at once
+  // if it is past offset already. Returns an id for unwatch.
+  uint64_t watch(const TopicPartition& tp, int64_t offset, std::function<void()> fire);
+  void unwatch(const TopicPartition& tp, uint64_t id);
+
+ private:
+  void advance_high_watermark(const TopicPartition& tp, Partition& p, int64_t to);
+
+  storage::LogManager& logs_;
+  int32_t node_id_;
+  std::map<TopicPartition, Partition> partitions_;
+  struct Watch {
+    uint64_t id;
+    std::function<void()> fire;
+  };
+  std::map<TopicPartition, std::vector<Watch>> watches_;
+  uint64_t next_watch_ = 1;
+};
+
+}  // namespace gregor::broker
