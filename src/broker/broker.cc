@@ -48,6 +48,9 @@ Status Broker::start() {
     auto logs = LogService::open(fs_, clock_, shards, *options_.storage);
     if (!logs.ok()) return logs.status();
     logs_ = std::move(*logs);
+    for (auto& state : shards_) {
+      replicas_.push_back(std::make_unique<ReplicaManager>(logs_->of(state->shard.id()), options_.node_id));
+    }
   }
   for (const ListenerOptions& l : options_.listeners) {
     int port = l.port;

@@ -12,6 +12,7 @@
 #include "broker/log_service.h"
 #include "broker/net/connection.h"
 #include "broker/net/shard.h"
+#include "broker/replica_manager.h"
 #include "common/status.h"
 #include "storage/posix_file_system.h"
 
@@ -24,7 +25,7 @@ struct ListenerOptions {
 };
 
 struct BrokerOptions {
-  int32_t node_id = 1;
+  int32_t node_id = 1;  // node.id
   std::vector<ListenerOptions> listeners{ListenerOptions{}};
   unsigned shards = 0;  // 0: one per core
   ConnectionLimits connection_limits;
@@ -52,6 +53,8 @@ class Broker {
   size_t shard_count() const { return shards_.size(); }
   Shard& shard(unsigned id) { return shards_[id]->shard; }
   LogService* logs() { return logs_.get(); }
+  // The partitions a shard leads; use it from that shard's thread only.
+  ReplicaManager& replicas(unsigned shard) { return *replicas_[shard]; }
 
   // Handles one request on the calling shard.
   asio::awaitable<HandlerResult> dispatch(const RequestContext& ctx, const protocol::RequestFrame& frame);
@@ -74,6 +77,7 @@ class Broker {
   storage::PosixFileSystem fs_;
   storage::SystemClock clock_;
   std::unique_ptr<LogService> logs_;  // destroyed before the shards its timers run on
+  std::vector<std::unique_ptr<ReplicaManager>> replicas_;
   bool started_ = false;
   bool stopped_ = false;
   bool waited_ = false;

@@ -9,6 +9,7 @@
 #include <asio/write.hpp>
 
 #include "broker/apis.h"
+#include "raw_client.h"
 #include "broker/broker.h"
 #include "common/endian.h"
 #include "common/error_code.h"
@@ -18,63 +19,6 @@
 
 namespace gregor::broker {
 namespace {
-
-class Client {
- public:
-  explicit Client(int port) : socket_(io_) {
-    asio::ip::tcp::resolver resolver(io_);
-    asio::connect(socket_, resolver.resolve("127.0.0.1", std::to_string(port)));
-  }
-  void send_raw(BytesView bytes) { asio::write(socket_, asio::buffer(bytes.data(), bytes.size())); }
-  void send_api_versions(int16_t version, int32_t correlation_id) {
-    protocol::RequestHeader header;
-    header.request_api_key = 18;
-    header.request_api_version = version;
-    header.correlation_id = correlation_id;
-    header.client_id = "network-test";
-    protocol::ApiVersionsRequest request;
-    request.client_software_name = "gregor-test";
-    request.client_software_version = "1.0";
-    Bytes out;
-    if (version > protocol::ApiVersionsRequest::kValidVersions.hi) {
-      // A version the codec does not know: write the header by hand, body empty.
-      ByteWriter w(out);
-      size_t at = w.reserve_int32();
-      w.write_int16(18);
-      w.write_int16(version);
-      w.write_int32(correlation_id);
-      w.write_nullable_string(std::string("network-test"), false);
-      w.write_uvarint(0);  // tagged fields
-      w.patch_int32(at, static_cast<int32_t>(w.size() - at - 4));
-    } else {
-      ASSERT_FALSE(protocol::write_request(header, request, out));
-    }
-    send_raw(out);
-  }
-  // The next response frame (without its size), or nullopt when the broker closed the connection.
-  std::optional<Bytes> read_frame() {
-    uint8_t size_bytes[4];
-    std::error_code ec;
-    asio::read(socket_, asio::buffer(size_bytes), ec);
-    if (ec) return std::nullopt;
-    Bytes frame(static_cast<size_t>(load_be<int32_t>(size_bytes)));
-    asio::read(socket_, asio::buffer(frame.data(), frame.size()), ec);
-    if (ec) return std::nullopt;
-    return frame;
-  }
-  // Response header v0 (ApiVersions always uses it): correlation id, then the body.
-  static std::pair<int32_t, protocol::ApiVersionsResponse> api_versions(const Bytes& frame, int16_t version) {
-    int32_t correlation = load_be<int32_t>(frame.data());
-    auto body = protocol::decode_message<protocol::ApiVersionsResponse>(BytesView(frame).subview(4, frame.size() - 4),
-                                                                         version);
-    EXPECT_TRUE(body.ok());
-    return {correlation, body.ok() ? *body : protocol::ApiVersionsResponse{}};
-  }
-
- private:
-  asio::io_context io_;
-  asio::ip::tcp::socket socket_;
-};
 
 class NetworkTest : public ::testing::Test {
  protected:

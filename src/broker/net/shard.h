@@ -7,7 +7,12 @@
 #include <asio/async_result.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/post.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <functional>
@@ -78,6 +83,37 @@ asio::awaitable<R> invoke_on_async(Shard& target, F fn) {
         });
       },
       asio::use_awaitable);
+}
+
+// Runs the tasks concurrently on the calling shard and returns their results in order. The
+// tasks must not throw.
+template <typename T>
+asio::awaitable<std::vector<T>> when_all(std::vector<asio::awaitable<T>> tasks) {
+  auto executor = co_await asio::this_coro::executor;
+  struct State {
+    std::vector<std::optional<T>> results;
+    size_t remaining;
+    asio::steady_timer done;
+  };
+  auto state = std::make_shared<State>(State{std::vector<std::optional<T>>(tasks.size()), tasks.size(),
+                                             asio::steady_timer(executor, asio::steady_timer::time_point::max())});
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    asio::co_spawn(
+        executor,
+        [state, i, task = std::move(tasks[i])]() mutable -> asio::awaitable<void> {
+          state->results[i].emplace(co_await std::move(task));
+          if (--state->remaining == 0) state->done.cancel();
+        },
+        asio::detached);
+  }
+  if (state->remaining > 0) {
+    std::error_code ignored;
+    co_await state->done.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  }
+  std::vector<T> out;
+  out.reserve(state->results.size());
+  for (auto& r : state->results) out.push_back(std::move(*r));
+  co_return out;
 }
 
 }  // namespace gregor::broker
