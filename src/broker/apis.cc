@@ -11,6 +11,7 @@ namespace {
 // Versions as a Kafka 4.0 broker serves them, within what the codec knows.
 constexpr ApiEntry kApis[] = {
     {0, 3, 11, handle_produce},       // Produce (v0-2 carry the old message formats, gone in Kafka 4)
+    {1, 4, 12, handle_fetch},         // Fetch (v13+ name topics by id: with the metadata image)
     {18, 0, 4, handle_api_versions},  // ApiVersions
 };
 

@@ -2,6 +2,8 @@
 // the response frame, made of encoded bytes and log slices the connection sends with sendfile.
 #pragma once
 
+#include <climits>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -51,6 +53,42 @@ HandlerResult respond(const RequestContext& ctx, const Body& body) {
   HandlerResult r;
   r.response.emplace();
   r.response->parts.emplace_back(std::move(out));
+  return r;
+}
+
+// Encodes body as the response to ctx's request, its deferred bytes fields
+// (BytesView::deferred) filled from slices in the order the encoder meets them: the frame goes
+// out as encoded parts with the slices sent between them by sendfile, never copied.
+template <typename Body>
+HandlerResult respond_spliced(const RequestContext& ctx, const Body& body, const std::vector<storage::FileSlice>& slices) {
+  Bytes out;
+  ByteWriter w(out);
+  std::vector<ByteWriter::Deferred> deferred;
+  w.set_deferred_sink(&deferred);
+  const size_t size_at = w.reserve_int32();
+  protocol::ResponseHeader header;
+  header.correlation_id = ctx.correlation_id;
+  header.encode(w, protocol::response_header_version(ctx.api_key, ctx.api_version));
+  body.encode(w, ctx.api_version);
+  if (!w.ok()) return HandlerResult::close("could not encode the response: " + w.error());
+  if (deferred.size() != slices.size()) return HandlerResult::close("the response's log slices do not match its fields");
+  size_t total = out.size() - size_at - 4;
+  for (size_t i = 0; i < deferred.size(); ++i) {
+    if (deferred[i].size != slices[i].size) return HandlerResult::close("a log slice does not match its field");
+    total += deferred[i].size;
+  }
+  if (total > static_cast<size_t>(INT32_MAX)) return HandlerResult::close("the response is over 2 GiB");
+  w.patch_int32(size_at, static_cast<int32_t>(total));
+  HandlerResult r;
+  r.response.emplace();
+  size_t from = 0;
+  for (size_t i = 0; i < deferred.size(); ++i) {
+    r.response->parts.emplace_back(Bytes(out.begin() + static_cast<ptrdiff_t>(from),
+                                         out.begin() + static_cast<ptrdiff_t>(deferred[i].position)));
+    r.response->parts.emplace_back(slices[i]);
+    from = deferred[i].position;
+  }
+  r.response->parts.emplace_back(Bytes(out.begin() + static_cast<ptrdiff_t>(from), out.end()));
   return r;
 }
 

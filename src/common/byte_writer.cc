@@ -52,6 +52,14 @@ void ByteWriter::write_nullable_string(const std::optional<std::string>& s, bool
 
 void ByteWriter::write_bytes(BytesView b, bool compact) {
   write_bytes_length(static_cast<int32_t>(b.size()), compact);
+  if (b.is_deferred()) {
+    if (!deferred_) {
+      if (error_.empty()) error_ = "a deferred bytes field with nowhere to record it";
+      return;
+    }
+    deferred_->push_back(Deferred{out_.size(), b.size()});
+    return;
+  }
   write_raw(b);
 }
 

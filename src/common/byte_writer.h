@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include <vector>
+
 #include "common/bytes.h"
 #include "common/endian.h"
 #include "common/uuid.h"
@@ -65,6 +67,15 @@ class ByteWriter {
   }
   void patch_int32(size_t at, int32_t v);
 
+  // Zero-copy sends: a bytes field given as BytesView::deferred(n) (no data, n bytes) is written
+  // as its length only, and its place recorded here; the sender splices the n bytes in (a log
+  // slice sent with sendfile). Without a sink, a deferred field fails the encoding.
+  struct Deferred {
+    size_t position;  // in the output, where the n bytes belong
+    size_t size;
+  };
+  void set_deferred_sink(std::vector<Deferred>* sink) { deferred_ = sink; }
+
  private:
   template <typename T>
   void put_be(T v) {
@@ -75,6 +86,7 @@ class ByteWriter {
 
   Bytes& out_;
   std::string error_;
+  std::vector<Deferred>* deferred_ = nullptr;
 };
 
 // Bytes an unsigned varint takes on the wire.

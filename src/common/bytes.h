@@ -24,6 +24,9 @@ class BytesView {
   static BytesView of(std::string_view s) {
     return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
   }
+  // n bytes that are not in memory: ByteWriter records where they go (see set_deferred_sink).
+  static constexpr BytesView deferred(size_t n) { return {nullptr, n}; }
+  constexpr bool is_deferred() const { return data_ == nullptr && size_ > 0; }
 
   constexpr const uint8_t* data() const { return data_; }
   constexpr size_t size() const { return size_; }

@@ -6,6 +6,7 @@
 namespace gregor::broker {
 
 asio::awaitable<HandlerResult> handle_api_versions(Broker& broker, const RequestContext& ctx, BytesView body);
+asio::awaitable<HandlerResult> handle_fetch(Broker& broker, const RequestContext& ctx, BytesView body);
 asio::awaitable<HandlerResult> handle_produce(Broker& broker, const RequestContext& ctx, BytesView body);
 
 // ApiVersions for a version this broker does not serve (KIP-511): UNSUPPORTED_VERSION and the
