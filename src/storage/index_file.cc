@@ -4,28 +4,27 @@
 
 namespace gregor::storage {
 
-Status IndexFile::ensure_open(OpenMode mode) {
-  if (file_) return {};
-  auto file = fs_.open(path_, mode);
-  if (!file.ok()) return file.status();
-  file_ = std::move(*file);
-  return {};
+void IndexFile::ensure_file(OpenMode mode) {
+  if (!file_) file_ = std::make_shared<LazyFile>(fs_, path_, mode, file_cache_);
 }
 
 Status IndexFile::create() {
-  if (Status s = ensure_open(OpenMode::create); !s.ok()) return s;
+  ensure_file(OpenMode::create);
   if (Status s = file_->truncate(0); !s.ok()) return s;
   raw_.clear();
   file_bytes_ = 0;
   file_longer_ = false;
   loaded_ = true;
+  // The truncate is a change like a write: until synced, a crash may bring old entries back,
+  // and the file cache keeps the descriptor open.
+  unsynced_ = true;
   return {};
 }
 
 Status IndexFile::load() {
   if (loaded_) return {};
   if (!fs_.exists(path_)) return create();
-  if (Status s = ensure_open(OpenMode::read_write); !s.ok()) return s;
+  ensure_file(OpenMode::read_write);
   auto size = file_->size();
   if (!size.ok()) return size.status();
   if (*size % entry_size_ != 0) {
@@ -70,7 +69,7 @@ void IndexFile::keep(size_t n) {
 Status IndexFile::flush() {
   if (!loaded_) return {};
   if (file_bytes_ == raw_.size() && !file_longer_) return {};
-  if (Status s = ensure_open(OpenMode::create); !s.ok()) return s;
+  ensure_file(OpenMode::create);
   if (file_longer_) {
     if (Status s = file_->truncate(file_bytes_); !s.ok()) return s;
     file_longer_ = false;
@@ -90,6 +89,13 @@ Status IndexFile::sync() {
   if (!file_ || !unsynced_) return {};
   if (Status s = file_->sync(); !s.ok()) return s;
   unsynced_ = false;
+  return {};
+}
+
+Status IndexFile::rename(const std::string& path) {
+  // A file the index holds learns its new name, to reopen under it after the file cache closes it.
+  if (Status s = file_ ? file_->rename(path) : fs_.rename(path_, path); !s.ok()) return s;
+  path_ = path;
   return {};
 }
 

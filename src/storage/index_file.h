@@ -6,7 +6,9 @@
 // preallocates and trims on close, and both read the same.
 //
 // Indexes of inactive segments load lazily, on first use, and can be unloaded again, so an idle
-// partition costs little memory.
+// partition costs little memory. A loaded index needs no descriptor: it opens its file (a
+// LazyFile, counted by the file cache when one is given) only to write it, and an index that is
+// written and synced lets the cache close it like a segment's .log.
 #pragma once
 
 #include <cstdint>
@@ -16,13 +18,18 @@
 #include "common/bytes.h"
 #include "common/status.h"
 #include "storage/file_system.h"
+#include "storage/lazy_file.h"
 
 namespace gregor::storage {
 
 class IndexFile {
  public:
-  IndexFile(FileSystem& fs, std::string path, size_t entry_size, size_t max_bytes)
-      : fs_(fs), path_(std::move(path)), entry_size_(entry_size), max_entries_(max_bytes / entry_size) {}
+  IndexFile(FileSystem& fs, std::string path, size_t entry_size, size_t max_bytes, FileCache* file_cache = nullptr)
+      : fs_(fs),
+        file_cache_(file_cache),
+        path_(std::move(path)),
+        entry_size_(entry_size),
+        max_entries_(max_bytes / entry_size) {}
 
   // Truncates or creates the file and starts empty.
   Status create();
@@ -61,17 +68,23 @@ class IndexFile {
   Status close();
 
   const std::string& path() const { return path_; }
+  // Renames the file (it exists) to path.
+  Status rename(const std::string& path);
+  // The file is missing: only the name changes.
   void set_path(std::string path) { path_ = std::move(path); }
+  // The file while the index holds it (it has written it since loading), for syncing elsewhere.
   std::shared_ptr<File> file() const { return file_; }
 
  private:
-  Status ensure_open(OpenMode mode);
+  // Makes file_ if there is none; it opens on first use.
+  void ensure_file(OpenMode mode);
 
   FileSystem& fs_;
+  FileCache* file_cache_;
   std::string path_;
   size_t entry_size_;
   size_t max_entries_;
-  std::shared_ptr<File> file_;
+  std::shared_ptr<LazyFile> file_;
   Bytes raw_;
   bool loaded_ = false;
   size_t file_bytes_ = 0;    // bytes of raw_ known to be in the file (a prefix)

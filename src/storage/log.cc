@@ -45,6 +45,7 @@ Log::Log(FileSystem& fs, Clock& clock, SyncExecutor& syncs, Options options, Lea
     : fs_(fs),
       clock_(clock),
       syncs_(syncs),
+      file_cache_(options.file_cache),
       dir_(std::move(options.dir)),
       config_(std::move(options.config)),
       epochs_(std::move(epochs)) {}
@@ -182,13 +183,13 @@ Status Log::load(bool clean_shutdown, int64_t recovery_point) {
   std::sort(bases.begin(), bases.end());
   int64_t now = clock_.now_ms();
   for (int64_t base : bases) {
-    auto segment = Segment::open(fs_, dir_, base, segment_options(config_), now);
+    auto segment = Segment::open(fs_, dir_, base, segment_options(config_), now, "", file_cache_);
     if (!segment.ok()) return segment.status();
     segments_.emplace(base, std::move(*segment));
   }
 
   if (segments_.empty()) {
-    auto segment = Segment::create(fs_, dir_, log_start_offset_, segment_options(config_), now);
+    auto segment = Segment::create(fs_, dir_, log_start_offset_, segment_options(config_), now, "", file_cache_);
     if (!segment.ok()) return segment.status();
     segments_.emplace(log_start_offset_, std::move(*segment));
     if (Status s = fs_.sync_dir(dir_); !s.ok()) return s;
@@ -292,7 +293,7 @@ Status Log::roll(int64_t base_offset) {
       return s;
     }
   }
-  auto segment = Segment::create(fs_, dir_, base_offset, segment_options(config_), clock_.now_ms());
+  auto segment = Segment::create(fs_, dir_, base_offset, segment_options(config_), clock_.now_ms(), "", file_cache_);
   if (!segment.ok()) return segment.status();
   old.on_become_inactive();
   if (old.empty()) {
@@ -588,7 +589,7 @@ Status Log::truncate_fully_and_start_at(int64_t offset) {
   std::vector<int64_t> all;
   for (auto& [base, segment] : segments_) all.push_back(base);
   // The new segment first, so the log always has an active one.
-  auto segment = Segment::create(fs_, dir_, offset, segment_options(config_), clock_.now_ms());
+  auto segment = Segment::create(fs_, dir_, offset, segment_options(config_), clock_.now_ms(), "", file_cache_);
   if (!segment.ok()) return segment.status();
   std::vector<int64_t> others;
   for (int64_t base : all) {
@@ -715,7 +716,8 @@ Status Log::delete_expired_files() {
 }
 
 StatusOr<std::unique_ptr<Segment>> Log::create_cleaned_segment(int64_t base_offset) {
-  return Segment::create(fs_, dir_, base_offset, segment_options(config_), clock_.now_ms(), ".cleaned");
+  return Segment::create(fs_, dir_, base_offset, segment_options(config_), clock_.now_ms(), ".cleaned",
+                         file_cache_);
 }
 
 Status Log::replace_segments(std::unique_ptr<Segment> cleaned, const std::vector<int64_t>& old_bases) {

@@ -37,6 +37,7 @@
 
 #include "common/status.h"
 #include "storage/clock.h"
+#include "storage/file_cache.h"
 #include "storage/file_system.h"
 #include "storage/leader_epoch_cache.h"
 #include "storage/log_config.h"
@@ -81,6 +82,10 @@ class Log {
     int64_t log_start_offset = 0;
     bool clean_shutdown = false;  // the log dir was closed cleanly: trust it, skip recovery
     std::optional<int64_t> high_watermark;  // default: the log end offset
+    // Bounds the descriptors the segments' files (.log and indexes) hold, shared by all the logs
+    // of a broker (file_cache.h); it must outlive the log and its pending syncs. nullptr: a .log
+    // stays open once used.
+    FileCache* file_cache = nullptr;
   };
 
   // Opens or creates the log, recovering it unless clean_shutdown.
@@ -191,6 +196,7 @@ class Log {
   FileSystem& fs_;
   Clock& clock_;
   SyncExecutor& syncs_;
+  FileCache* file_cache_;
   std::string dir_;
   LogConfig config_;
   LeaderEpochCache epochs_;

@@ -22,8 +22,8 @@ class OffsetIndex {
   static constexpr size_t kEntrySize = 8;
 
   // max_bytes is segment.index.bytes.
-  OffsetIndex(FileSystem& fs, std::string path, int64_t base_offset, size_t max_bytes)
-      : file_(fs, std::move(path), kEntrySize, max_bytes), base_offset_(base_offset) {}
+  OffsetIndex(FileSystem& fs, std::string path, int64_t base_offset, size_t max_bytes, FileCache* file_cache = nullptr)
+      : file_(fs, std::move(path), kEntrySize, max_bytes, file_cache), base_offset_(base_offset) {}
 
   Status create() { return file_.create(); }
   // Reads the file and checks it: offsets increasing, within 32 bits of the base, positions

@@ -8,7 +8,6 @@
 #include "common/endian.h"
 #include "record/record.h"
 #include "record/record_batch.h"
-#include "storage/lazy_file.h"
 
 namespace gregor::storage {
 
@@ -34,14 +33,14 @@ std::string Segment::path_of(const char* extension, const std::string& suffix) c
 }
 
 Segment::Segment(FileSystem& fs, std::string dir, int64_t base_offset, const SegmentOptions& options,
-                 std::string suffix, int64_t now_ms)
+                 std::string suffix, int64_t now_ms, FileCache* file_cache)
     : fs_(fs),
       dir_(std::move(dir)),
       base_offset_(base_offset),
       options_(options),
       suffix_(std::move(suffix)),
-      offset_index_(fs, path_of(".index", suffix_), base_offset, options.index_bytes),
-      time_index_(fs, path_of(".timeindex", suffix_), base_offset, options.index_bytes),
+      offset_index_(fs, path_of(".index", suffix_), base_offset, options.index_bytes, file_cache),
+      time_index_(fs, path_of(".timeindex", suffix_), base_offset, options.index_bytes, file_cache),
       next_offset_(base_offset),
       created_ms_(now_ms) {}
 
@@ -49,12 +48,10 @@ Segment::~Segment() = default;
 
 StatusOr<std::unique_ptr<Segment>> Segment::create(FileSystem& fs, const std::string& dir, int64_t base_offset,
                                                    const SegmentOptions& options, int64_t now_ms,
-                                                   const std::string& suffix) {
-  std::unique_ptr<Segment> s(new Segment(fs, dir, base_offset, options, suffix, now_ms));
-  auto log = fs.open(s->path_of(".log", suffix), OpenMode::create);
-  if (!log.ok()) return log.status();
-  s->log_ = std::move(*log);
-  // A leftover from an earlier failed roll is replaced.
+                                                   const std::string& suffix, FileCache* file_cache) {
+  std::unique_ptr<Segment> s(new Segment(fs, dir, base_offset, options, suffix, now_ms, file_cache));
+  s->log_ = std::make_shared<LazyFile>(fs, s->path_of(".log", suffix), OpenMode::create, file_cache);
+  // Opens (creating) the file; a leftover from an earlier failed roll is replaced.
   if (Status st = s->log_->truncate(0); !st.ok()) return st;
   if (Status st = s->offset_index_.create(); !st.ok()) return st;
   if (Status st = s->time_index_.create(); !st.ok()) return st;
@@ -64,8 +61,8 @@ StatusOr<std::unique_ptr<Segment>> Segment::create(FileSystem& fs, const std::st
 
 StatusOr<std::unique_ptr<Segment>> Segment::open(FileSystem& fs, const std::string& dir, int64_t base_offset,
                                                  const SegmentOptions& options, int64_t now_ms,
-                                                 const std::string& suffix) {
-  std::unique_ptr<Segment> s(new Segment(fs, dir, base_offset, options, suffix, now_ms));
+                                                 const std::string& suffix, FileCache* file_cache) {
+  std::unique_ptr<Segment> s(new Segment(fs, dir, base_offset, options, suffix, now_ms, file_cache));
   std::string path = s->path_of(".log", suffix);
   {
     // Only the size now; the descriptor is opened when the segment is first used.
@@ -75,7 +72,7 @@ StatusOr<std::unique_ptr<Segment>> Segment::open(FileSystem& fs, const std::stri
     if (!size.ok()) return size.status();
     s->size_ = *size;
   }
-  s->log_ = std::make_shared<LazyFile>(fs, path, OpenMode::read_write);
+  s->log_ = std::make_shared<LazyFile>(fs, path, OpenMode::read_write, file_cache);
   return s;
 }
 
@@ -233,7 +230,9 @@ StatusOr<std::optional<FileSlice>> Segment::read(int64_t start_offset, uint32_t 
   if (!loc->has_value()) return std::optional<FileSlice>();
   const BatchLocation& first = **loc;
   uint64_t end_limit = std::min<uint64_t>(max_position, size_);
-  if (first.position >= end_limit) return std::optional<FileSlice>(FileSlice{log_, first.position, 0});
+  auto file = log_->pin();
+  if (!file.ok()) return file.status();
+  if (first.position >= end_limit) return std::optional<FileSlice>(FileSlice{*file, first.position, 0});
   uint64_t budget = min_one ? std::max<uint64_t>(max_bytes, first.size) : max_bytes;
   uint64_t limit = std::min<uint64_t>(end_limit, first.position + budget);
   uint64_t end = limit;
@@ -250,7 +249,7 @@ StatusOr<std::optional<FileSlice>> Segment::read(int64_t start_offset, uint32_t 
     while (scan.next(b) && b.position + b.size <= limit) end = b.position + b.size;
     if (!scan.status().ok()) return scan.status();
   }
-  return std::optional<FileSlice>(FileSlice{log_, first.position, static_cast<uint32_t>(end - first.position)});
+  return std::optional<FileSlice>(FileSlice{*file, first.position, static_cast<uint32_t>(end - first.position)});
 }
 
 StatusOr<std::optional<TimestampAndOffset>> Segment::find_offset_by_timestamp(int64_t timestamp,
@@ -347,11 +346,11 @@ Status Segment::change_suffix(const std::string& suffix) {
     std::string from = path_of(part.extension, suffix_);
     std::string to = path_of(part.extension, suffix);
     if (part.index && !fs_.exists(from)) {
-      if (part.index) part.index->set_path(to);
+      part.index->set_path(to);
       continue;
     }
-    if (Status s = fs_.rename(from, to); !s.ok()) return s;
-    if (part.index) part.index->set_path(to);
+    // Through the files, which reopen under their new names after the file cache closes them.
+    if (Status s = part.index ? part.index->rename(to) : log_->rename(to); !s.ok()) return s;
   }
   suffix_ = suffix;
   return {};

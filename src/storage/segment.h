@@ -15,6 +15,7 @@
 #include "common/bytes.h"
 #include "common/status.h"
 #include "storage/file_system.h"
+#include "storage/lazy_file.h"
 #include "storage/offset_index.h"
 #include "storage/segment_scanner.h"
 #include "storage/time_index.h"
@@ -26,8 +27,9 @@ struct SegmentOptions {
   int32_t index_interval_bytes = 4096;    // index.interval.bytes
 };
 
-// Bytes of a segment file, for reads and for sendfile: the slice keeps the file open even if
-// the segment is deleted meanwhile.
+// Bytes of a segment file, for reads and for sendfile: the slice holds the open file (pinned,
+// see LazyFile::pin), so its descriptor stays valid even if the segment is deleted or its
+// descriptor evicted from the file cache meanwhile.
 struct FileSlice {
   std::shared_ptr<File> file;
   uint64_t position = 0;
@@ -53,15 +55,16 @@ class Segment {
   static std::string file_stem(int64_t base_offset);
   static std::string log_path(const std::string& dir, int64_t base_offset, const std::string& suffix = "");
 
-  // Creates empty files for a new segment.
+  // Creates empty files for a new segment. Its files' descriptors count against file_cache
+  // (file_cache.h) when one is given.
   static StatusOr<std::unique_ptr<Segment>> create(FileSystem& fs, const std::string& dir, int64_t base_offset,
                                                    const SegmentOptions& options, int64_t now_ms,
-                                                   const std::string& suffix = "");
-  // Opens the files of an existing segment; indexes load lazily. Call either load_tail() (after
-  // a clean shutdown) or recover() (after a crash) before using it.
+                                                   const std::string& suffix = "", FileCache* file_cache = nullptr);
+  // Opens the files of an existing segment; the .log opens on first use, indexes load lazily.
+  // Call either load_tail() (after a clean shutdown) or recover() (after a crash) before using it.
   static StatusOr<std::unique_ptr<Segment>> open(FileSystem& fs, const std::string& dir, int64_t base_offset,
                                                  const SegmentOptions& options, int64_t now_ms,
-                                                 const std::string& suffix = "");
+                                                 const std::string& suffix = "", FileCache* file_cache = nullptr);
 
   ~Segment();
 
@@ -136,6 +139,7 @@ class Segment {
   // The segment's timestamp for time-based retention: its largest timestamp, or when it has none
   // the time it was created (Kafka uses the file's modification time).
   int64_t largest_timestamp_for_retention() const { return max_timestamp_ >= 0 ? max_timestamp_ : created_ms_; }
+  // The .log file, opened on use (the same object for the segment's life).
   std::shared_ptr<File> log_file() const { return log_; }
   OffsetIndex& offset_index() { return offset_index_; }
   TimeIndex& time_index() { return time_index_; }
@@ -146,7 +150,7 @@ class Segment {
 
  private:
   Segment(FileSystem& fs, std::string dir, int64_t base_offset, const SegmentOptions& options,
-          std::string suffix, int64_t now_ms);
+          std::string suffix, int64_t now_ms, FileCache* file_cache);
   std::string path_of(const char* extension, const std::string& suffix) const;
   void index_batch(const BatchInfo& batch);
   // Scans [from, size_) to learn next offset and the largest timestamp.
@@ -157,7 +161,7 @@ class Segment {
   int64_t base_offset_;
   SegmentOptions options_;
   std::string suffix_;
-  std::shared_ptr<File> log_;
+  std::shared_ptr<LazyFile> log_;
   OffsetIndex offset_index_;
   TimeIndex time_index_;
   uint64_t size_ = 0;

@@ -22,8 +22,8 @@ class TimeIndex {
  public:
   static constexpr size_t kEntrySize = 12;
 
-  TimeIndex(FileSystem& fs, std::string path, int64_t base_offset, size_t max_bytes)
-      : file_(fs, std::move(path), kEntrySize, max_bytes), base_offset_(base_offset) {}
+  TimeIndex(FileSystem& fs, std::string path, int64_t base_offset, size_t max_bytes, FileCache* file_cache = nullptr)
+      : file_(fs, std::move(path), kEntrySize, max_bytes, file_cache), base_offset_(base_offset) {}
 
   Status create() { return file_.create(); }
   Status load();
