@@ -14,9 +14,7 @@ namespace gregor::storage {
 namespace {
 
 // Java regex \s: [ \t\n\x0B\f\r].
-bool is_java_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\x0B' || c == '\f' || c == '\r';
-}
+bool is_java_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\x0B' || c == '\f' || c == '\r'; }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -111,32 +109,20 @@ bool is_replica_entry(std::string_view s) {
 // Java's List.toString: "[a, b]".
 std::string java_list_string(const std::vector<std::string>& items) { return "[" + join_strings(items, ", ") + "]"; }
 
-// Range.ensureValid compares as doubles; integers compare exactly here, which is the same for them.
-bool below(const ConfigValue& v, int64_t bound) {
+// Range.ensureValid: the value against a bound, as -1, 0 or 1; nullopt for NaN, which is never
+// out of range. Integers compare exactly (Kafka compares as doubles, which is the same for them).
+std::optional<int> compare_to_bound(const ConfigValue& v, int64_t bound) {
   return std::visit(
-      [bound](const auto& x) -> bool {
+      [bound](const auto& x) -> std::optional<int> {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-          return static_cast<int64_t>(x) < bound;
+          return static_cast<int64_t>(x) < bound ? -1 : static_cast<int64_t>(x) > bound ? 1 : 0;
         } else if constexpr (std::is_same_v<T, double>) {
-          return x < static_cast<double>(bound);  // false for NaN, as in Java
+          double b = static_cast<double>(bound);
+          if (std::isnan(x)) return std::nullopt;
+          return x < b ? -1 : x > b ? 1 : 0;
         } else {
-          return false;
-        }
-      },
-      v);
-}
-
-bool above(const ConfigValue& v, int64_t bound) {
-  return std::visit(
-      [bound](const auto& x) -> bool {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-          return static_cast<int64_t>(x) > bound;
-        } else if constexpr (std::is_same_v<T, double>) {
-          return x > static_cast<double>(bound);
-        } else {
-          return false;
+          return std::nullopt;
         }
       },
       v);
@@ -179,8 +165,7 @@ std::string java_double_string(double d) {
   if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
   if (d == 0) return std::signbit(d) ? "-0.0" : "0.0";
   std::array<char, 64> buf{};
-  auto [end, ec] =
-      std::to_chars(buf.data(), buf.data() + buf.size(), std::fabs(d), std::chars_format::scientific);
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), std::fabs(d), std::chars_format::scientific);
   std::string_view sci(buf.data(), static_cast<size_t>(end - buf.data()));  // "1.25e-05", "5e+00"
   size_t e = sci.find('e');
   std::string digits(1, sci[0]);
@@ -262,20 +247,20 @@ StatusOr<ConfigValue> parse_config_value(std::string_view name, ConfigType type,
     case ConfigType::password:
       return ConfigValue(std::string(trimmed));
     case ConfigType::int16:
-      if (auto v = parse_java_integer(trimmed, std::numeric_limits<int16_t>::min(),
-                                      std::numeric_limits<int16_t>::max())) {
+      if (auto v =
+              parse_java_integer(trimmed, std::numeric_limits<int16_t>::min(), std::numeric_limits<int16_t>::max())) {
         return ConfigValue(static_cast<int16_t>(*v));
       }
       break;
     case ConfigType::int32:
-      if (auto v = parse_java_integer(trimmed, std::numeric_limits<int32_t>::min(),
-                                      std::numeric_limits<int32_t>::max())) {
+      if (auto v =
+              parse_java_integer(trimmed, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max())) {
         return ConfigValue(static_cast<int32_t>(*v));
       }
       break;
     case ConfigType::int64:
-      if (auto v = parse_java_integer(trimmed, std::numeric_limits<int64_t>::min(),
-                                      std::numeric_limits<int64_t>::max())) {
+      if (auto v =
+              parse_java_integer(trimmed, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max())) {
         return ConfigValue(*v);
       }
       break;
@@ -312,16 +297,19 @@ Status validate_config_value(std::string_view name, const ConfigValidator& valid
     case ConfigCheck::none:
       return {};
     case ConfigCheck::at_least:
-    case ConfigCheck::between:
-      if (below(value, validator.min)) {
+    case ConfigCheck::between: {
+      std::optional<int> to_min = compare_to_bound(value, validator.min);
+      if (to_min && *to_min < 0) {
         return invalid_config_value(name, render_config_value(value),
                                     "Value must be at least " + std::to_string(validator.min));
       }
-      if (validator.check == ConfigCheck::between && above(value, validator.max)) {
+      std::optional<int> to_max = compare_to_bound(value, validator.max);
+      if (validator.check == ConfigCheck::between && to_max && *to_max > 0) {
         return invalid_config_value(name, render_config_value(value),
                                     "Value must be no more than " + std::to_string(validator.max));
       }
       return {};
+    }
     case ConfigCheck::one_of: {
       const auto& s = std::get<std::string>(value);
       if (!is_one_of(s, validator.valid)) {
@@ -347,8 +335,8 @@ Status validate_config_value(std::string_view name, const ConfigValidator& valid
       const auto& items = std::get<std::vector<std::string>>(value);
       std::vector<std::string> trimmed;
       for (const std::string& item : items) trimmed.emplace_back(java_trim(item));
-      bool all_entries = std::all_of(trimmed.begin(), trimmed.end(),
-                                     [](const std::string& s) { return is_replica_entry(s); });
+      bool all_entries =
+          std::all_of(trimmed.begin(), trimmed.end(), [](const std::string& s) { return is_replica_entry(s); });
       if (!all_entries && join_strings(trimmed, "") != "*") {
         return invalid_config_value(name, java_list_string(items),
                                     std::string(name) +

@@ -80,9 +80,7 @@ struct ConfigValidator {
 constexpr ConfigValidator no_check() { return {}; }
 constexpr ConfigValidator at_least(int64_t min) { return {ConfigCheck::at_least, min, 0, {}}; }
 constexpr ConfigValidator between(int64_t min, int64_t max) { return {ConfigCheck::between, min, max, {}}; }
-constexpr ConfigValidator one_of(std::span<const std::string_view> valid) {
-  return {ConfigCheck::one_of, 0, 0, valid};
-}
+constexpr ConfigValidator one_of(std::span<const std::string_view> valid) { return {ConfigCheck::one_of, 0, 0, valid}; }
 constexpr ConfigValidator list_of(std::span<const std::string_view> valid) {
   return {ConfigCheck::list_of, 0, 0, valid};
 }
