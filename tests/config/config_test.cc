@@ -1,8 +1,10 @@
-// The .properties format.
+// The .properties format, and the sample config/server.properties.
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
+#include "config/broker_config.h"
 #include "config/properties.h"
 #include "config_test_util.h"
 
@@ -106,6 +108,43 @@ TEST(Properties, WriteThenParseRoundTrips) {
       {"#not a comment", "!"},
   };
   EXPECT_EQ(parse(write_properties(props, "a comment")), props);
+}
+
+TEST(SampleServerProperties, LoadsWithoutWarnings) {
+  std::vector<std::string> warnings;
+  StatusOr<BrokerConfig> config =
+      BrokerConfig::load_file(std::string(GREGOR_SOURCE_DIR) + "/config/server.properties", {}, &warnings);
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  EXPECT_TRUE(warnings.empty()) << warnings.front();
+  EXPECT_EQ(config->process_roles(), (std::vector<std::string>{"broker", "controller"}));
+  EXPECT_EQ(config->node_id(), 1);
+  EXPECT_EQ(config->quorum_voters(), (std::vector<QuorumVoter>{{1, "localhost", 9093}}));
+  EXPECT_EQ(config->log_dirs(), (std::vector<std::string>{"/tmp/kraft-combined-logs"}));
+  EXPECT_EQ(config->metadata_log_dir(), "/tmp/kraft-combined-logs");
+  EXPECT_EQ(config->listeners(),
+            (std::vector<Endpoint>{{"PLAINTEXT", "", 9092, "PLAINTEXT"}, {"CONTROLLER", "", 9093, "PLAINTEXT"}}));
+  EXPECT_EQ(config->advertised_listeners(), (std::vector<Endpoint>{{"PLAINTEXT", "localhost", 9092, "PLAINTEXT"}}));
+  EXPECT_EQ(config->advertised_controller_listeners(),
+            (std::vector<Endpoint>{{"CONTROLLER", "localhost", 9093, "PLAINTEXT"}}));
+  EXPECT_EQ(config->offsets_topic_replication_factor(), 1);
+  EXPECT_EQ(config->transaction_state_log_min_isr(), 1);
+  EXPECT_EQ(config->log_defaults().retention_ms, 168 * 3600000LL);
+  EXPECT_EQ(config->log_defaults().flush_messages, 1);
+}
+
+TEST(SampleServerProperties, OverridesWin) {
+  StatusOr<BrokerConfig> config =
+      BrokerConfig::load_file(std::string(GREGOR_SOURCE_DIR) + "/config/server.properties",
+                              {"num.partitions=3", "log.dirs=/a,/b", "num.partitions=4"}, nullptr);
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  EXPECT_EQ(config->num_partitions(), 4);
+  EXPECT_EQ(config->log_dirs(), (std::vector<std::string>{"/a", "/b"}));
+  EXPECT_EQ(config->originals().at("num.partitions"), "4");
+}
+
+TEST(SampleServerProperties, MissingFileIsAnError) {
+  EXPECT_EQ(error_of(BrokerConfig::load_file("/nonexistent/server.properties", {}, nullptr)),
+            "Cannot read config file /nonexistent/server.properties: No such file or directory");
 }
 
 }  // namespace
