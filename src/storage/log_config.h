@@ -47,15 +47,9 @@
 
 #include "common/status.h"
 #include "record/record_batch.h"
+#include "storage/config_def.h"
 
 namespace gregor::storage {
-
-// A config's type as Kafka's ConfigDef.Type names it. The numbers are the ConfigType values of
-// DescribeConfigs responses (v3+).
-enum class ConfigType : int8_t { boolean = 1, string = 2, int32 = 3, int64 = 5, float64 = 6, list = 7 };
-
-// Kafka's name for the type: "BOOLEAN", "STRING", "INT", "LONG", "DOUBLE" or "LIST".
-std::string_view config_type_name(ConfigType type);
 
 // One topic-level config key.
 struct TopicConfigKey {

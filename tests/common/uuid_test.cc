@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "common/uuid.h"
+
+#include <gtest/gtest.h>
 
 namespace gregor {
 namespace {
@@ -26,6 +26,23 @@ TEST(Uuid, RejectsMalformedText) {
   EXPECT_FALSE(Uuid::parse("short"));
   EXPECT_FALSE(Uuid::parse("AAAAAAAAAAAAAAAAAAAAA="));
   EXPECT_FALSE(Uuid::parse("AAAAAAAAAAAAAAAAAAAAAB"));  // non-zero padding bits
+}
+
+TEST(Uuid, ReadsAsKafkasFromString) {
+  std::string error;
+  // Padding and non-zero unused bits are accepted, as Java's decoder accepts them.
+  EXPECT_EQ(Uuid::from_kafka_string("AAAAAAAAAAAAAAAAAAAAAQ==", &error), Uuid::from_halves(0, 1));
+  EXPECT_EQ(Uuid::from_kafka_string("AAAAAAAAAAAAAAAAAAAAAB", &error), Uuid::zero());
+  EXPECT_FALSE(Uuid::from_kafka_string("abc", &error));
+  EXPECT_EQ(error,
+            "Input string `abc` decoded as 2 bytes, which is not equal to the expected 16 bytes of a "
+            "base64-encoded UUID");
+  EXPECT_FALSE(Uuid::from_kafka_string("AAAAAAAAAAAAAAAAAAAAAAAAA", &error));
+  EXPECT_EQ(error, "Input string with prefix `AAAAAAAAAAAAAAAAAAAAAAAA` is too long to be decoded as a base64 UUID");
+  EXPECT_FALSE(Uuid::from_kafka_string("AAAAAAAAAAAAAAAAAAAA+A", &error));
+  EXPECT_EQ(error, "Illegal base64 character 2b");
+  EXPECT_FALSE(Uuid::from_kafka_string("AAAAA", &error));
+  EXPECT_EQ(error, "Last unit does not have enough valid bits");
 }
 
 }  // namespace
