@@ -30,6 +30,10 @@ StatusOr<std::unique_ptr<LogService>> LogService::open(storage::FileSystem& fs, 
       asio::post(raw->shard->executor(), [raw] { raw->syncs->run_completions(); });
     });
     storage::LogManager::Options o = service->options_.manager;
+    if (o.max_open_files > 0 && !o.file_cache) {
+      s->file_cache = std::make_unique<storage::FileCache>(std::max<size_t>(o.max_open_files / n, 16));
+      o.file_cache = s->file_cache.get();
+    }
     const unsigned id = shard->id();
     o.owns = [id, n](const storage::TopicPartition& tp) { return shard_of(tp, n) == id; };
     o.manage_dir_files = false;

@@ -51,6 +51,8 @@ class LogService {
  private:
   struct PerShard {
     Shard* shard = nullptr;
+    // The shard's share of the descriptor budget; outlives the sync jobs holding its files.
+    std::unique_ptr<storage::FileCache> file_cache;
     std::unique_ptr<storage::ThreadSyncExecutor> syncs;
     std::unique_ptr<storage::LogManager> manager;
     std::unique_ptr<asio::steady_timer> tick_timer;

@@ -32,6 +32,10 @@ LogManager::LogManager(FileSystem& fs, Clock& clock, SyncExecutor& syncs, Option
       clock_(clock),
       syncs_(syncs),
       options_(std::move(options)),
+      own_file_cache_(!options_.file_cache && options_.max_open_files > 0
+                          ? std::make_unique<FileCache>(options_.max_open_files)
+                          : nullptr),
+      file_cache_(options_.file_cache ? options_.file_cache : own_file_cache_.get()),
       next_clean_check_ms_(clock.monotonic_ms()),
       last_retention_ms_(clock.monotonic_ms()),
       last_recovery_checkpoint_ms_(clock.monotonic_ms()),
@@ -94,6 +98,7 @@ Status LogManager::load_dir(const std::string& dir) {
     Log::Options o;
     o.dir = path;
     o.config = options_.defaults;
+    o.file_cache = file_cache_;
     o.clean_shutdown = clean;
     auto rp = recovery_points->find(*tp);
     o.recovery_point = rp == recovery_points->end() ? 0 : rp->second;
@@ -175,6 +180,7 @@ StatusOr<Log*> LogManager::get_or_create(const TopicPartition& tp, const Uuid& t
   Log::Options o;
   o.dir = path;
   o.config = config;
+  o.file_cache = file_cache_;
   auto log = Log::open(fs_, clock_, syncs_, o);
   if (!log.ok()) return log.status();
   if (topic_id != Uuid()) {

@@ -39,6 +39,7 @@
 #include "common/status.h"
 #include "common/uuid.h"
 #include "storage/clock.h"
+#include "storage/file_cache.h"
 #include "storage/file_system.h"
 #include "storage/log.h"
 #include "storage/checkpoint_file.h"
@@ -65,6 +66,11 @@ class LogManager {
     double cleaner_io_max_bytes_per_second = std::numeric_limits<double>::max();  // log.cleaner.io.max.bytes.per.second
     // Whether passes read and write on a cleaner thread; without it tick() runs them whole.
     bool cleaner_thread = true;
+    // Descriptors the segment files (.log and indexes) keep open (file_cache.h): a cache of
+    // its own with max_open_files (0: unbounded), or one the caller owns, which must outlive
+    // the manager and any sync job still holding one of its files.
+    size_t max_open_files = default_max_open_files();
+    FileCache* file_cache = nullptr;
     // Thread-per-core: each core's manager loads and serves only the partitions it owns (null:
     // all of them)...
     std::function<bool(const TopicPartition&)> owns;
@@ -150,6 +156,8 @@ class LogManager {
   Clock& clock_;
   SyncExecutor& syncs_;
   Options options_;
+  std::unique_ptr<FileCache> own_file_cache_;  // outlives the logs below
+  FileCache* file_cache_ = nullptr;
   std::map<TopicPartition, Entry> logs_;
   std::vector<PendingDirDelete> pending_dir_deletes_;
   std::map<TopicPartition, int64_t> cleaner_offsets_;  // first dirty offsets, from the checkpoint

@@ -1,8 +1,10 @@
-// The gregor command. Until the broker lands, `server` reports what this build speaks.
+// The gregor command: the broker (`server`) and its tools.
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
+#include "broker/server.h"
 #include "protocol/generated/api_registry.h"
 
 namespace {
@@ -21,7 +23,10 @@ void print_api_versions() {
 int usage() {
   std::fprintf(stderr,
                "usage: gregor <command>\n"
-               "  server         run the broker (this build: print the version and the APIs it decodes)\n"
+               "  server [server.properties] [--override key=value]...\n"
+               "                 run the broker (without a file: a single node with its data in ./gregor-data)\n"
+               "  storage format -t CLUSTER_ID -c server.properties | storage random-uuid\n"
+               "                 prepare log dirs for a configured cluster, as kafka-storage.sh\n"
                "  api-versions   list every Kafka API with its version range\n"
                "  version        print the version\n");
   return 2;
@@ -38,9 +43,10 @@ int main(int argc, char** argv) {
     print_api_versions();
   } else if (cmd == "server") {
     std::printf("gregor %s\n", kVersion);
-    std::printf("This build has the Kafka protocol codec and record batches; the broker is not in it yet.\n");
-    std::printf("Supported APIs (%zu):\n", gregor::protocol::all_apis().size());
-    print_api_versions();
+    std::fflush(stdout);
+    return gregor::broker::run_server(std::vector<std::string>(argv + 2, argv + argc));
+  } else if (cmd == "storage") {
+    return gregor::broker::run_storage_tool(std::vector<std::string>(argv + 2, argv + argc));
   } else {
     return usage();
   }

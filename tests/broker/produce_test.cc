@@ -3,11 +3,14 @@
 
 #include <asio/post.hpp>
 #include <future>
+#include <thread>
 
 #include "../storage/log_test_util.h"
 #include "../storage/temp_dir.h"
 #include "broker/broker.h"
 #include "common/error_code.h"
+#include "protocol/generated/message/fetch_request.h"
+#include "protocol/generated/message/fetch_response.h"
 #include "protocol/generated/message/produce_request.h"
 #include "protocol/generated/message/produce_response.h"
 #include "raw_client.h"
@@ -117,6 +120,69 @@ TEST_F(ProduceTest, AcksZeroGetsNoResponseButIsWritten) {
   ASSERT_TRUE(frame);
   EXPECT_EQ(Client::api_versions(*frame, 3).first, 2);
   EXPECT_EQ(end_offset({"events", 1}), 3);
+}
+
+protocol::FetchRequest fetch_request(const std::string& topic, int partition, int64_t offset, int32_t min_bytes,
+                                     int32_t max_wait_ms) {
+  protocol::FetchRequest r;
+  r.max_wait_ms = max_wait_ms;
+  r.min_bytes = min_bytes;
+  auto& t = r.topics.emplace_back();
+  t.topic = topic;
+  auto& p = t.partitions.emplace_back();
+  p.partition = partition;
+  p.fetch_offset = offset;
+  p.partition_max_bytes = 1 << 20;
+  return r;
+}
+
+TEST_F(ProduceTest, FetchReturnsWhatWasProducedFromTheLogFiles) {
+  Client c(broker->bound_port("PLAINTEXT"));
+  std::vector<Bytes> keep;
+  for (int i = 0; i < 2; ++i) {
+    c.send(request(1, {{"events", 2}}, keep), 9, i);
+    ASSERT_TRUE(c.receive<protocol::ProduceResponse>(9));
+  }
+  c.send(fetch_request("events", 2, 1, 1, 0), 12, 7);
+  auto response = c.receive<protocol::FetchResponse>(12);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->first, 7);
+  const auto& p = response->second.responses.at(0).partitions.at(0);
+  EXPECT_EQ(p.error_code, 0);
+  EXPECT_EQ(p.high_watermark, 6);
+  ASSERT_TRUE(p.records);
+  // Whole batches from the one holding offset 1: both batches, records 0-5.
+  auto recs = storage::testing::records_of(*p.records);
+  ASSERT_EQ(recs.size(), 6u);
+  EXPECT_EQ(recs.front().offset, 0);
+  EXPECT_EQ(recs.back().offset, 5);
+
+  c.send(fetch_request("events", 2, 99, 1, 0), 12, 8);
+  auto out_of_range = c.receive<protocol::FetchResponse>(12);
+  ASSERT_TRUE(out_of_range);
+  EXPECT_EQ(out_of_range->second.responses.at(0).partitions.at(0).error_code,
+            static_cast<int16_t>(ErrorCode::offset_out_of_range));
+}
+
+TEST_F(ProduceTest, ALongPollIsAnsweredWhenDataArrives) {
+  Client consumer(broker->bound_port("PLAINTEXT"));
+  // Waits up to a minute: only the produce below can end it early with data.
+  auto start = std::chrono::steady_clock::now();
+  consumer.send(fetch_request("events", 3, 0, 1, 60'000), 12, 1);
+  std::thread producer([&] {
+    Client c(broker->bound_port("PLAINTEXT"));
+    std::vector<Bytes> keep;
+    c.send(request(-1, {{"events", 3}}, keep), 9, 1);
+    EXPECT_TRUE(c.receive<protocol::ProduceResponse>(9));
+  });
+  auto response = consumer.receive<protocol::FetchResponse>(12);
+  producer.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30)) << "woken by the append, not the deadline";
+  ASSERT_TRUE(response);
+  const auto& p = response->second.responses.at(0).partitions.at(0);
+  EXPECT_EQ(p.error_code, 0);
+  ASSERT_TRUE(p.records);
+  EXPECT_EQ(storage::testing::records_of(*p.records).size(), 3u);
 }
 
 }  // namespace

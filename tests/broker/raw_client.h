@@ -73,16 +73,18 @@ class Client {
     ASSERT_FALSE(protocol::write_request(header, body, out));
     send_raw(out);
   }
-  // Reads the next response as Response at version; nullopt when the connection closed.
+  // Reads the next response as Response at version; nullopt when the connection closed. Its
+  // bytes fields point into the frame, kept until the next receive.
   template <typename Response>
   std::optional<std::pair<int32_t, Response>> receive(int16_t version) {
     auto frame = read_frame();
     if (!frame) return std::nullopt;
-    ByteReader r(*frame);
+    last_frame_ = std::move(*frame);
+    ByteReader r(last_frame_);
     protocol::ResponseHeader header;
     header.decode(r, protocol::response_header_version(Response::kApiKey, version));
     EXPECT_TRUE(r.ok());
-    auto body = protocol::decode_message<Response>(BytesView(*frame).subview(r.offset(), r.remaining()), version);
+    auto body = protocol::decode_message<Response>(BytesView(last_frame_).subview(r.offset(), r.remaining()), version);
     EXPECT_TRUE(body.ok()) << (body.ok() ? "" : body.error().to_string());
     if (!body.ok()) return std::nullopt;
     return std::make_pair(header.correlation_id, std::move(*body));
@@ -99,6 +101,7 @@ class Client {
  private:
   asio::io_context io_;
   asio::ip::tcp::socket socket_;
+  Bytes last_frame_;
 };
 
 }  // namespace gregor::broker

@@ -63,11 +63,14 @@ asio::awaitable<void> wait_for_data(Broker& broker, const std::vector<std::vecto
   std::vector<std::vector<uint64_t>> ids(per_shard.size());
   for (unsigned s = 0; s < per_shard.size(); ++s) {
     if (per_shard[s].empty()) continue;
-    ids[s] = co_await invoke_on(broker.shard(s), [&broker, s, indexes = &per_shard[s], &targets, fire] {
+    // A named lambda: GCC 12 can destroy a lambda temporary in a co_await expression twice,
+    // which a capture with a destructor (fire's shared_ptr) does not survive.
+    auto watch = [&broker, s, indexes = &per_shard[s], &targets, fire] {
       std::vector<uint64_t> out;
       for (size_t i : *indexes) out.push_back(broker.replicas(s).watch(targets[i].tp, targets[i].offset, fire));
       return out;
-    });
+    };
+    ids[s] = co_await invoke_on(broker.shard(s), watch);
   }
   std::error_code ignored;
   co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ignored));

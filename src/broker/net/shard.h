@@ -52,10 +52,13 @@ class Shard {
 
 // Runs fn on the target shard and resumes the caller on its own executor with the result:
 // message passing between cores. fn must not touch the caller's state.
+//
+// GCC 12 can destroy a lambda temporary written inside a co_await expression twice: give
+// invoke_on a named lambda when a capture has a destructor (a shared_ptr, a std::function).
 template <typename F, typename R = std::invoke_result_t<F>>
   requires(!std::is_void_v<R>)
 asio::awaitable<R> invoke_on(Shard& target, F fn) {
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(R)>(
+  return asio::async_initiate<decltype(asio::use_awaitable), void(R)>(
       [&target, fn = std::move(fn)](auto handler) mutable {
         auto back = asio::get_associated_executor(handler);
         asio::post(target.executor(), [fn = std::move(fn), handler = std::move(handler), back]() mutable {
@@ -72,7 +75,7 @@ asio::awaitable<R> invoke_on(Shard& target, F fn) {
 // to call (once, on the target shard) with the result.
 template <typename R, typename F>
 asio::awaitable<R> invoke_on_async(Shard& target, F fn) {
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(R)>(
+  return asio::async_initiate<decltype(asio::use_awaitable), void(R)>(
       [&target, fn = std::move(fn)](auto handler) mutable {
         auto back = asio::get_associated_executor(handler);
         asio::post(target.executor(), [fn = std::move(fn), handler = std::move(handler), back]() mutable {

@@ -1,0 +1,140 @@
+#include "broker/server.h"
+
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+
+#include "config/meta_properties.h"
+#include "storage/posix_file_system.h"
+
+namespace gregor::broker {
+
+BrokerOptions broker_options_from(const config::BrokerConfig& config) {
+  BrokerOptions o;
+  o.node_id = config.node_id();
+  o.listeners.clear();
+  for (const config::Endpoint& e : config.listeners()) {
+    // The controller listeners serve the quorum's APIs, which come with Raft.
+    bool controller = false;
+    for (const std::string& name : config.controller_listener_names()) controller |= name == e.listener;
+    if (controller) continue;
+    o.listeners.push_back(ListenerOptions{e.listener, e.host, e.port});
+  }
+  o.connection_limits.socket_request_max_bytes = config.socket_request_max_bytes();
+  o.connection_limits.connections_max_idle_ms = config.connections_max_idle_ms();
+  o.queued_max_requests = config.queued_max_requests();
+  LogService::Options logs;
+  logs.manager.log_dirs = config.log_dirs();
+  logs.manager.defaults = config.log_defaults();
+  logs.manager.retention_check_interval_ms = config.log_retention_check_interval_ms();
+  logs.manager.recovery_point_checkpoint_interval_ms = config.log_flush_offset_checkpoint_interval_ms();
+  logs.manager.log_start_checkpoint_interval_ms = config.log_flush_start_offset_checkpoint_interval_ms();
+  logs.manager.cleaner_enable = config.log_cleaner_enable();
+  logs.manager.cleaner_backoff_ms = config.log_cleaner_backoff_ms();
+  logs.manager.cleaner_dedupe_buffer_size = static_cast<size_t>(config.log_cleaner_dedupe_buffer_size());
+  logs.manager.cleaner_io_max_bytes_per_second = config.log_cleaner_io_max_bytes_per_second();
+  logs.checkpoint_interval_ms = config.log_flush_offset_checkpoint_interval_ms();
+  o.storage = logs;
+  return o;
+}
+
+namespace {
+
+constexpr const char* kEmbeddedDataDir = "gregor-data";
+
+int fail(const std::string& what) {
+  std::fprintf(stderr, "%s\n", what.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int run_server(const std::vector<std::string>& args) {
+  std::optional<std::string> file;
+  std::vector<std::string> overrides;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--override") {
+      if (i + 1 == args.size()) return fail("--override needs key=value");
+      overrides.push_back(args[++i]);
+    } else if (!file && !args[i].starts_with("-")) {
+      file = args[i];
+    } else {
+      return fail("unknown argument " + args[i] + "\nusage: gregor server [server.properties] [--override key=value]...");
+    }
+  }
+  std::vector<std::string> warnings;
+  std::string data_dir = std::filesystem::absolute(kEmbeddedDataDir).string();
+  auto config = file ? config::BrokerConfig::load_file(*file, overrides, &warnings)
+                     : config::BrokerConfig::embedded_default(data_dir, overrides, &warnings);
+  for (const std::string& w : warnings) spdlog::warn("{}", w);
+  if (!config.ok()) return fail(config.status().message());
+
+  storage::PosixFileSystem fs;
+  auto formatted = file ? config::check_formatted(fs, *config) : config::ensure_formatted_for_embedded_default(fs, *config);
+  if (!formatted.ok()) return fail(formatted.status().message());
+  spdlog::info("starting node {} of cluster {} with log dirs {}", config->node_id(), formatted->cluster_id,
+               fmt::join(config->log_dirs(), ","));
+
+  // SIGTERM and SIGINT are taken by this thread alone (sigwait), after the shards' threads
+  // have inherited the mask blocking them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  Broker broker(broker_options_from(*config));
+  if (Status s = broker.start(); !s.ok()) return fail(s.message());
+  spdlog::info("started");
+  int signal = 0;
+  sigwait(&signals, &signal);
+  spdlog::info("{} received: shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  broker.stop();
+  if (Status s = broker.wait(); !s.ok()) {
+    spdlog::error("the logs did not shut down cleanly: {}", s.message());
+    return 1;
+  }
+  spdlog::info("shut down cleanly");
+  return 0;
+}
+
+int run_storage_tool(const std::vector<std::string>& args) {
+  const char* usage =
+      "usage: gregor storage format -t CLUSTER_ID -c server.properties [--ignore-formatted]\n"
+      "       gregor storage random-uuid";
+  if (args.empty()) return fail(usage);
+  if (args[0] == "random-uuid") {
+    std::printf("%s\n", config::random_cluster_id().c_str());
+    return 0;
+  }
+  if (args[0] != "format") return fail(usage);
+  std::optional<std::string> cluster_id, file;
+  bool ignore_formatted = false;
+  for (size_t i = 1; i < args.size(); ++i) {
+    if ((args[i] == "-t" || args[i] == "--cluster-id") && i + 1 < args.size()) {
+      cluster_id = args[++i];
+    } else if ((args[i] == "-c" || args[i] == "--config") && i + 1 < args.size()) {
+      file = args[++i];
+    } else if (args[i] == "-g" || args[i] == "--ignore-formatted") {
+      ignore_formatted = true;
+    } else {
+      return fail(usage);
+    }
+  }
+  if (!cluster_id || !file) return fail(usage);
+  std::vector<std::string> warnings;
+  auto config = config::BrokerConfig::load_file(*file, {}, &warnings);
+  for (const std::string& w : warnings) std::fprintf(stderr, "%s\n", w.c_str());
+  if (!config.ok()) return fail(config.status().message());
+  storage::PosixFileSystem fs;
+  auto result = config::format_storage(fs, *config, *cluster_id, ignore_formatted);
+  if (!result.ok()) return fail(result.status().message());
+  for (const std::string& dir : result->formatted) std::printf("Formatting %s\n", dir.c_str());
+  for (const std::string& dir : result->already_formatted) std::printf("%s is already formatted\n", dir.c_str());
+  return 0;
+}
+
+}  // namespace gregor::broker
