@@ -59,7 +59,8 @@ ApiError error(ErrorCode code, std::optional<std::string> message) { return ApiE
 ApiError excessive_batch() { return error(ErrorCode::policy_violation, kExcessiveBatchMessage); }
 
 bool exceeds_budget(size_t records_so_far, int64_t more) {
-  return more < 0 || static_cast<uint64_t>(more) > kMaxRecordsPerUserOp - std::min(records_so_far, kMaxRecordsPerUserOp);
+  return more < 0 ||
+         static_cast<uint64_t>(more) > kMaxRecordsPerUserOp - std::min(records_so_far, kMaxRecordsPerUserOp);
 }
 
 template <typename Result>
@@ -212,7 +213,8 @@ void QuorumController::abandon_uncommitted() {
 std::vector<MetadataRecord> QuorumController::bootstrap_records() {
   return {
       MetadataRecord(protocol::BeginTransactionRecord{"Bootstrap records", {}}, 0),
-      MetadataRecord(protocol::FeatureLevelRecord{std::string(metadata::kMetadataVersionFeature), kMetadataVersion, {}}, 0),
+      MetadataRecord(protocol::FeatureLevelRecord{std::string(metadata::kMetadataVersionFeature), kMetadataVersion, {}},
+                     0),
       MetadataRecord(protocol::EndTransactionRecord{}, 0),
   };
 }
@@ -292,6 +294,29 @@ ApiError QuorumController::validate_manual_assignment(const MetadataImage& image
   return {};
 }
 
+QuorumController::NewPartition QuorumController::new_partition(const MetadataImage& image,
+                                                               std::vector<int32_t> replicas) const {
+  NewPartition p;
+  for (int32_t r : replicas) {
+    if (is_active(image, r)) p.isr.push_back(r);
+  }
+  p.replicas = std::move(replicas);
+  return p;
+}
+
+ApiError QuorumController::assigned_partition(const MetadataImage& image, const std::vector<int32_t>& replicas,
+                                              std::optional<size_t> replication_factor, int64_t partition_id,
+                                              NewPartition& out) const {
+  if (ApiError e = validate_manual_assignment(image, replicas, replication_factor); e.failed()) return e;
+  out = new_partition(image, replicas);
+  if (out.isr.empty()) {
+    return error(ErrorCode::invalid_replica_assignment,
+                 "All brokers specified in the manual partition assignment for partition " +
+                     std::to_string(partition_id) + " are fenced or in controlled shutdown.");
+  }
+  return {};
+}
+
 ApiError QuorumController::place_partitions(const MetadataImage& image, int32_t count, int16_t replication_factor,
                                             bool wrap_placement_error, std::vector<NewPartition>& out) {
   const std::string prefix = "Unable to replicate the partition " + std::to_string(replication_factor) + " time(s): ";
@@ -301,16 +326,12 @@ ApiError QuorumController::place_partitions(const MetadataImage& image, int32_t 
                  wrap_placement_error ? prefix + placed.status().message() : placed.status().message());
   }
   for (std::vector<int32_t>& replicas : *placed) {
-    NewPartition p;
-    for (int32_t r : replicas) {
-      if (is_active(image, r)) p.isr.push_back(r);
-    }
+    NewPartition p = new_partition(image, std::move(replicas));
     // A placement on fenced brokers only (or ones shutting down) would have no leader.
     if (p.isr.empty()) {
       return error(ErrorCode::invalid_replication_factor,
                    prefix + "All brokers are currently fenced or in controlled shutdown.");
     }
-    p.replicas = std::move(replicas);
     out.push_back(std::move(p));
   }
   return {};
@@ -336,7 +357,9 @@ ControllerResult<CreateTopicsResponse> QuorumController::create_topics(const Cre
     if (!colliding) {
       colliding.emplace();
       for (const auto& [existing, id] : image.topic_ids_by_name()) {
-        if (metadata::has_collision_chars(existing)) colliding->emplace(metadata::unify_collision_chars(existing), existing);
+        if (metadata::has_collision_chars(existing)) {
+          colliding->emplace(metadata::unify_collision_chars(existing), existing);
+        }
       }
     }
     auto it = colliding->find(metadata::unify_collision_chars(name));
@@ -363,7 +386,9 @@ ControllerResult<CreateTopicsResponse> QuorumController::create_topics(const Cre
                   "Topic '" + topic.name + "' collides with existing topic: " + *other);
       }
     }
-    if (image.topic(topic.name)) e = error(ErrorCode::topic_already_exists, "Topic '" + topic.name + "' already exists.");
+    if (image.topic(topic.name)) {
+      e = error(ErrorCode::topic_already_exists, "Topic '" + topic.name + "' already exists.");
+    }
     if (!e.failed()) e = create_topic(image, topic, records, result);
     if (e.code == ErrorCode::policy_violation) {
       // Too many records: the whole request fails, every topic in it named with the error.
@@ -436,27 +461,21 @@ ApiError QuorumController::create_topic(const MetadataImage& image, const Create
     std::map<int32_t, NewPartition> by_index;
     std::optional<size_t> replication_factor;
     for (const auto& assignment : topic.assignments) {
-      const std::string index = std::to_string(assignment.partition_index);
       if (by_index.count(assignment.partition_index)) {
-        return error(ErrorCode::invalid_replica_assignment,
-                     "Found multiple manual partition assignments for partition " + index);
+        return error(
+            ErrorCode::invalid_replica_assignment,
+            "Found multiple manual partition assignments for partition " + std::to_string(assignment.partition_index));
       }
-      if (ApiError e = validate_manual_assignment(image, assignment.broker_ids, replication_factor); e.failed()) return e;
+      NewPartition p;
+      ApiError e = assigned_partition(image, assignment.broker_ids, replication_factor, assignment.partition_index, p);
+      if (e.failed()) return e;
       replication_factor = assignment.broker_ids.size();
-      NewPartition p{assignment.broker_ids, {}};
-      for (int32_t r : p.replicas) {
-        if (is_active(image, r)) p.isr.push_back(r);
-      }
-      if (p.isr.empty()) {
-        return error(ErrorCode::invalid_replica_assignment, "All brokers specified in the manual partition assignment "
-                                                            "for partition " + index +
-                                                                " are fenced or in controlled shutdown.");
-      }
       by_index.emplace(assignment.partition_index, std::move(p));
     }
     for (int32_t i = 0; i < static_cast<int32_t>(by_index.size()); ++i) {
       if (!by_index.count(i)) {
-        return error(ErrorCode::invalid_replica_assignment, "partitions should be a consecutive 0-based integer sequence");
+        return error(ErrorCode::invalid_replica_assignment,
+                     "partitions should be a consecutive 0-based integer sequence");
       }
     }
     for (auto& [index, p] : by_index) partitions.push_back(std::move(p));
@@ -473,7 +492,9 @@ ApiError QuorumController::create_topic(const MetadataImage& image, const Create
       return error(ErrorCode::invalid_partitions, "Number of partitions was set to an invalid non-positive value.");
     }
     if (exceeds_budget(records.size(), static_cast<int64_t>(fixed_records) + num_partitions)) return excessive_batch();
-    if (ApiError e = place_partitions(image, num_partitions, replication_factor, true, partitions); e.failed()) return e;
+    if (ApiError e = place_partitions(image, num_partitions, replication_factor, true, partitions); e.failed()) {
+      return e;
+    }
   }
 
   const Uuid topic_id = random_.next_uuid();
@@ -535,12 +556,12 @@ ControllerResult<protocol::DeleteTopicsResponse> QuorumController::delete_topics
   // Topics come by name (topic_names before v6, or topics without an id) or by id; each may be
   // named once.
   OrderedSet<std::string> names;
-  std::set<std::string> duplicate_names;
+  OrderedSet<std::string> duplicate_names;
   OrderedSet<Uuid, metadata::UuidLess> ids;
   OrderedSet<Uuid, metadata::UuidLess> duplicate_ids;
   auto add_name = [&](const std::string& name) {
-    if (duplicate_names.count(name) || !names.add(name)) {
-      duplicate_names.insert(name);
+    if (duplicate_names.contains(name) || !names.add(name)) {
+      duplicate_names.add(name);
       names.remove(name);
     }
   };
@@ -556,23 +577,11 @@ ControllerResult<protocol::DeleteTopicsResponse> QuorumController::delete_topics
     } else if (t.topic_id.is_zero()) {
       add_name(*t.name);
     } else {
-      answer(t.name, t.topic_id, error(ErrorCode::invalid_request, "You may not specify both topic name and topic id."));
+      answer(t.name, t.topic_id,
+             error(ErrorCode::invalid_request, "You may not specify both topic name and topic id."));
     }
   }
-  std::vector<std::string> duplicate_name_order;
-  for (const std::string& name : request.topic_names) {
-    if (duplicate_names.count(name) && std::find(duplicate_name_order.begin(), duplicate_name_order.end(), name) ==
-                                           duplicate_name_order.end()) {
-      duplicate_name_order.push_back(name);
-    }
-  }
-  for (const auto& t : request.topics) {
-    if (t.name && t.topic_id.is_zero() && duplicate_names.count(*t.name) &&
-        std::find(duplicate_name_order.begin(), duplicate_name_order.end(), *t.name) == duplicate_name_order.end()) {
-      duplicate_name_order.push_back(*t.name);
-    }
-  }
-  for (const std::string& name : duplicate_name_order) {
+  for (const std::string& name : duplicate_names.items()) {
     answer(name, Uuid{}, error(ErrorCode::invalid_request, "Duplicate topic name."));
   }
   for (const Uuid& id : duplicate_ids.items()) {
@@ -600,7 +609,8 @@ ControllerResult<protocol::DeleteTopicsResponse> QuorumController::delete_topics
       // The same topic by name and by id.
       duplicate_ids.add(t->id);
       if (auto it = deleting(t->id); it != to_delete.end()) to_delete.erase(it);
-      answer(name, t->id, error(ErrorCode::invalid_request, "The provided topic name maps to an ID that was already supplied."));
+      answer(name, t->id,
+             error(ErrorCode::invalid_request, "The provided topic name maps to an ID that was already supplied."));
     } else {
       to_delete.emplace_back(t->id, name);
     }
@@ -645,7 +655,9 @@ ControllerResult<protocol::CreatePartitionsResponse> QuorumController::create_pa
     if (duplicates.contains(topic.name)) continue;
     std::vector<MetadataRecord> topic_records;
     ApiError e = create_partitions_for(image, topic, topic_records);
-    if (!e.failed() && exceeds_budget(records.size(), static_cast<int64_t>(topic_records.size()))) e = excessive_batch();
+    if (!e.failed() && exceeds_budget(records.size(), static_cast<int64_t>(topic_records.size()))) {
+      e = excessive_batch();
+    }
     if (e.code == ErrorCode::policy_violation) {
       response.results.clear();
       for (const auto& t : request.topics) answer(t.name, e);
@@ -679,7 +691,8 @@ ApiError QuorumController::create_partitions_for(const MetadataImage& image,
   }
   if (exceeds_budget(0, additional)) return excessive_batch();
   if (t->partitions.empty()) {
-    return error(ErrorCode::unknown_server_error, "Invalid state: topic " + topic.name + " appears to have no partitions.");
+    return error(ErrorCode::unknown_server_error,
+                 "Invalid state: topic " + topic.name + " appears to have no partitions.");
   }
   // New partitions have as many replicas as the first one.
   const size_t replication_factor = t->partitions.begin()->second->replicas.size();
@@ -690,20 +703,14 @@ ApiError QuorumController::create_partitions_for(const MetadataImage& image,
   std::vector<NewPartition> partitions;
   if (topic.assignments) {
     for (size_t i = 0; i < topic.assignments->size(); ++i) {
-      const std::vector<int32_t>& replicas = (*topic.assignments)[i].broker_ids;
-      if (ApiError e = validate_manual_assignment(image, replicas, replication_factor); e.failed()) return e;
-      NewPartition p{replicas, {}};
-      for (int32_t r : replicas) {
-        if (is_active(image, r)) p.isr.push_back(r);
-      }
-      if (p.isr.empty()) {
-        return error(ErrorCode::invalid_replica_assignment,
-                     "All brokers specified in the manual partition assignment for partition " +
-                         std::to_string(current + static_cast<int32_t>(i)) + " are fenced or in controlled shutdown.");
-      }
+      NewPartition p;
+      ApiError e = assigned_partition(image, (*topic.assignments)[i].broker_ids, replication_factor,
+                                      current + static_cast<int64_t>(i), p);
+      if (e.failed()) return e;
       partitions.push_back(std::move(p));
     }
-  } else if (ApiError e = place_partitions(image, additional, static_cast<int16_t>(replication_factor), false, partitions);
+  } else if (ApiError e =
+                 place_partitions(image, additional, static_cast<int16_t>(replication_factor), false, partitions);
              e.failed()) {
     return e;
   }
@@ -757,8 +764,9 @@ ApiError QuorumController::alter_resource_configs(const MetadataImage& image, co
         auto id = parse_int32(resource.name);
         if (!id) return error(ErrorCode::invalid_request, "Node id must be an integer, but it is: " + resource.name);
         if (*id != options_.node_id) {
-          return error(ErrorCode::invalid_request, "Unexpected broker id, expected " + std::to_string(options_.node_id) +
-                                                       ", but received " + resource.name);
+          return error(
+              ErrorCode::invalid_request,
+              "Unexpected broker id, expected " + std::to_string(options_.node_id) + ", but received " + resource.name);
         }
       }
       break;
@@ -797,8 +805,8 @@ ApiError QuorumController::alter_resource_configs(const MetadataImage& image, co
       new_value.reset();
     } else {
       if (!is_list_config(type, name)) {
-        return error(ErrorCode::invalid_config, std::string("Can't ") + op_name(change.op) + " to key " + name +
-                                                    " because its type is not LIST.");
+        return error(ErrorCode::invalid_config,
+                     std::string("Can't ") + op_name(change.op) + " to key " + name + " because its type is not LIST.");
       }
       std::vector<std::string> items;
       if (auto base = new_value ? new_value : schema_default(type, name)) {
@@ -832,7 +840,9 @@ ApiError QuorumController::alter_resource_configs(const MetadataImage& image, co
   } else {
     // The controller's own checks, then that the topic exists.
     if (resource.name.empty()) return error(ErrorCode::invalid_request, "Default topic resources are not allowed.");
-    if (auto invalid = metadata::topic_name_error(resource.name)) return error(ErrorCode::invalid_topic_exception, *invalid);
+    if (auto invalid = metadata::topic_name_error(resource.name)) {
+      return error(ErrorCode::invalid_topic_exception, *invalid);
+    }
     if (ApiError e = validate_configs(image, resource, next); e.failed()) return e;
     if (!image.topic(resource.name)) {
       return error(ErrorCode::unknown_topic_or_partition, "The topic '" + resource.name + "' does not exist.");
@@ -892,7 +902,7 @@ ControllerResult<protocol::AlterConfigsResponse> QuorumController::alter_configs
 // ---- producer ids and brokers ----
 
 ControllerResult<protocol::AllocateProducerIdsResponse> QuorumController::allocate_producer_ids(int32_t broker_id,
-                                                                                               int64_t broker_epoch) {
+                                                                                                int64_t broker_epoch) {
   const std::shared_ptr<const MetadataImage> image = latest_image();
   protocol::AllocateProducerIdsResponse response;
   const metadata::BrokerRegistration* broker = image->broker(broker_id);
@@ -933,16 +943,22 @@ ControllerResult<protocol::BrokerRegistrationResponse> QuorumController::registe
   record.fenced = true;
   record.in_controlled_shutdown = false;
   record.log_dirs = request.log_dirs;
-  for (const auto& l : request.listeners) record.end_points.push_back({l.name, l.host, l.port, l.security_protocol, {}});
+  for (const auto& l : request.listeners) {
+    record.end_points.push_back({l.name, l.host, l.port, l.security_protocol, {}});
+  }
   // Every feature the cluster has finalized must be at a level the broker supports. A broker that
   // names no metadata.version range supports only the first one.
   std::vector<protocol::RegisterBrokerRecord::BrokerFeature> features;
-  for (const auto& f : request.features) features.push_back({f.name, f.min_supported_version, f.max_supported_version, {}});
-  const bool names_metadata_version =
-      std::any_of(features.begin(), features.end(), [](const auto& f) { return f.name == metadata::kMetadataVersionFeature; });
+  for (const auto& f : request.features) {
+    features.push_back({f.name, f.min_supported_version, f.max_supported_version, {}});
+  }
+  const bool names_metadata_version = std::any_of(
+      features.begin(), features.end(), [](const auto& f) { return f.name == metadata::kMetadataVersionFeature; });
   if (!names_metadata_version) {
-    features.push_back({std::string(metadata::kMetadataVersionFeature), kMinimumKraftMetadataVersion,
-                        kMinimumKraftMetadataVersion, {}});
+    features.push_back({std::string(metadata::kMetadataVersionFeature),
+                        kMinimumKraftMetadataVersion,
+                        kMinimumKraftMetadataVersion,
+                        {}});
   }
   for (const auto& f : features) {
     auto finalized = image->feature_level(f.name);

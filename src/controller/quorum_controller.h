@@ -160,13 +160,19 @@ class QuorumController {
   Uuid default_directory(const metadata::MetadataImage& image, int32_t broker_id) const;
   metadata::MetadataRecord partition_record(const metadata::MetadataImage& image, const Uuid& topic_id,
                                             int32_t partition_id, const NewPartition& partition) const;
+  // The replicas with the active ones as ISR, in replica order.
+  NewPartition new_partition(const metadata::MetadataImage& image, std::vector<int32_t> replicas) const;
+  // A partition assigned by hand: checked as Kafka checks it, and with an active replica to lead.
+  ApiError assigned_partition(const metadata::MetadataImage& image, const std::vector<int32_t>& replicas,
+                              std::optional<size_t> replication_factor, int64_t partition_id, NewPartition& out) const;
   ApiError validate_manual_assignment(const metadata::MetadataImage& image, const std::vector<int32_t>& replicas,
                                       std::optional<size_t> replication_factor) const;
   // Replicas and ISRs for new partitions: placed, or as assigned. The ISR is the active replicas.
   ApiError place_partitions(const metadata::MetadataImage& image, int32_t count, int16_t replication_factor,
                             bool wrap_placement_error, std::vector<NewPartition>& out);
 
-  ApiError create_topic(const metadata::MetadataImage& image, const protocol::CreateTopicsRequest::CreatableTopic& topic,
+  ApiError create_topic(const metadata::MetadataImage& image,
+                        const protocol::CreateTopicsRequest::CreatableTopic& topic,
                         std::vector<metadata::MetadataRecord>& records,
                         protocol::CreateTopicsResponse::CreatableTopicResult& result);
   ApiError create_partitions_for(const metadata::MetadataImage& image,

@@ -36,7 +36,8 @@ class Random {
   // Fisher-Yates, as Java's Collections.shuffle walks it.
   template <typename T>
   void shuffle(std::vector<T>& v) {
-    for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[static_cast<size_t>(next_int(static_cast<int32_t>(i)))]);
+    for (size_t i = v.size(); i > 1; --i)
+      std::swap(v[i - 1], v[static_cast<size_t>(next_int(static_cast<int32_t>(i)))]);
   }
 
   // A random version-4 UUID that Kafka's Uuid.randomUuid could return: never one of the reserved

@@ -167,7 +167,8 @@ StatusOr<std::vector<std::vector<int32_t>>> place_replicas(Random& random, int32
   for (int32_t p = 0; p < num_partitions; ++p) {
     placements.push_back(racks.place(replication_factor));
     if (placements.back().empty()) {
-      return Status(ErrorCode::unknown_server_error, "replica placement ran out of brokers for partition " + std::to_string(p));
+      return Status(ErrorCode::unknown_server_error,
+                    "replica placement ran out of brokers for partition " + std::to_string(p));
     }
   }
   return placements;

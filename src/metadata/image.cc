@@ -21,11 +21,17 @@ std::string partition_name(const Uuid& topic_id, int32_t partition_id) {
   return topic_id.to_string() + ":" + std::to_string(partition_id);
 }
 
+// A partition record for a topic (or partition) the image does not have.
+Status not_found(const char* action, const Uuid& topic_id, int32_t partition_id, const char* what) {
+  return replay_error(std::string("Tried to ") + action + " partition " + partition_name(topic_id, partition_id) +
+                      ", but no " + what + " was found.");
+}
+
 // Kafka keeps a directory per replica; records written before directories were tracked (or by a
 // controller that leaves them out) have none, and mean "wherever it already is".
 std::vector<Uuid> default_to_migrating(std::vector<Uuid> directories, size_t replica_count) {
-  const bool migrating = std::all_of(directories.begin(), directories.end(),
-                                     [](const Uuid& d) { return d == kDirectoryMigrating; });
+  const bool migrating =
+      std::all_of(directories.begin(), directories.end(), [](const Uuid& d) { return d == kDirectoryMigrating; });
   if (migrating) return std::vector<Uuid>(replica_count, kDirectoryMigrating);
   return directories;
 }
@@ -76,7 +82,9 @@ std::vector<BrokerNode> MetadataImage::broker_nodes(std::string_view listener) c
   std::vector<BrokerNode> out;
   for (const auto& [id, broker] : *brokers_) {
     if (broker->fenced) continue;
-    if (const BrokerEndpoint* e = broker->endpoint(listener)) out.push_back(BrokerNode{id, e->host, e->port, broker->rack});
+    if (const BrokerEndpoint* e = broker->endpoint(listener)) {
+      out.push_back(BrokerNode{id, e->host, e->port, broker->rack});
+    }
   }
   return out;
 }
@@ -136,44 +144,21 @@ void ImageBuilder::set_cluster_id(std::string cluster_id) {
 
 // Each section is copied from the image the first time a record changes it, and handed to the
 // next image by freeze().
-MetadataImage::Features& ImageBuilder::features() {
-  if (!features_) features_ = std::make_shared<MetadataImage::Features>(*image_->features_);
+template <typename Section>
+Section& ImageBuilder::changing(std::shared_ptr<Section>& copy, const std::shared_ptr<const Section>& base) {
+  if (!copy) copy = std::make_shared<Section>(*base);
   dirty_ = true;
-  return *features_;
+  return *copy;
 }
 
-MetadataImage::Brokers& ImageBuilder::brokers() {
-  if (!brokers_) brokers_ = std::make_shared<MetadataImage::Brokers>(*image_->brokers_);
-  dirty_ = true;
-  return *brokers_;
-}
+MetadataImage::Features& ImageBuilder::features() { return changing(features_, image_->features_); }
+MetadataImage::Brokers& ImageBuilder::brokers() { return changing(brokers_, image_->brokers_); }
+MetadataImage::TopicsById& ImageBuilder::topics() { return changing(topics_, image_->topics_); }
+MetadataImage::TopicIdsByName& ImageBuilder::topic_ids() { return changing(topic_ids_, image_->topic_ids_); }
+MetadataImage::ConfigsByResource& ImageBuilder::configs() { return changing(configs_, image_->configs_); }
 
-MetadataImage::TopicsById& ImageBuilder::topics() {
-  if (!topics_) topics_ = std::make_shared<MetadataImage::TopicsById>(*image_->topics_);
-  dirty_ = true;
-  return *topics_;
-}
-
-MetadataImage::TopicIdsByName& ImageBuilder::topic_ids() {
-  if (!topic_ids_) topic_ids_ = std::make_shared<MetadataImage::TopicIdsByName>(*image_->topic_ids_);
-  dirty_ = true;
-  return *topic_ids_;
-}
-
-MetadataImage::ConfigsByResource& ImageBuilder::configs() {
-  if (!configs_) configs_ = std::make_shared<MetadataImage::ConfigsByResource>(*image_->configs_);
-  dirty_ = true;
-  return *configs_;
-}
-
-const MetadataImage::Brokers& ImageBuilder::current_brokers() const {
-  return brokers_ ? *brokers_ : *image_->brokers_;
-}
-
-const MetadataImage::TopicsById& ImageBuilder::current_topics() const {
-  return topics_ ? *topics_ : *image_->topics_;
-}
-
+const MetadataImage::Brokers& ImageBuilder::current_brokers() const { return brokers_ ? *brokers_ : *image_->brokers_; }
+const MetadataImage::TopicsById& ImageBuilder::current_topics() const { return topics_ ? *topics_ : *image_->topics_; }
 const MetadataImage::TopicIdsByName& ImageBuilder::current_topic_ids() const {
   return topic_ids_ ? *topic_ids_ : *image_->topic_ids_;
 }
@@ -187,6 +172,12 @@ const TopicImage* ImageBuilder::find_topic(const Uuid& id) const {
 void ImageBuilder::put_topic(TopicImage topic) {
   const Uuid id = topic.id;
   topics()[id] = std::make_shared<const TopicImage>(std::move(topic));
+}
+
+void ImageBuilder::put_partition(const TopicImage& topic, int32_t partition_id, PartitionRegistration partition) {
+  TopicImage next = topic;
+  next.partitions[partition_id] = std::make_shared<const PartitionRegistration>(std::move(partition));
+  put_topic(std::move(next));
 }
 
 void ImageBuilder::remove_configs(const ConfigResource& resource) {
@@ -237,10 +228,7 @@ Status ImageBuilder::apply_body(const protocol::TopicRecord& r) {
 
 Status ImageBuilder::apply_body(const protocol::PartitionRecord& r) {
   const TopicImage* topic = find_topic(r.topic_id);
-  if (!topic) {
-    return replay_error("Tried to create partition " + partition_name(r.topic_id, r.partition_id) +
-                        ", but no topic with that ID was found.");
-  }
+  if (!topic) return not_found("create", r.topic_id, r.partition_id, "topic with that ID");
   if (!r.directories.empty() && r.directories.size() != r.replicas.size()) {
     return replay_error("PartitionRecord for " + partition_name(r.topic_id, r.partition_id) + " has " +
                         std::to_string(r.replicas.size()) + " replicas but " + std::to_string(r.directories.size()) +
@@ -258,23 +246,15 @@ Status ImageBuilder::apply_body(const protocol::PartitionRecord& r) {
   p.leader_recovery_state = r.leader_recovery_state;
   p.leader_epoch = r.leader_epoch;
   p.partition_epoch = r.partition_epoch;
-  TopicImage next = *topic;
-  next.partitions[r.partition_id] = std::make_shared<const PartitionRegistration>(std::move(p));
-  put_topic(std::move(next));
+  put_partition(*topic, r.partition_id, std::move(p));
   return {};
 }
 
 Status ImageBuilder::apply_body(const protocol::PartitionChangeRecord& r) {
   const TopicImage* topic = find_topic(r.topic_id);
-  if (!topic) {
-    return replay_error("Tried to change partition " + partition_name(r.topic_id, r.partition_id) +
-                        ", but no topic with that ID was found.");
-  }
+  if (!topic) return not_found("change", r.topic_id, r.partition_id, "topic with that ID");
   const PartitionRegistration* prev = topic->partition(r.partition_id);
-  if (!prev) {
-    return replay_error("Tried to change partition " + partition_name(r.topic_id, r.partition_id) +
-                        ", but no partition with that id was found.");
-  }
+  if (!prev) return not_found("change", r.topic_id, r.partition_id, "partition with that id");
   PartitionRegistration p = *prev;
   if (r.replicas) p.replicas = *r.replicas;
   if (r.directories) {
@@ -305,9 +285,7 @@ Status ImageBuilder::apply_body(const protocol::PartitionChangeRecord& r) {
   if (r.eligible_leader_replicas) p.eligible_leader_replicas = *r.eligible_leader_replicas;
   if (r.last_known_elr) p.last_known_elr = *r.last_known_elr;
   ++p.partition_epoch;
-  TopicImage next = *topic;
-  next.partitions[r.partition_id] = std::make_shared<const PartitionRegistration>(std::move(p));
-  put_topic(std::move(next));
+  put_partition(*topic, r.partition_id, std::move(p));
   return {};
 }
 
@@ -359,7 +337,9 @@ Status ImageBuilder::apply_body(const protocol::RegisterBrokerRecord& r) {
   b.incarnation_id = r.incarnation_id;
   b.epoch = r.broker_epoch;
   for (const auto& e : r.end_points) b.endpoints.push_back(BrokerEndpoint{e.name, e.host, e.port, e.security_protocol});
-  for (const auto& f : r.features) b.supported_features[f.name] = FeatureRange{f.min_supported_version, f.max_supported_version};
+  for (const auto& f : r.features) {
+    b.supported_features[f.name] = FeatureRange{f.min_supported_version, f.max_supported_version};
+  }
   b.rack = r.rack;
   b.fenced = r.fenced;
   b.in_controlled_shutdown = r.in_controlled_shutdown;
@@ -402,15 +382,17 @@ Status ImageBuilder::apply_body(const protocol::BrokerRegistrationChangeRecord& 
   if (r.in_controlled_shutdown == 1) {
     shutting_down = true;
   } else if (r.in_controlled_shutdown != 0) {
-    return replay_error("Unable to replay BrokerRegistrationChangeRecord: unknown value for inControlledShutdown "
-                        "field: " + std::to_string(r.in_controlled_shutdown));
+    return replay_error(
+        "Unable to replay BrokerRegistrationChangeRecord: unknown value for inControlledShutdown "
+        "field: " +
+        std::to_string(r.in_controlled_shutdown));
   }
   return change_registration("BrokerRegistrationChangeRecord", r.broker_id, r.broker_epoch, fenced, shutting_down,
                              r.log_dirs.empty() ? nullptr : &r.log_dirs);
 }
 
-Status ImageBuilder::change_registration(const char* what, int32_t broker_id, int64_t epoch,
-                                         std::optional<bool> fenced, std::optional<bool> in_controlled_shutdown,
+Status ImageBuilder::change_registration(const char* what, int32_t broker_id, int64_t epoch, std::optional<bool> fenced,
+                                         std::optional<bool> in_controlled_shutdown,
                                          const std::vector<Uuid>* log_dirs) {
   const auto& all = current_brokers();
   auto it = all.find(broker_id);

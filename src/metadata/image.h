@@ -228,6 +228,8 @@ class ImageBuilder {
   std::shared_ptr<const MetadataImage> build();
 
  private:
+  template <typename Section>
+  Section& changing(std::shared_ptr<Section>& copy, const std::shared_ptr<const Section>& base);
   MetadataImage::Features& features();
   MetadataImage::Brokers& brokers();
   MetadataImage::TopicsById& topics();
@@ -239,6 +241,8 @@ class ImageBuilder {
   const MetadataImage::TopicIdsByName& current_topic_ids() const;
   const TopicImage* find_topic(const Uuid& id) const;
   void put_topic(TopicImage topic);
+  // The topic with one partition added or replaced: copies the topic, not its other partitions.
+  void put_partition(const TopicImage& topic, int32_t partition_id, PartitionRegistration partition);
   void remove_configs(const ConfigResource& resource);
   void freeze();
 

@@ -18,8 +18,7 @@ size_t utf16_length(std::string_view s) {
 }
 
 bool legal_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-         c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
 }  // namespace
@@ -36,16 +35,15 @@ std::optional<std::string> topic_name_error(std::string_view name) {
     reason = "the length of '" + std::string(name) + "' is longer than the max allowed length " +
              std::to_string(kMaxTopicNameLength);
   } else if (!std::all_of(name.begin(), name.end(), legal_char)) {
-    reason = "'" + std::string(name) + "' contains one or more characters other than ASCII alphanumerics, '.', '_' and '-'";
+    reason =
+        "'" + std::string(name) + "' contains one or more characters other than ASCII alphanumerics, '.', '_' and '-'";
   } else {
     return std::nullopt;
   }
   return "Topic name is invalid: " + reason;
 }
 
-bool has_collision_chars(std::string_view name) {
-  return name.find_first_of("._") != std::string_view::npos;
-}
+bool has_collision_chars(std::string_view name) { return name.find_first_of("._") != std::string_view::npos; }
 
 std::string unify_collision_chars(std::string_view name) {
   std::string out(name);

@@ -252,8 +252,8 @@ TEST_F(ControllerTest, DuplicateTopicsInOneRequest) {
 }
 
 TEST_F(ControllerTest, InvalidPartitionsAndReplicationFactors) {
-  auto result = controller->create_topics(
-      create_request({topic("p0", 0, 1), topic("p-2", -2, 1), topic("r0", 1, 0), topic("r-2", 1, -2), topic("r3", 1, 3)}));
+  auto result = controller->create_topics(create_request(
+      {topic("p0", 0, 1), topic("p-2", -2, 1), topic("r0", 1, 0), topic("r-2", 1, -2), topic("r3", 1, 3)}));
   const auto& t = result.response.topics;
   expect_error(t[0], ErrorCode::invalid_partitions, "Number of partitions was set to an invalid non-positive value.");
   expect_error(t[1], ErrorCode::invalid_partitions, "Number of partitions was set to an invalid non-positive value.");
@@ -322,8 +322,8 @@ TEST_F(ControllerTest, ManualAssignments) {
   gap.assignments = {{0, {1}, {}}, {2, {2}, {}}};
   auto empty = topic("e8", -1, -1);
   empty.assignments = {{0, {}, {}}};
-  auto errors = controller->create_topics(create_request({with_rf, with_count, twice, unknown_broker, same_broker,
-                                                          uneven, gap, empty}));
+  auto errors = controller->create_topics(
+      create_request({with_rf, with_count, twice, unknown_broker, same_broker, uneven, gap, empty}));
   const auto& e = errors.response.topics;
   expect_error(e[0], ErrorCode::invalid_request,
                "A manual partition assignment was specified, but replication factor was not set to -1.");
@@ -444,7 +444,8 @@ TEST_F(ControllerTest, DeleteErrors) {
   expect_error(by_key["nope/" + zero], ErrorCode::unknown_topic_or_partition,
                "This server does not host this topic-partition.");
   expect_error(by_key["dup/" + zero], ErrorCode::invalid_request, "Duplicate topic name.");
-  expect_error(by_key["/" + missing.to_string()], ErrorCode::unknown_topic_id, "This server does not host this topic ID.");
+  expect_error(by_key["/" + missing.to_string()], ErrorCode::unknown_topic_id,
+               "This server does not host this topic ID.");
   expect_error(by_key["/" + zero], ErrorCode::invalid_request, "Neither topic name nor id were specified.");
   expect_error(by_key["b/" + a.to_string()], ErrorCode::invalid_request,
                "You may not specify both topic name and topic id.");
@@ -513,12 +514,14 @@ TEST_F(ControllerTest, PartitionsErrors) {
   auto same = controller->create_partitions(increase("a", 3)).response.results[0];
   expect_error(same, ErrorCode::invalid_partitions, "Topic already has 3 partition(s).");
   auto fewer = controller->create_partitions(increase("a", 2)).response.results[0];
-  expect_error(fewer, ErrorCode::invalid_partitions, "The topic a currently has 3 partition(s); 2 would not be an increase.");
+  expect_error(fewer, ErrorCode::invalid_partitions,
+               "The topic a currently has 3 partition(s); 2 would not be an increase.");
   auto unknown = controller->create_partitions(increase("nope", 2)).response.results[0];
   expect_error(unknown, ErrorCode::unknown_topic_or_partition, std::nullopt);
 
   auto wrong_count = increase("a", 5);
-  wrong_count.topics[0].assignments = std::vector<protocol::CreatePartitionsRequest::CreatePartitionsAssignment>{{{1}, {}}};
+  wrong_count.topics[0].assignments =
+      std::vector<protocol::CreatePartitionsRequest::CreatePartitionsAssignment>{{{1}, {}}};
   expect_error(controller->create_partitions(wrong_count).response.results[0], ErrorCode::invalid_replica_assignment,
                "Attempted to add 2 additional partition(s), but only 1 assignment(s) were specified.");
   auto wrong_rf = increase("a", 4);
@@ -557,9 +560,9 @@ TEST_F(ControllerTest, PartitionsManualAssignmentAndValidateOnly) {
 
 // ---- configs ----
 
-protocol::IncrementalAlterConfigsRequest incremental(int8_t type, const std::string& name,
-                                                     std::vector<protocol::IncrementalAlterConfigsRequest::AlterableConfig> configs,
-                                                     bool validate_only = false) {
+protocol::IncrementalAlterConfigsRequest incremental(
+    int8_t type, const std::string& name,
+    std::vector<protocol::IncrementalAlterConfigsRequest::AlterableConfig> configs, bool validate_only = false) {
   protocol::IncrementalAlterConfigsRequest r;
   r.resources.push_back({type, name, std::move(configs), {}});
   r.validate_only = validate_only;
@@ -637,11 +640,13 @@ TEST_F(ControllerTest, IncrementalAlterConfigErrors) {
 }
 
 TEST_F(ControllerTest, BrokerConfigsAlwaysWriteARecord) {
-  auto first = commit(controller->incremental_alter_configs(incremental(kBroker, "", {{"log.retention.ms", 0, "9", {}}})));
+  auto first =
+      commit(controller->incremental_alter_configs(incremental(kBroker, "", {{"log.retention.ms", 0, "9", {}}})));
   EXPECT_EQ(first.responses[0].error_code, 0);
   EXPECT_EQ(image()->configs(ConfigResourceType::broker, "").at("log.retention.ms"), "9");
   // Unchanged, but brokers reload on the record, so it is written.
-  EXPECT_EQ(controller->incremental_alter_configs(incremental(kBroker, "", {{"log.retention.ms", 0, "9", {}}})).records.size(),
+  EXPECT_EQ(controller->incremental_alter_configs(incremental(kBroker, "", {{"log.retention.ms", 0, "9", {}}}))
+                .records.size(),
             1u);
   commit(controller->incremental_alter_configs(incremental(kBroker, "1", {{"log.cleaner.threads", 0, "2", {}}})));
   EXPECT_EQ(image()->configs(ConfigResourceType::broker, "1").at("log.cleaner.threads"), "2");
@@ -655,7 +660,8 @@ TEST_F(ControllerTest, LegacyAlterConfigsReplacesTheSet) {
   legacy.resources.push_back({kTopic, "a", {{"retention.ms", "300", {}}}, {}});
   auto result = commit(controller->alter_configs(legacy));
   expect_error(result.responses[0], ErrorCode::none, std::nullopt);
-  EXPECT_EQ(image()->configs(ConfigResourceType::topic, "a"), (metadata::MetadataImage::Configs{{"retention.ms", "300"}}));
+  EXPECT_EQ(image()->configs(ConfigResourceType::topic, "a"),
+            (metadata::MetadataImage::Configs{{"retention.ms", "300"}}));
 
   legacy.resources[0].configs[0].value = std::nullopt;
   expect_error(controller->alter_configs(legacy).response.responses[0], ErrorCode::invalid_request,

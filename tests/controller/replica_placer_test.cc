@@ -69,7 +69,8 @@ TEST(ReplicaPlacer, StripesAcrossRacks) {
 }
 
 TEST(ReplicaPlacer, FencedBrokersAreNeverLeadersAndComeLast) {
-  const std::vector<UsableBroker> brokers = {{1, std::nullopt, false}, {2, std::nullopt, true}, {3, std::nullopt, false}};
+  const std::vector<UsableBroker> brokers = {
+      {1, std::nullopt, false}, {2, std::nullopt, true}, {3, std::nullopt, false}};
   for (uint64_t seed = 0; seed < 20; ++seed) {
     for (const auto& replicas : place(seed, 10, 2, brokers)) {
       EXPECT_NE(replicas[0], 2);

@@ -196,8 +196,8 @@ TEST_F(ImageTest, BrokersRegisterFenceAndUnregister) {
   EXPECT_EQ(b1->supported_features.at("metadata.version"), (FeatureRange{7, 21}));
   EXPECT_TRUE(image->broker_nodes("PLAINTEXT").empty());
 
-  apply({registration_change(1, 10, kFencingChangeUnfence),
-         MetadataRecord(protocol::UnfenceBrokerRecord{2, 11, {}}, 0)});
+  apply(
+      {registration_change(1, 10, kFencingChangeUnfence), MetadataRecord(protocol::UnfenceBrokerRecord{2, 11, {}}, 0)});
   EXPECT_FALSE(image->broker(1)->fenced);
   EXPECT_TRUE(image->broker(1)->active());
   EXPECT_EQ(image->broker_nodes("SSL"),

@@ -127,10 +127,13 @@ TEST_F(MetadataLogTest, AppendIsOneBatchCommittedOnceDurable) {
   EXPECT_EQ(opened.log->end_offset(), 4);
 
   std::vector<MetadataLog::Batch> batches;
-  ASSERT_TRUE(opened.log->read_committed(0, [&](const MetadataLog::Batch& b) {
-    batches.push_back(b);
-    return Status{};
-  }).ok());
+  ASSERT_TRUE(opened.log
+                  ->read_committed(0,
+                                   [&](const MetadataLog::Batch& b) {
+                                     batches.push_back(b);
+                                     return Status{};
+                                   })
+                  .ok());
   ASSERT_EQ(batches.size(), 2u);
   EXPECT_EQ(batches[0].base_offset, 0);
   EXPECT_EQ(batches[0].leader_epoch, 1);
@@ -140,10 +143,13 @@ TEST_F(MetadataLogTest, AppendIsOneBatchCommittedOnceDurable) {
 
   // From an offset inside the first batch: that batch is still visited whole.
   int visited = 0;
-  ASSERT_TRUE(opened.log->read_committed(2, [&](const MetadataLog::Batch&) {
-    ++visited;
-    return Status{};
-  }).ok());
+  ASSERT_TRUE(opened.log
+                  ->read_committed(2,
+                                   [&](const MetadataLog::Batch&) {
+                                     ++visited;
+                                     return Status{};
+                                   })
+                  .ok());
   EXPECT_EQ(visited, 2);
 }
 
