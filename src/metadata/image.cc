@@ -171,13 +171,20 @@ const TopicImage* ImageBuilder::find_topic(const Uuid& id) const {
 
 void ImageBuilder::put_topic(TopicImage topic) {
   const Uuid id = topic.id;
-  topics()[id] = std::make_shared<const TopicImage>(std::move(topic));
+  auto copy = std::make_shared<TopicImage>(std::move(topic));
+  topics()[id] = copy;
+  topic_copies_[id] = std::move(copy);
 }
 
+// A topic's first change since the last build copies it (its partitions stay shared); later
+// changes before the next build edit that copy, which no built image holds yet.
 void ImageBuilder::put_partition(const TopicImage& topic, int32_t partition_id, PartitionRegistration partition) {
-  TopicImage next = topic;
-  next.partitions[partition_id] = std::make_shared<const PartitionRegistration>(std::move(partition));
-  put_topic(std::move(next));
+  auto it = topic_copies_.find(topic.id);
+  if (it == topic_copies_.end()) {
+    put_topic(topic);
+    it = topic_copies_.find(topic.id);
+  }
+  it->second->partitions[partition_id] = std::make_shared<const PartitionRegistration>(std::move(partition));
 }
 
 void ImageBuilder::remove_configs(const ConfigResource& resource) {
@@ -202,6 +209,7 @@ void ImageBuilder::freeze() {
   topics_.reset();
   topic_ids_.reset();
   configs_.reset();
+  topic_copies_.clear();
   image_ = std::move(next);
   dirty_ = false;
 }
@@ -294,6 +302,7 @@ Status ImageBuilder::apply_body(const protocol::RemoveTopicRecord& r) {
   if (!topic) return replay_error("Can't find topic with ID " + r.topic_id.to_string() + " to remove.");
   const std::string name = topic->name;
   topics().erase(r.topic_id);
+  topic_copies_.erase(r.topic_id);
   topic_ids().erase(name);
   // A topic's configs go with it.
   remove_configs(ConfigResource{static_cast<int8_t>(ConfigResourceType::topic), name});
@@ -444,6 +453,7 @@ Status ImageBuilder::apply_body(const protocol::AbortTransactionRecord&) {
   topics_.reset();
   topic_ids_.reset();
   configs_.reset();
+  topic_copies_.clear();
   image_ = std::move(before_transaction_);
   producer_ids_ = image_->producer_ids_;
   dirty_ = true;

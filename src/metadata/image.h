@@ -241,7 +241,7 @@ class ImageBuilder {
   const MetadataImage::TopicIdsByName& current_topic_ids() const;
   const TopicImage* find_topic(const Uuid& id) const;
   void put_topic(TopicImage topic);
-  // The topic with one partition added or replaced: copies the topic, not its other partitions.
+  // The topic with one partition added or replaced; its other partitions stay shared.
   void put_partition(const TopicImage& topic, int32_t partition_id, PartitionRegistration partition);
   void remove_configs(const ConfigResource& resource);
   void freeze();
@@ -276,6 +276,8 @@ class ImageBuilder {
   std::shared_ptr<MetadataImage::TopicsById> topics_;
   std::shared_ptr<MetadataImage::TopicIdsByName> topic_ids_;
   std::shared_ptr<MetadataImage::ConfigsByResource> configs_;
+  // Topics copied since the last build, also in topics_: changed in place until then.
+  std::map<Uuid, std::shared_ptr<TopicImage>, UuidLess> topic_copies_;
   ProducerIdsImage producer_ids_;
   std::string cluster_id_;
   int64_t last_offset_ = -1;

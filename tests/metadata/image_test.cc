@@ -303,6 +303,27 @@ TEST_F(ImageTest, BuilderKeepsGoingAfterBuild) {
   EXPECT_EQ(builder.build(), second);  // nothing new, same image
 }
 
+TEST_F(ImageTest, ImagesBuiltEarlierDoNotSeeLaterChanges) {
+  apply({topic_record("orders", kTopicId), partition_record(kTopicId, 0, {1, 2}), partition_record(kTopicId, 1, {1})});
+  protocol::PartitionChangeRecord change;
+  change.topic_id = kTopicId;
+  change.partition_id = 0;
+  change.leader = 2;
+  ImageBuilder builder(image);
+  ASSERT_TRUE(builder.apply(MetadataRecord(change, 1)).ok());
+  ASSERT_TRUE(builder.apply(MetadataRecord(change, 1)).ok());  // the same topic, twice before a build
+  auto first = builder.build();
+  ASSERT_TRUE(builder.apply(MetadataRecord(change, 1)).ok());
+  ASSERT_TRUE(builder.apply(partition_record(kTopicId, 2, {2})).ok());
+  auto second = builder.build();
+  EXPECT_EQ(image->partition(kTopicId, 0)->leader_epoch, 0);
+  EXPECT_EQ(first->partition(kTopicId, 0)->leader_epoch, 2);
+  EXPECT_EQ(first->topic(kTopicId)->partition_count(), 2);
+  EXPECT_EQ(second->partition(kTopicId, 0)->leader_epoch, 3);
+  EXPECT_EQ(second->topic(kTopicId)->partition_count(), 3);
+  EXPECT_EQ(second->topic(kTopicId)->partitions.at(1), image->topic(kTopicId)->partitions.at(1));
+}
+
 TEST_F(ImageTest, LastOffsetAndClusterId) {
   ImageBuilder builder(image);
   builder.set_cluster_id("abc");
