@@ -12,7 +12,7 @@
 // partition marks the committed end, so readers of the partition never see an uncommitted batch.
 //
 // Not thread-safe: the log is owned by one thread, which also runs the commit callbacks (from the
-// sync completions of its SyncExecutor).
+// sync completions of its SyncExecutor). The log must outlive the callbacks of its appends.
 #pragma once
 
 #include <cstdint>
