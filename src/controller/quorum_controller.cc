@@ -26,7 +26,6 @@ constexpr int16_t kRegisterBrokerRecordVersion = 3;            // with log dirs 
 constexpr int16_t kBrokerRegistrationChangeRecordVersion = 2;  // with log dirs (3.7-IV2 on)
 
 constexpr int8_t kTopicResource = static_cast<int8_t>(ConfigResourceType::topic);
-constexpr int8_t kBrokerResource = static_cast<int8_t>(ConfigResourceType::broker);
 
 // Kafka's default messages (Errors.message()) where the controller gives no message of its own.
 constexpr const char* kUnknownTopicOrPartitionMessage = "This server does not host this topic-partition.";
