@@ -192,6 +192,15 @@ void ImageBuilder::remove_configs(const ConfigResource& resource) {
   if (current.count(resource)) configs().erase(resource);
 }
 
+void ImageBuilder::drop_changes() {
+  features_.reset();
+  brokers_.reset();
+  topics_.reset();
+  topic_ids_.reset();
+  configs_.reset();
+  topic_copies_.clear();
+}
+
 void ImageBuilder::freeze() {
   if (!dirty_) return;
   auto next = std::make_shared<MetadataImage>(*image_);
@@ -204,12 +213,7 @@ void ImageBuilder::freeze() {
   next->cluster_id_ = cluster_id_;
   next->last_offset_ = last_offset_;
   next->last_epoch_ = last_epoch_;
-  features_.reset();
-  brokers_.reset();
-  topics_.reset();
-  topic_ids_.reset();
-  configs_.reset();
-  topic_copies_.clear();
+  drop_changes();
   image_ = std::move(next);
   dirty_ = false;
 }
@@ -448,12 +452,7 @@ Status ImageBuilder::apply_body(const protocol::EndTransactionRecord&) {
 Status ImageBuilder::apply_body(const protocol::AbortTransactionRecord&) {
   if (!before_transaction_) return replay_error("Found AbortTransactionRecord outside a metadata transaction");
   // Back to the image before the transaction, keeping where the records came from.
-  features_.reset();
-  brokers_.reset();
-  topics_.reset();
-  topic_ids_.reset();
-  configs_.reset();
-  topic_copies_.clear();
+  drop_changes();
   image_ = std::move(before_transaction_);
   producer_ids_ = image_->producer_ids_;
   dirty_ = true;

@@ -244,7 +244,10 @@ class ImageBuilder {
   // The topic with one partition added or replaced; its other partitions stay shared.
   void put_partition(const TopicImage& topic, int32_t partition_id, PartitionRegistration partition);
   void remove_configs(const ConfigResource& resource);
+  // Makes the next image of everything applied and continues from it.
   void freeze();
+  // Forgets the copied sections (after freeze moved them on, or to undo them).
+  void drop_changes();
 
   Status apply_body(const protocol::TopicRecord& r);
   Status apply_body(const protocol::PartitionRecord& r);
