@@ -6,6 +6,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/post.hpp>
+#include <asio/use_future.hpp>
 #include <asio/ip/v6_only.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
@@ -51,6 +52,11 @@ Status Broker::start() {
     for (auto& state : shards_) {
       replicas_.push_back(std::make_unique<ReplicaManager>(logs_->of(state->shard.id()), options_.node_id));
     }
+    if (options_.metadata) {
+      auto metadata = MetadataService::open(*this, fs_, clock_, *options_.metadata);
+      if (!metadata.ok()) return metadata.status();
+      metadata_ = std::move(*metadata);
+    }
   }
   for (const ListenerOptions& l : options_.listeners) {
     int port = l.port;
@@ -90,14 +96,23 @@ Status Broker::start() {
     spdlog::info("listening on {}://{}:{} with {} shards", l.name, l.host, port, shards_.size());
   }
   if (logs_) logs_->start();
+  for (auto& state : shards_) state->shard.start();
+  started_ = true;
+  if (metadata_) {
+    // Registered, with the image published, before the first client connects.
+    std::vector<AdvertisedListener> advertised = options_.advertised;
+    for (AdvertisedListener& l : advertised) {
+      if (l.port == 0) l.port = bound_port(l.name);
+    }
+    auto done = asio::co_spawn(shards_[0]->shard.context(), metadata_->start(advertised), asio::use_future);
+    if (Status s = done.get(); !s.ok()) return s;
+  }
   for (auto& state : shards_) {
     for (size_t i = 0; i < state->acceptors.size(); ++i) {
       asio::co_spawn(state->shard.context(), accept_loop(*state, *state->acceptors[i], state->acceptor_listeners[i]),
                      asio::detached);
     }
-    state->shard.start();
   }
-  started_ = true;
   return {};
 }
 
@@ -151,6 +166,7 @@ void Broker::stop() {
       for (auto& weak : s->connections) {
         if (auto c = weak.lock()) c->close();
       }
+      if (metadata_ && s->shard.id() == 0) metadata_->close();
       if (logs_) logs_->stop_on_shard(s->shard.id());
     });
     s->shard.stop();

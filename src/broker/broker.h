@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "broker/log_service.h"
+#include "broker/metadata_service.h"
 #include "broker/net/connection.h"
 #include "broker/net/shard.h"
 #include "broker/replica_manager.h"
@@ -30,8 +31,13 @@ struct BrokerOptions {
   unsigned shards = 0;  // 0: one per core
   ConnectionLimits connection_limits;
   int32_t queued_max_requests = 500;  // queued.max.requests
+  bool auto_create_topics_enable = true;  // auto.create.topics.enable
   // The logs; none for a broker that only speaks the protocol (tests of the network layer).
   std::optional<LogService::Options> storage;
+  // The metadata log and controller (with storage); the listeners to register, where port 0
+  // means the port bound.
+  std::optional<MetadataService::Options> metadata;
+  std::vector<AdvertisedListener> advertised;
 };
 
 class Broker {
@@ -55,6 +61,7 @@ class Broker {
   LogService* logs() { return logs_.get(); }
   // The partitions a shard leads; use it from that shard's thread only.
   ReplicaManager& replicas(unsigned shard) { return *replicas_[shard]; }
+  MetadataService* metadata() { return metadata_.get(); }
 
   // Handles one request on the calling shard.
   asio::awaitable<HandlerResult> dispatch(const RequestContext& ctx, const protocol::RequestFrame& frame);
@@ -78,6 +85,7 @@ class Broker {
   storage::SystemClock clock_;
   std::unique_ptr<LogService> logs_;  // destroyed before the shards its timers run on
   std::vector<std::unique_ptr<ReplicaManager>> replicas_;
+  std::unique_ptr<MetadataService> metadata_;
   bool started_ = false;
   bool stopped_ = false;
   bool waited_ = false;

@@ -35,7 +35,11 @@ StatusOr<std::unique_ptr<LogService>> LogService::open(storage::FileSystem& fs, 
       o.file_cache = s->file_cache.get();
     }
     const unsigned id = shard->id();
-    o.owns = [id, n](const storage::TopicPartition& tp) { return shard_of(tp, n) == id; };
+    // The metadata log (__cluster_metadata-0, in the first log dir by default) is not a
+    // partition of any shard: the metadata service keeps it.
+    o.owns = [id, n](const storage::TopicPartition& tp) {
+      return tp.topic != "__cluster_metadata" && shard_of(tp, n) == id;
+    };
     o.manage_dir_files = false;
     auto manager = storage::LogManager::open(fs, clock, *s->syncs, o);
     if (!manager.ok()) return manager.status();

@@ -12,7 +12,7 @@
 
 namespace gregor::broker {
 
-BrokerOptions broker_options_from(const config::BrokerConfig& config) {
+BrokerOptions broker_options_from(const config::BrokerConfig& config, const std::string& cluster_id) {
   BrokerOptions o;
   o.node_id = config.node_id();
   o.listeners.clear();
@@ -38,6 +38,20 @@ BrokerOptions broker_options_from(const config::BrokerConfig& config) {
   logs.manager.cleaner_io_max_bytes_per_second = config.log_cleaner_io_max_bytes_per_second();
   logs.checkpoint_interval_ms = config.log_flush_offset_checkpoint_interval_ms();
   o.storage = logs;
+  o.auto_create_topics_enable = config.auto_create_topics_enable();
+  for (const config::Endpoint& e : config.advertised_listeners()) {
+    o.advertised.push_back(AdvertisedListener{e.listener, e.host, e.port, 0});
+  }
+  MetadataService::Options metadata;
+  metadata.metadata_dir = config.metadata_log_dir();
+  metadata.cluster_id = cluster_id;
+  metadata.log_defaults = config.log_defaults();
+  metadata.controller.node_id = config.node_id();
+  metadata.controller.default_num_partitions = config.num_partitions();
+  metadata.controller.default_replication_factor = static_cast<int16_t>(config.default_replication_factor());
+  metadata.controller.delete_topic_enable = config.delete_topic_enable();
+  metadata.controller.static_config = config.originals();
+  o.metadata = metadata;
   return o;
 }
 
@@ -86,7 +100,7 @@ int run_server(const std::vector<std::string>& args) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  Broker broker(broker_options_from(*config));
+  Broker broker(broker_options_from(*config, formatted->cluster_id));
   if (Status s = broker.start(); !s.ok()) return fail(s.message());
   spdlog::info("started");
   int signal = 0;

@@ -10,8 +10,8 @@
 
 namespace gregor::broker {
 
-// The broker's options from Kafka's configuration.
-BrokerOptions broker_options_from(const config::BrokerConfig& config);
+// The broker's options from Kafka's configuration and the cluster id of meta.properties.
+BrokerOptions broker_options_from(const config::BrokerConfig& config, const std::string& cluster_id);
 
 // `gregor server [server.properties] [--override key=value]...`: without a file, the embedded
 // default (single node, broker and controller, data in ./gregor-data). Returns the exit code.

@@ -53,8 +53,9 @@ class Shard {
 // Runs fn on the target shard and resumes the caller on its own executor with the result:
 // message passing between cores. fn must not touch the caller's state.
 //
-// GCC 12 can destroy a lambda temporary written inside a co_await expression twice: give
-// invoke_on a named lambda when a capture has a destructor (a shared_ptr, a std::function).
+// GCC 12 can destroy a lambda temporary written inside a co_await expression twice: in a
+// coroutine, name a lambda whose captures have destructors (a shared_ptr, a std::function, a
+// request) before passing it to invoke_on or anything else awaited.
 template <typename F, typename R = std::invoke_result_t<F>>
   requires(!std::is_void_v<R>)
 asio::awaitable<R> invoke_on(Shard& target, F fn) {

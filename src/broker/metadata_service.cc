@@ -1,0 +1,153 @@
+#include "broker/metadata_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "broker/broker.h"
+#include "config/meta_properties.h"
+#include "metadata/topic_name.h"
+
+namespace gregor::broker {
+
+StatusOr<std::unique_ptr<MetadataService>> MetadataService::open(Broker& broker, storage::FileSystem& fs,
+                                                                 storage::Clock& clock, Options options) {
+  std::unique_ptr<MetadataService> service(new MetadataService(broker, std::move(options)));
+  service->home_ = &broker.shard(0);
+  Shard* home = service->home_;
+  MetadataService* raw = service.get();
+  service->syncs_ = std::make_unique<storage::ThreadSyncExecutor>(
+      [home, raw] { asio::post(home->executor(), [raw] { raw->syncs_->run_completions(); }); });
+  metadata::MetadataLog::Options log_options;
+  log_options.metadata_dir = service->options_.metadata_dir;
+  log_options.cluster_id = service->options_.cluster_id;
+  auto opened = metadata::MetadataLog::open(fs, clock, *service->syncs_, log_options);
+  if (!opened.ok()) return opened.status();
+  service->log_ = std::move(opened->log);
+  service->options_.controller.cluster_id = service->options_.cluster_id;
+  service->controller_ = std::make_unique<controller::QuorumController>(service->options_.controller, opened->image);
+  service->images_.assign(broker.shard_count(), opened->image);
+  spdlog::info("metadata log replayed up to offset {}: {} topics, {} brokers", opened->image->last_offset(),
+               opened->image->topics().size(), opened->image->brokers().size());
+  return service;
+}
+
+MetadataService::~MetadataService() = default;
+
+void MetadataService::close() {
+  if (!log_) return;
+  if (Status s = log_->close(); !s.ok()) spdlog::error("closing the metadata log: {}", s.message());
+  log_.reset();
+}
+
+const std::shared_ptr<const metadata::MetadataImage>& MetadataService::image() const {
+  Shard* current = Shard::current();
+  return images_[current ? current->id() : 0];
+}
+
+storage::LogConfig MetadataService::topic_log_config(const metadata::MetadataImage& image,
+                                                     const std::string& topic) const {
+  const auto& configs = image.configs(metadata::ConfigResourceType::topic, topic);
+  if (configs.empty()) return options_.log_defaults;
+  auto config = options_.log_defaults.with_topic_overrides(std::map<std::string, std::string>(configs.begin(),
+                                                                                               configs.end()));
+  if (!config.ok()) {
+    spdlog::warn("topic {} has configs this broker rejects ({}): using the defaults", topic,
+                 config.status().message());
+    return options_.log_defaults;
+  }
+  return *config;
+}
+
+asio::awaitable<Status> MetadataService::start(std::vector<AdvertisedListener> advertised) {
+  auto run = [this, advertised = std::move(advertised)](auto reply) {
+    std::vector<metadata::MetadataRecord> records = controller_->bootstrap();
+    protocol::BrokerRegistrationRequest registration;
+    registration.broker_id = options_.controller.node_id;
+    registration.cluster_id = options_.cluster_id;
+    registration.incarnation_id = config::random_uuid();
+    for (const AdvertisedListener& l : advertised) {
+      auto& listener = registration.listeners.emplace_back();
+      listener.name = l.name;
+      listener.host = l.host;
+      listener.port = static_cast<uint16_t>(l.port);
+      listener.security_protocol = l.security_protocol;
+    }
+    auto& feature = registration.features.emplace_back();
+    feature.name = "metadata.version";
+    feature.min_supported_version = 1;
+    feature.max_supported_version = controller::kMetadataVersion;
+    auto registered = controller_->register_broker(registration);
+    if (registered.response.error_code != 0) {
+      reply(Status(static_cast<ErrorCode>(registered.response.error_code), "registering this broker failed"));
+      return;
+    }
+    records.insert(records.end(), registered.records.begin(), registered.records.end());
+    commit(std::move(records), [reply](bool ok) {
+      reply(ok ? Status() : Status(ErrorCode::kafka_storage_error, "the metadata log failed"));
+    });
+  };
+  co_return co_await invoke_on_async<Status>(*home_, run);
+}
+
+void MetadataService::commit(std::vector<metadata::MetadataRecord> records, std::function<void(bool)> done) {
+  auto shared = std::make_shared<std::vector<metadata::MetadataRecord>>(std::move(records));
+  auto appended = log_->append(*shared, 0, [this, shared, done](Status s, int64_t base, int64_t) {
+    if (!s.ok()) {
+      spdlog::error("the metadata log failed: {}", s.message());
+      controller_->abandon_uncommitted();
+      done(false);
+      return;
+    }
+    for (size_t i = 0; i < shared->size(); ++i) {
+      if (Status r = controller_->replay((*shared)[i], base + static_cast<int64_t>(i), 0); !r.ok()) {
+        spdlog::error("replaying metadata record {}: {}", base + static_cast<int64_t>(i), r.message());
+      }
+    }
+    if (shared->empty()) {
+      done(true);
+      return;
+    }
+    publish(controller_->image(), [done] { done(true); });
+  });
+  if (!appended.ok()) {
+    spdlog::error("appending to the metadata log: {}", appended.status().message());
+    controller_->abandon_uncommitted();
+    done(false);
+  }
+}
+
+void MetadataService::publish(std::shared_ptr<const metadata::MetadataImage> image, std::function<void()> then) {
+  // Posted to every shard before the answer is posted to the requester: a shard sees the image
+  // before any request that follows the answer.
+  for (unsigned s = 0; s < broker_.shard_count(); ++s) {
+    asio::post(broker_.shard(s).executor(), [this, s, image] {
+      images_[s] = image;
+      reconcile(s);
+    });
+  }
+  then();
+}
+
+void MetadataService::reconcile(unsigned shard) {
+  const metadata::MetadataImage& image = *images_[shard];
+  ReplicaManager& replicas = broker_.replicas(shard);
+  const unsigned shards = static_cast<unsigned>(broker_.shard_count());
+  std::set<TopicPartition> led;
+  for (const auto& [id, topic] : image.topics()) {
+    storage::LogConfig config = topic_log_config(image, topic->name);
+    for (const auto& [index, partition] : topic->partitions) {
+      TopicPartition tp{topic->name, index};
+      if (shard_of(tp, shards) != shard || partition->leader != options_.controller.node_id) continue;
+      led.insert(tp);
+      auto made = replicas.make_leader(tp, id, partition->leader_epoch, config);
+      if (!made.ok()) spdlog::error("leading {}: {}", tp.to_string(), made.status().message());
+    }
+  }
+  for (const TopicPartition& tp : replicas.partitions()) {
+    if (led.count(tp)) continue;
+    if (Status s = replicas.remove(tp); !s.ok()) spdlog::error("removing {}: {}", tp.to_string(), s.message());
+  }
+}
+
+}  // namespace gregor::broker
