@@ -656,7 +656,9 @@ StatusOr<int> Log::apply_retention() {
   for (auto& [base, segment] : segments_) order.push_back(segment.get());
   for (size_t i = 0; i < order.size(); ++i) {
     int64_t upper = i + 1 < order.size() ? order[i + 1]->base_offset() : next_offset_;
-    if (upper <= log_start_offset_ && by_start == i) by_start = i + 1;
+    // An empty active segment at the log start has nothing to delete, and roll() would keep it rather than make a
+    // new one: deleting it would leave the log without segments.
+    if (upper <= log_start_offset_ && by_start == i && !order[i]->empty()) by_start = i + 1;
   }
   if (config_.delete_enabled()) {
     if (config_.retention_ms >= 0) {

@@ -406,6 +406,24 @@ TEST_F(LogTest, RetentionByBytesAndByTime) {
   EXPECT_EQ(append(*log, 1, 150, clock.now_ms()).base_offset, 150);
 }
 
+TEST_F(LogTest, RetentionNeverDeletesAnEmptyActiveSegment) {
+  auto log = open(config());
+  // An empty log lies wholly below its log start, yet its only segment must stay.
+  auto deleted = log->apply_retention();
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(*deleted, 0);
+  EXPECT_EQ(log->segment_count(), 1u);
+  EXPECT_EQ(append(*log, 5, 0).base_offset, 0);
+  // Likewise once DeleteRecords moved the log start to the log end: retention rolls a fresh segment there, and the
+  // next pass keeps it.
+  log->set_high_watermark(5);
+  ASSERT_TRUE(log->delete_records_before(5).ok());
+  ASSERT_TRUE(log->apply_retention().ok());
+  EXPECT_EQ(log->segment_count(), 1u);
+  EXPECT_EQ(append(*log, 5, 5, 1005).base_offset, 5);
+  EXPECT_EQ(read_all(*log, 5), expected(5, 10));
+}
+
 TEST_F(LogTest, GroupCommitSharesOneSyncBetweenWaitingAppends) {
   ThreadSyncExecutor threaded;
   Log::Options o;
