@@ -248,9 +248,12 @@ Status Log::load(bool clean_shutdown, int64_t recovery_point) {
   next_offset_ = std::max(active().next_offset(), active().base_offset());
   log_start_offset_ = std::max(log_start_offset_, segments_.begin()->first);
   if (log_start_offset_ > next_offset_) {
-    spdlog::warn("[{}] log start offset {} is beyond the log end {}; using the log end", name(), log_start_offset_,
-                 next_offset_);
-    log_start_offset_ = next_offset_;
+    // Everything left lies below the checkpointed log start: the tail that reached it was lost (the high watermark,
+    // and so DeleteRecords, may run ahead of the disk) or files went missing. As Kafka's LogLoader does, the log
+    // starts empty there: moving the log start back would hand out deleted offsets again.
+    spdlog::warn("[{}] the log end {} is below the log start offset {}; starting empty at the log start", name(),
+                 next_offset_, log_start_offset_);
+    if (Status s = truncate_fully_and_start_at(log_start_offset_); !s.ok()) return s;
   }
   if (Status s = epochs_.truncate_from_end(next_offset_); !s.ok()) return s;
   if (Status s = epochs_.truncate_from_start(log_start_offset_); !s.ok()) return s;

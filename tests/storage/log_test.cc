@@ -424,6 +424,26 @@ TEST_F(LogTest, RetentionNeverDeletesAnEmptyActiveSegment) {
   EXPECT_EQ(read_all(*log, 5), expected(5, 10));
 }
 
+TEST_F(LogTest, ReopensEmptyAtACheckpointedLogStartBeyondTheLogEnd) {
+  // DeleteRecords may move the log start up to the high watermark, which replication can run ahead of the disk: a
+  // crash may then leave the log ending below its checkpointed log start.
+  {
+    auto log = open(config());
+    append(*log, 10, 0);
+    ASSERT_TRUE(log->close().ok());
+  }
+  {
+    auto log = open(config(), /*clean=*/false, 10, /*log_start=*/15);
+    EXPECT_EQ(log->log_start_offset(), 15);  // never back: the offsets below were handed out and deleted
+    EXPECT_EQ(log->log_end_offset(), 15);
+    EXPECT_EQ(log->read(14, 100).status().code(), ErrorCode::offset_out_of_range);
+    EXPECT_EQ(append(*log, 5, 15, 1015).base_offset, 15);
+  }
+  auto log = open(config(), /*clean=*/false, 15, /*log_start=*/15);
+  EXPECT_EQ(log->log_start_offset(), 15);
+  EXPECT_EQ(read_all(*log, 15), expected(15, 20));
+}
+
 TEST_F(LogTest, GroupCommitSharesOneSyncBetweenWaitingAppends) {
   ThreadSyncExecutor threaded;
   Log::Options o;
