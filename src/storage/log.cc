@@ -590,21 +590,23 @@ Status Log::truncate_fully_and_start_at(int64_t offset) {
   ++generation_;
   std::vector<int64_t> all;
   for (auto& [base, segment] : segments_) all.push_back(base);
-  // The new segment first, so the log always has an active one.
+  // The old segments go before the new one is made, as in Kafka. A crash keeps a prefix of the directory's
+  // operations, so it leaves the later old segments or the new one alone, never the new segment behind old ones:
+  // records the truncation removed, then a gap up to its offset.
+  if (Status s = delete_segments(all, "truncation"); !s.ok()) return s;
   auto segment = Segment::create(fs_, dir_, offset, segment_options(config_), clock_.now_ms());
-  if (!segment.ok()) return segment.status();
-  std::vector<int64_t> others;
-  for (int64_t base : all) {
-    if (base != offset) others.push_back(base);
+  if (!segment.ok()) {
+    // No segment is left to append to; reopening the log starts it again at its log start.
+    go_offline(segment.status(), Status(ErrorCode::kafka_storage_error, "the log has no segment left"));
+    return segment.status();
   }
-  if (Status s = delete_segments(others, "truncation"); !s.ok()) return s;
-  segments_.erase(offset);  // a same-named old segment's files were just replaced
   segments_.emplace(offset, std::move(*segment));
   next_offset_ = log_start_offset_ = high_watermark_ = offset;
   durable_offset_ = recovery_point_ = offset;
   dir_sync_needed_ = true;
   full_flush_upto_ = -1;
   unflushed_messages_ = 0;
+  // Writing the emptied leader epoch checkpoint syncs the directory: the truncation is durable when it returns.
   return epochs_.clear_and_flush();
 }
 

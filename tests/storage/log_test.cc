@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <functional>
 
 #include "log_test_util.h"
 #include "storage/posix_file_system.h"
@@ -26,16 +27,43 @@ class LogTest : public ::testing::Test {
     return c;
   }
 
-  std::unique_ptr<Log> open(LogConfig c, bool clean = false, int64_t recovery_point = 0, int64_t log_start = 0) {
+  // On the fixture's file system unless on says otherwise (tests that crash one per attempt).
+  std::unique_ptr<Log> open(LogConfig c, bool clean = false, int64_t recovery_point = 0, int64_t log_start = 0,
+                            SimFileSystem* on = nullptr) {
     Log::Options o;
     o.dir = "/data/topic-0";
     o.config = c;
     o.clean_shutdown = clean;
     o.recovery_point = recovery_point;
     o.log_start_offset = log_start;
-    auto log = Log::open(fs, clock, syncs, o);
+    auto log = Log::open(on ? *on : fs, clock, syncs, o);
     EXPECT_TRUE(log.ok()) << log.status().to_string();
     return log.ok() ? std::move(*log) : nullptr;
+  }
+
+  // For each crash point among the first operations of operation and a few ways the crash treats unsynced data:
+  // fills a fresh file system's log with records 0..99 in several segments, runs operation until the crash point,
+  // and hands the log recovered from scratch to check.
+  void crash_anywhere_in(const std::function<void(Log&)>& operation, const std::function<void(Log&)>& check) {
+    LogConfig c = config();
+    c.segment_bytes = 1024;
+    for (uint64_t crash_after = 0; crash_after < 30; ++crash_after) {
+      for (uint64_t seed = 0; seed < 4; ++seed) {
+        SCOPED_TRACE("crash after " + std::to_string(crash_after) + " operations, seed " + std::to_string(seed));
+        SimFileSystem sim;
+        {
+          auto log = open(c, false, 0, 0, &sim);
+          for (int b = 0; b < 20; ++b) append(*log, 5, b * 5, 1000 + b * 5);
+          sim.set_crash_after(crash_after);
+          operation(*log);
+        }
+        sim.clear_crash_after();
+        sim.crash(seed);
+        auto log = open(c, false, 0, 0, &sim);
+        ASSERT_TRUE(log);
+        check(*log);
+      }
+    }
   }
 
   // Appends one batch of count records as leader and waits for it to be durable.
@@ -352,6 +380,21 @@ TEST_F(LogTest, TruncateToRemovesWholeBatchesFromTheOffsetOn) {
   EXPECT_EQ(log->log_start_offset(), 500);
   EXPECT_EQ(log->log_end_offset(), 500);
   EXPECT_EQ(append(*log, 1, 500, 1500).base_offset, 500);
+}
+
+// The same for truncate_fully_and_start_at: a crash leaves the old log's records (all or the later ones), or the
+// new empty log; never the new log end behind old records.
+TEST_F(LogTest, ACrashInTruncateFullyLeavesTheOldRecordsOrTheNewEmptyLog) {
+  crash_anywhere_in([](Log& log) { (void)log.truncate_fully_and_start_at(500); },
+                    [&](Log& log) {
+                      int64_t start = log.log_start_offset(), end = log.log_end_offset();
+                      if (end == 500) {
+                        EXPECT_EQ(start, 500);
+                      } else {
+                        EXPECT_LE(end, 100);
+                        EXPECT_EQ(read_all(log, start), expected(static_cast<int>(start), static_cast<int>(end)));
+                      }
+                    });
 }
 
 TEST_F(LogTest, DeleteRecordsMovesTheLogStartAndDropsSegments) {
