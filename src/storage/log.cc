@@ -575,14 +575,33 @@ Status Log::truncate_to(int64_t offset) {
   std::vector<int64_t> doomed;
   for (auto it = segments_.upper_bound(offset); it != segments_.end(); ++it) doomed.push_back(it->first);
   if (doomed.size() == segments_.size()) return truncate_fully_and_start_at(offset);
-  if (Status s = delete_segments(doomed, "truncation"); !s.ok()) return s;
+  // The truncation is durable when it returns, so what it removed never comes back after a crash, nor can it come
+  // back behind what is appended next. The later segments go first, the last one first so that a crash between
+  // renames leaves a prefix of the log rather than a gap, and durably before the segment holding offset is cut.
+  auto unfinished = [&](const Status& cause) {
+    go_offline(cause, Status(ErrorCode::kafka_storage_error,
+                             "the truncation to " + std::to_string(offset) + " could not be made durable"));
+    return cause;
+  };
+  if (!doomed.empty()) {
+    std::reverse(doomed.begin(), doomed.end());
+    if (Status s = delete_segments(doomed, "truncation"); !s.ok()) return s;
+    if (Status s = fs_.sync_dir(dir_); !s.ok()) return unfinished(s);
+  }
   auto removed = active().truncate_to(offset);
   if (!removed.ok()) return removed.status();
   next_offset_ = offset;
   log_start_offset_ = std::min(log_start_offset_, offset);
   durable_offset_ = std::min(durable_offset_, offset);
-  recovery_point_ = std::min(recovery_point_, offset);
+  // The cut segment's indexes reach the disk only with the next full flush: until then recovery rescans it whole.
+  // Were the recovery point left at offset, a roll there would put the segment below it, trusted as it is on disk.
+  recovery_point_ = std::min(recovery_point_, active().base_offset());
   high_watermark_ = std::min(high_watermark_, offset);
+  // The cut is synced before a roll at offset can put a segment after it: the segment must not still hold offsets
+  // from offset on after a crash, where they would shadow the new segment's records.
+  if (*removed > 0) {
+    if (Status s = active().sync_log(); !s.ok()) return unfinished(s);
+  }
   return epochs_.truncate_from_end(offset);
 }
 

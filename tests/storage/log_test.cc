@@ -382,6 +382,37 @@ TEST_F(LogTest, TruncateToRemovesWholeBatchesFromTheOffsetOn) {
   EXPECT_EQ(append(*log, 1, 500, 1500).base_offset, 500);
 }
 
+// A crash anywhere in truncate_to, or after the batches appended next are acknowledged, leaves a prefix of the log
+// before the truncation, or the truncated log and a prefix of what followed: never a gap, nor records it removed.
+TEST_F(LogTest, ACrashInOrAfterATruncationLeavesAPrefixOfTheLogBeforeOrAfterIt) {
+  bool acknowledged = false;
+  crash_anywhere_in(
+      [&](Log& log) {
+        acknowledged = false;
+        ASSERT_GE(log.segment_count(), 3u);
+        if (!log.truncate_to(10).ok()) return;
+        Bytes b = make_batch(5, 2000, 1000);  // new contents, told apart from the records truncated away
+        auto r = log.append_as_leader(b, 3);
+        if (r.ok()) log.when_durable(r->last_offset + 1, [&](Status s) { acknowledged = s.ok(); });
+      },
+      [&](Log& log) {
+        std::vector<Rec> got = read_all(log, 0);
+        ASSERT_EQ(static_cast<int64_t>(got.size()), log.log_end_offset());
+        std::vector<Rec> want = expected(0, std::min<int>(10, static_cast<int>(got.size())));
+        if (got.size() > 10 && got[10].key == "k1000") {
+          for (int i = 10; i < static_cast<int>(got.size()); ++i) {
+            want.push_back(Rec{i, 2000 + i - 10, "k" + std::to_string(990 + i), "v" + std::to_string(990 + i)});
+          }
+        } else if (got.size() > 10) {
+          want = expected(0, static_cast<int>(got.size()));
+        }
+        EXPECT_EQ(got, want);
+        if (acknowledged) {
+          EXPECT_EQ(log.log_end_offset(), 15);
+        }
+      });
+}
+
 // The same for truncate_fully_and_start_at: a crash leaves the old log's records (all or the later ones), or the
 // new empty log; never the new log end behind old records.
 TEST_F(LogTest, ACrashInTruncateFullyLeavesTheOldRecordsOrTheNewEmptyLog) {
@@ -395,6 +426,45 @@ TEST_F(LogTest, ACrashInTruncateFullyLeavesTheOldRecordsOrTheNewEmptyLog) {
                         EXPECT_EQ(read_all(log, start), expected(static_cast<int>(start), static_cast<int>(end)));
                       }
                     });
+}
+
+// A roll right at the truncation point (by time here) while the cut segment is not yet synced nor its indexes
+// rewritten: after a crash the old segment must neither still hold the offsets it gave up nor be trusted with its
+// stale indexes.
+TEST_F(LogTest, ARollAtTheTruncationPointSurvivesACrash) {
+  LogConfig c = config();
+  c.index_interval_bytes = 64;
+  c.segment_ms = 1000;
+  c.flush_messages = 1000;  // nothing is synced after the truncation
+  for (uint64_t seed = 0; seed < 8; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    SimFileSystem sim;
+    int64_t checkpointed = 0;
+    {
+      auto log = open(c, false, 0, 0, &sim);
+      for (int b = 0; b < 20; ++b) append(*log, 5, b * 5, clock.now_ms() + b * 5);
+      ASSERT_TRUE(log->flush().ok());
+      ASSERT_TRUE(log->truncate_to(55).ok());
+      checkpointed = log->recovery_point();  // as the owner checkpoints after a truncation
+      clock.advance(2000);
+      Bytes b = make_batch(5, clock.now_ms(), 900);
+      // Rolls at 55; the new leader epoch's checkpoint syncs the directory, so the new segment survives.
+      ASSERT_TRUE(log->append_as_leader(b, 7).ok());
+      ASSERT_EQ(log->segment_count(), 2u);
+    }
+    sim.crash(seed);
+    auto log = open(c, false, checkpointed, 0, &sim);
+    ASSERT_TRUE(log);
+    std::vector<Rec> got = read_all(*log, 0);
+    ASSERT_EQ(static_cast<int64_t>(got.size()), log->log_end_offset());
+    ASSERT_GE(got.size(), 55u);
+    EXPECT_EQ(std::vector<Rec>(got.begin(), got.begin() + 55), expected(0, 55, clock.now_ms() - 2000));
+    for (size_t i = 55; i < got.size(); ++i) EXPECT_EQ(got[i].key, "k" + std::to_string(845 + i));
+    EXPECT_TRUE(log->load_segment_tails().ok());
+    auto found = log->offset_for_timestamp(got[40].timestamp);
+    ASSERT_TRUE(found.ok()) << found.status().to_string();
+    EXPECT_EQ((*found)->offset, 40);
+  }
 }
 
 TEST_F(LogTest, DeleteRecordsMovesTheLogStartAndDropsSegments) {
