@@ -39,6 +39,14 @@ SegmentOptions segment_options(const LogConfig& config) {
   return o;
 }
 
+// The offset whose segment is the first a sync must cover: the first not known durable, or below which indexes may
+// not be synced; or, after a roll at full_flush_upto, the rolled segment's last offset, since its final index entries
+// are still to be written even when the recovery point had already reached its end (a flush just before the roll).
+int64_t first_to_sync(int64_t durable_offset, int64_t recovery_point, int64_t full_flush_upto) {
+  int64_t from = std::min(durable_offset, recovery_point);
+  return full_flush_upto >= 0 ? std::min(from, full_flush_upto - 1) : from;
+}
+
 }  // namespace
 
 Log::Log(FileSystem& fs, Clock& clock, SyncExecutor& syncs, Options options, LeaderEpochCache epochs)
@@ -384,7 +392,7 @@ void Log::start_sync() {
   }
   // The .log files that may hold unsynced batches, and for a roll the finished segments' indexes.
   std::vector<std::shared_ptr<File>> files;
-  auto it = segments_.upper_bound(std::min(durable_offset_, recovery_point_));
+  auto it = segments_.upper_bound(first_to_sync(durable_offset_, recovery_point_, full_flush_upto_));
   if (it != segments_.begin()) --it;
   int64_t full_upto = full_flush_upto_;
   for (; it != segments_.end(); ++it) {
@@ -474,7 +482,7 @@ void Log::go_offline(const Status& cause, const Status& undo) {
 
 Status Log::flush() {
   if (!failed_.ok()) return failed_;
-  auto it = segments_.upper_bound(std::min(recovery_point_, durable_offset_));
+  auto it = segments_.upper_bound(first_to_sync(durable_offset_, recovery_point_, full_flush_upto_));
   if (it != segments_.begin()) --it;
   for (; it != segments_.end(); ++it) {
     if (Status s = it->second->sync_all(); !s.ok()) {

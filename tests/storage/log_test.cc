@@ -584,6 +584,25 @@ TEST_F(LogTest, GroupCommitSharesOneSyncBetweenWaitingAppends) {
   ASSERT_TRUE(log.close().ok());
 }
 
+TEST_F(LogTest, ARollRightAfterAFlushStillSyncsTheRolledSegmentsIndexes) {
+  LogConfig c = config();
+  c.segment_bytes = 1024;
+  auto log = open(c);
+  // Flushing after every append puts the recovery point at the log end when the roll comes.
+  for (int b = 0; log->segment_count() == 1; ++b) {
+    ASSERT_TRUE(log->flush().ok());
+    append(*log, 5, b * 5, 1000 + b * 5);
+  }
+  ASSERT_EQ(log->recovery_point(), log->segments()[1]->base_offset());
+  // The rolled segment's final time index entry, written when it became inactive, is on the disk: recovery trusts the
+  // segments below the recovery point as they are, and a torn index there would fail them.
+  const Segment& rolled = *log->segments()[0];
+  ASSERT_GT(rolled.time_index().entries(), 0u);
+  auto durable = fs.durable_contents("/data/topic-0/00000000000000000000.timeindex");
+  ASSERT_TRUE(durable.ok());
+  EXPECT_EQ(durable->size(), rolled.time_index().entries() * 12);
+}
+
 TEST_F(LogTest, RelaxedFlushMessagesSkipsTheSync) {
   LogConfig c = config();
   c.flush_messages = 10;
