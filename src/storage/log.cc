@@ -39,6 +39,14 @@ SegmentOptions segment_options(const LogConfig& config) {
   return o;
 }
 
+// The offset whose segment is the first a sync must cover: the first not known durable, or below which indexes may
+// not be synced; or, after a roll at full_flush_upto, the rolled segment's last offset, since its final index entries
+// are still to be written even when the recovery point had already reached its end (a flush just before the roll).
+int64_t first_to_sync(int64_t durable_offset, int64_t recovery_point, int64_t full_flush_upto) {
+  int64_t from = std::min(durable_offset, recovery_point);
+  return full_flush_upto >= 0 ? std::min(from, full_flush_upto - 1) : from;
+}
+
 }  // namespace
 
 Log::Log(FileSystem& fs, Clock& clock, SyncExecutor& syncs, Options options, LeaderEpochCache epochs)
@@ -249,9 +257,12 @@ Status Log::load(bool clean_shutdown, int64_t recovery_point) {
   next_offset_ = std::max(active().next_offset(), active().base_offset());
   log_start_offset_ = std::max(log_start_offset_, segments_.begin()->first);
   if (log_start_offset_ > next_offset_) {
-    spdlog::warn("[{}] log start offset {} is beyond the log end {}; using the log end", name(), log_start_offset_,
-                 next_offset_);
-    log_start_offset_ = next_offset_;
+    // Everything left lies below the checkpointed log start: the tail that reached it was lost (the high watermark,
+    // and so DeleteRecords, may run ahead of the disk) or files went missing. As Kafka's LogLoader does, the log
+    // starts empty there: moving the log start back would hand out deleted offsets again.
+    spdlog::warn("[{}] the log end {} is below the log start offset {}; starting empty at the log start", name(),
+                 next_offset_, log_start_offset_);
+    if (Status s = truncate_fully_and_start_at(log_start_offset_); !s.ok()) return s;
   }
   if (Status s = epochs_.truncate_from_end(next_offset_); !s.ok()) return s;
   if (Status s = epochs_.truncate_from_start(log_start_offset_); !s.ok()) return s;
@@ -382,7 +393,7 @@ void Log::start_sync() {
   }
   // The .log files that may hold unsynced batches, and for a roll the finished segments' indexes.
   std::vector<std::shared_ptr<File>> files;
-  auto it = segments_.upper_bound(std::min(durable_offset_, recovery_point_));
+  auto it = segments_.upper_bound(first_to_sync(durable_offset_, recovery_point_, full_flush_upto_));
   if (it != segments_.begin()) --it;
   int64_t full_upto = full_flush_upto_;
   for (; it != segments_.end(); ++it) {
@@ -472,7 +483,7 @@ void Log::go_offline(const Status& cause, const Status& undo) {
 
 Status Log::flush() {
   if (!failed_.ok()) return failed_;
-  auto it = segments_.upper_bound(std::min(recovery_point_, durable_offset_));
+  auto it = segments_.upper_bound(first_to_sync(durable_offset_, recovery_point_, full_flush_upto_));
   if (it != segments_.begin()) --it;
   for (; it != segments_.end(); ++it) {
     if (Status s = it->second->sync_all(); !s.ok()) {
@@ -573,14 +584,33 @@ Status Log::truncate_to(int64_t offset) {
   std::vector<int64_t> doomed;
   for (auto it = segments_.upper_bound(offset); it != segments_.end(); ++it) doomed.push_back(it->first);
   if (doomed.size() == segments_.size()) return truncate_fully_and_start_at(offset);
-  if (Status s = delete_segments(doomed, "truncation"); !s.ok()) return s;
+  // The truncation is durable when it returns, so what it removed never comes back after a crash, nor can it come
+  // back behind what is appended next. The later segments go first, the last one first so that a crash between
+  // renames leaves a prefix of the log rather than a gap, and durably before the segment holding offset is cut.
+  auto unfinished = [&](const Status& cause) {
+    go_offline(cause, Status(ErrorCode::kafka_storage_error,
+                             "the truncation to " + std::to_string(offset) + " could not be made durable"));
+    return cause;
+  };
+  if (!doomed.empty()) {
+    std::reverse(doomed.begin(), doomed.end());
+    if (Status s = delete_segments(doomed, "truncation"); !s.ok()) return s;
+    if (Status s = fs_.sync_dir(dir_); !s.ok()) return unfinished(s);
+  }
   auto removed = active().truncate_to(offset);
   if (!removed.ok()) return removed.status();
   next_offset_ = offset;
   log_start_offset_ = std::min(log_start_offset_, offset);
   durable_offset_ = std::min(durable_offset_, offset);
-  recovery_point_ = std::min(recovery_point_, offset);
+  // The cut segment's indexes reach the disk only with the next full flush: until then recovery rescans it whole.
+  // Were the recovery point left at offset, a roll there would put the segment below it, trusted as it is on disk.
+  recovery_point_ = std::min(recovery_point_, active().base_offset());
   high_watermark_ = std::min(high_watermark_, offset);
+  // The cut is synced before a roll at offset can put a segment after it: the segment must not still hold offsets
+  // from offset on after a crash, where they would shadow the new segment's records.
+  if (*removed > 0) {
+    if (Status s = active().sync_log(); !s.ok()) return unfinished(s);
+  }
   return epochs_.truncate_from_end(offset);
 }
 
@@ -588,21 +618,23 @@ Status Log::truncate_fully_and_start_at(int64_t offset) {
   ++generation_;
   std::vector<int64_t> all;
   for (auto& [base, segment] : segments_) all.push_back(base);
-  // The new segment first, so the log always has an active one.
+  // The old segments go before the new one is made, as in Kafka. A crash keeps a prefix of the directory's
+  // operations, so it leaves the later old segments or the new one alone, never the new segment behind old ones:
+  // records the truncation removed, then a gap up to its offset.
+  if (Status s = delete_segments(all, "truncation"); !s.ok()) return s;
   auto segment = Segment::create(fs_, dir_, offset, segment_options(config_), clock_.now_ms(), "", file_cache_);
-  if (!segment.ok()) return segment.status();
-  std::vector<int64_t> others;
-  for (int64_t base : all) {
-    if (base != offset) others.push_back(base);
+  if (!segment.ok()) {
+    // No segment is left to append to; reopening the log starts it again at its log start.
+    go_offline(segment.status(), Status(ErrorCode::kafka_storage_error, "the log has no segment left"));
+    return segment.status();
   }
-  if (Status s = delete_segments(others, "truncation"); !s.ok()) return s;
-  segments_.erase(offset);  // a same-named old segment's files were just replaced
   segments_.emplace(offset, std::move(*segment));
   next_offset_ = log_start_offset_ = high_watermark_ = offset;
   durable_offset_ = recovery_point_ = offset;
   dir_sync_needed_ = true;
   full_flush_upto_ = -1;
   unflushed_messages_ = 0;
+  // Writing the emptied leader epoch checkpoint syncs the directory: the truncation is durable when it returns.
   return epochs_.clear_and_flush();
 }
 
@@ -657,7 +689,9 @@ StatusOr<int> Log::apply_retention() {
   for (auto& [base, segment] : segments_) order.push_back(segment.get());
   for (size_t i = 0; i < order.size(); ++i) {
     int64_t upper = i + 1 < order.size() ? order[i + 1]->base_offset() : next_offset_;
-    if (upper <= log_start_offset_ && by_start == i) by_start = i + 1;
+    // An empty active segment at the log start has nothing to delete, and roll() would keep it rather than make a
+    // new one: deleting it would leave the log without segments.
+    if (upper <= log_start_offset_ && by_start == i && !order[i]->empty()) by_start = i + 1;
   }
   if (config_.delete_enabled()) {
     if (config_.retention_ms >= 0) {

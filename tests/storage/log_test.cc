@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <functional>
 
 #include "log_test_util.h"
 #include "storage/posix_file_system.h"
@@ -26,16 +27,43 @@ class LogTest : public ::testing::Test {
     return c;
   }
 
-  std::unique_ptr<Log> open(LogConfig c, bool clean = false, int64_t recovery_point = 0, int64_t log_start = 0) {
+  // On the fixture's file system unless on says otherwise (tests that crash one per attempt).
+  std::unique_ptr<Log> open(LogConfig c, bool clean = false, int64_t recovery_point = 0, int64_t log_start = 0,
+                            SimFileSystem* on = nullptr) {
     Log::Options o;
     o.dir = "/data/topic-0";
     o.config = c;
     o.clean_shutdown = clean;
     o.recovery_point = recovery_point;
     o.log_start_offset = log_start;
-    auto log = Log::open(fs, clock, syncs, o);
+    auto log = Log::open(on ? *on : fs, clock, syncs, o);
     EXPECT_TRUE(log.ok()) << log.status().to_string();
     return log.ok() ? std::move(*log) : nullptr;
+  }
+
+  // For each crash point among the first operations of operation and a few ways the crash treats unsynced data:
+  // fills a fresh file system's log with records 0..99 in several segments, runs operation until the crash point,
+  // and hands the log recovered from scratch to check.
+  void crash_anywhere_in(const std::function<void(Log&)>& operation, const std::function<void(Log&)>& check) {
+    LogConfig c = config();
+    c.segment_bytes = 1024;
+    for (uint64_t crash_after = 0; crash_after < 30; ++crash_after) {
+      for (uint64_t seed = 0; seed < 4; ++seed) {
+        SCOPED_TRACE("crash after " + std::to_string(crash_after) + " operations, seed " + std::to_string(seed));
+        SimFileSystem sim;
+        {
+          auto log = open(c, false, 0, 0, &sim);
+          for (int b = 0; b < 20; ++b) append(*log, 5, b * 5, 1000 + b * 5);
+          sim.set_crash_after(crash_after);
+          operation(*log);
+        }
+        sim.clear_crash_after();
+        sim.crash(seed);
+        auto log = open(c, false, 0, 0, &sim);
+        ASSERT_TRUE(log);
+        check(*log);
+      }
+    }
   }
 
   // Appends one batch of count records as leader and waits for it to be durable.
@@ -354,6 +382,91 @@ TEST_F(LogTest, TruncateToRemovesWholeBatchesFromTheOffsetOn) {
   EXPECT_EQ(append(*log, 1, 500, 1500).base_offset, 500);
 }
 
+// A crash anywhere in truncate_to, or after the batches appended next are acknowledged, leaves a prefix of the log
+// before the truncation, or the truncated log and a prefix of what followed: never a gap, nor records it removed.
+TEST_F(LogTest, ACrashInOrAfterATruncationLeavesAPrefixOfTheLogBeforeOrAfterIt) {
+  bool acknowledged = false;
+  crash_anywhere_in(
+      [&](Log& log) {
+        acknowledged = false;
+        ASSERT_GE(log.segment_count(), 3u);
+        if (!log.truncate_to(10).ok()) return;
+        Bytes b = make_batch(5, 2000, 1000);  // new contents, told apart from the records truncated away
+        auto r = log.append_as_leader(b, 3);
+        if (r.ok()) log.when_durable(r->last_offset + 1, [&](Status s) { acknowledged = s.ok(); });
+      },
+      [&](Log& log) {
+        std::vector<Rec> got = read_all(log, 0);
+        ASSERT_EQ(static_cast<int64_t>(got.size()), log.log_end_offset());
+        std::vector<Rec> want = expected(0, std::min<int>(10, static_cast<int>(got.size())));
+        if (got.size() > 10 && got[10].key == "k1000") {
+          for (int i = 10; i < static_cast<int>(got.size()); ++i) {
+            want.push_back(Rec{i, 2000 + i - 10, "k" + std::to_string(990 + i), "v" + std::to_string(990 + i)});
+          }
+        } else if (got.size() > 10) {
+          want = expected(0, static_cast<int>(got.size()));
+        }
+        EXPECT_EQ(got, want);
+        if (acknowledged) {
+          EXPECT_EQ(log.log_end_offset(), 15);
+        }
+      });
+}
+
+// The same for truncate_fully_and_start_at: a crash leaves the old log's records (all or the later ones), or the
+// new empty log; never the new log end behind old records.
+TEST_F(LogTest, ACrashInTruncateFullyLeavesTheOldRecordsOrTheNewEmptyLog) {
+  crash_anywhere_in([](Log& log) { (void)log.truncate_fully_and_start_at(500); },
+                    [&](Log& log) {
+                      int64_t start = log.log_start_offset(), end = log.log_end_offset();
+                      if (end == 500) {
+                        EXPECT_EQ(start, 500);
+                      } else {
+                        EXPECT_LE(end, 100);
+                        EXPECT_EQ(read_all(log, start), expected(static_cast<int>(start), static_cast<int>(end)));
+                      }
+                    });
+}
+
+// A roll right at the truncation point (by time here) while the cut segment is not yet synced nor its indexes
+// rewritten: after a crash the old segment must neither still hold the offsets it gave up nor be trusted with its
+// stale indexes.
+TEST_F(LogTest, ARollAtTheTruncationPointSurvivesACrash) {
+  LogConfig c = config();
+  c.index_interval_bytes = 64;
+  c.segment_ms = 1000;
+  c.flush_messages = 1000;  // nothing is synced after the truncation
+  for (uint64_t seed = 0; seed < 8; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    SimFileSystem sim;
+    int64_t checkpointed = 0;
+    {
+      auto log = open(c, false, 0, 0, &sim);
+      for (int b = 0; b < 20; ++b) append(*log, 5, b * 5, clock.now_ms() + b * 5);
+      ASSERT_TRUE(log->flush().ok());
+      ASSERT_TRUE(log->truncate_to(55).ok());
+      checkpointed = log->recovery_point();  // as the owner checkpoints after a truncation
+      clock.advance(2000);
+      Bytes b = make_batch(5, clock.now_ms(), 900);
+      // Rolls at 55; the new leader epoch's checkpoint syncs the directory, so the new segment survives.
+      ASSERT_TRUE(log->append_as_leader(b, 7).ok());
+      ASSERT_EQ(log->segment_count(), 2u);
+    }
+    sim.crash(seed);
+    auto log = open(c, false, checkpointed, 0, &sim);
+    ASSERT_TRUE(log);
+    std::vector<Rec> got = read_all(*log, 0);
+    ASSERT_EQ(static_cast<int64_t>(got.size()), log->log_end_offset());
+    ASSERT_GE(got.size(), 55u);
+    EXPECT_EQ(std::vector<Rec>(got.begin(), got.begin() + 55), expected(0, 55, clock.now_ms() - 2000));
+    for (size_t i = 55; i < got.size(); ++i) EXPECT_EQ(got[i].key, "k" + std::to_string(845 + i));
+    EXPECT_TRUE(log->load_segment_tails().ok());
+    auto found = log->offset_for_timestamp(got[40].timestamp);
+    ASSERT_TRUE(found.ok()) << found.status().to_string();
+    EXPECT_EQ((*found)->offset, 40);
+  }
+}
+
 TEST_F(LogTest, DeleteRecordsMovesTheLogStartAndDropsSegments) {
   LogConfig c = config();
   c.segment_bytes = 1024;
@@ -406,6 +519,44 @@ TEST_F(LogTest, RetentionByBytesAndByTime) {
   EXPECT_EQ(append(*log, 1, 150, clock.now_ms()).base_offset, 150);
 }
 
+TEST_F(LogTest, RetentionNeverDeletesAnEmptyActiveSegment) {
+  auto log = open(config());
+  // An empty log lies wholly below its log start, yet its only segment must stay.
+  auto deleted = log->apply_retention();
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(*deleted, 0);
+  EXPECT_EQ(log->segment_count(), 1u);
+  EXPECT_EQ(append(*log, 5, 0).base_offset, 0);
+  // Likewise once DeleteRecords moved the log start to the log end: retention rolls a fresh segment there, and the
+  // next pass keeps it.
+  log->set_high_watermark(5);
+  ASSERT_TRUE(log->delete_records_before(5).ok());
+  ASSERT_TRUE(log->apply_retention().ok());
+  EXPECT_EQ(log->segment_count(), 1u);
+  EXPECT_EQ(append(*log, 5, 5, 1005).base_offset, 5);
+  EXPECT_EQ(read_all(*log, 5), expected(5, 10));
+}
+
+TEST_F(LogTest, ReopensEmptyAtACheckpointedLogStartBeyondTheLogEnd) {
+  // DeleteRecords may move the log start up to the high watermark, which replication can run ahead of the disk: a
+  // crash may then leave the log ending below its checkpointed log start.
+  {
+    auto log = open(config());
+    append(*log, 10, 0);
+    ASSERT_TRUE(log->close().ok());
+  }
+  {
+    auto log = open(config(), /*clean=*/false, 10, /*log_start=*/15);
+    EXPECT_EQ(log->log_start_offset(), 15);  // never back: the offsets below were handed out and deleted
+    EXPECT_EQ(log->log_end_offset(), 15);
+    EXPECT_EQ(log->read(14, 100).status().code(), ErrorCode::offset_out_of_range);
+    EXPECT_EQ(append(*log, 5, 15, 1015).base_offset, 15);
+  }
+  auto log = open(config(), /*clean=*/false, 15, /*log_start=*/15);
+  EXPECT_EQ(log->log_start_offset(), 15);
+  EXPECT_EQ(read_all(*log, 15), expected(15, 20));
+}
+
 TEST_F(LogTest, GroupCommitSharesOneSyncBetweenWaitingAppends) {
   ThreadSyncExecutor threaded;
   Log::Options o;
@@ -431,6 +582,25 @@ TEST_F(LogTest, GroupCommitSharesOneSyncBetweenWaitingAppends) {
   // The first sync started with one append; the others queued behind it and shared the next.
   EXPECT_LE(fs.sync_count() - syncs_before, 4u);
   ASSERT_TRUE(log.close().ok());
+}
+
+TEST_F(LogTest, ARollRightAfterAFlushStillSyncsTheRolledSegmentsIndexes) {
+  LogConfig c = config();
+  c.segment_bytes = 1024;
+  auto log = open(c);
+  // Flushing after every append puts the recovery point at the log end when the roll comes.
+  for (int b = 0; log->segment_count() == 1; ++b) {
+    ASSERT_TRUE(log->flush().ok());
+    append(*log, 5, b * 5, 1000 + b * 5);
+  }
+  ASSERT_EQ(log->recovery_point(), log->segments()[1]->base_offset());
+  // The rolled segment's final time index entry, written when it became inactive, is on the disk: recovery trusts the
+  // segments below the recovery point as they are, and a torn index there would fail them.
+  const Segment& rolled = *log->segments()[0];
+  ASSERT_GT(rolled.time_index().entries(), 0u);
+  auto durable = fs.durable_contents("/data/topic-0/00000000000000000000.timeindex");
+  ASSERT_TRUE(durable.ok());
+  EXPECT_EQ(durable->size(), rolled.time_index().entries() * 12);
 }
 
 TEST_F(LogTest, RelaxedFlushMessagesSkipsTheSync) {
