@@ -131,7 +131,14 @@ asio::awaitable<void> Broker::accept_loop(ShardState& state, asio::ip::tcp::acce
         [this](const RequestContext& ctx, const protocol::RequestFrame& frame) { return dispatch(ctx, frame); });
     std::erase_if(state.connections, [](const std::weak_ptr<Connection>& c) { return c.expired(); });
     state.connections.push_back(connection);
-    asio::co_spawn(state.shard.context(), connection->run(), asio::detached);
+    {
+      std::lock_guard lock(connections_mutex_);
+      ++active_connections_;
+    }
+    asio::co_spawn(state.shard.context(), connection->run(), [this](std::exception_ptr) {
+      std::lock_guard lock(connections_mutex_);
+      if (--active_connections_ == 0) connections_done_.notify_all();
+    });
   }
 }
 
@@ -158,7 +165,7 @@ void Broker::stop() {
   stopped_ = true;
   for (auto& state : shards_) {
     ShardState* s = state.get();
-    asio::post(s->shard.context(), [this, s] {
+    asio::post(s->shard.context(), [s] {
       for (auto& acceptor : s->acceptors) {
         std::error_code ignored;
         acceptor->close(ignored);
@@ -166,6 +173,19 @@ void Broker::stop() {
       for (auto& weak : s->connections) {
         if (auto c = weak.lock()) c->close();
       }
+    });
+  }
+  {
+    // A request being handled finishes first (a long poll within its fetch.max.wait.ms): it may
+    // still post work to other shards, whose loops must be running for it.
+    std::unique_lock lock(connections_mutex_);
+    if (!connections_done_.wait_for(lock, std::chrono::seconds(30), [&] { return active_connections_ == 0; })) {
+      spdlog::warn("{} connections still busy after 30 s: stopping anyway", active_connections_);
+    }
+  }
+  for (auto& state : shards_) {
+    ShardState* s = state.get();
+    asio::post(s->shard.context(), [this, s] {
       if (metadata_ && s->shard.id() == 0) metadata_->close();
       if (logs_) logs_->stop_on_shard(s->shard.id());
     });

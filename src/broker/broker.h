@@ -4,7 +4,9 @@
 
 #include <asio/ip/tcp.hpp>
 
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -89,6 +91,11 @@ class Broker {
   bool started_ = false;
   bool stopped_ = false;
   bool waited_ = false;
+  // Connections whose coroutine still runs, on every shard: a request in progress may still
+  // need another shard's loop, so the loops end only once these are done.
+  std::mutex connections_mutex_;
+  std::condition_variable connections_done_;
+  size_t active_connections_ = 0;
 };
 
 }  // namespace gregor::broker

@@ -108,6 +108,38 @@ FetchPartitionResult ReplicaManager::fetch(const TopicPartition& tp, int64_t off
   return r;
 }
 
+ListOffsetResult ReplicaManager::list_offset(const TopicPartition& tp, int64_t timestamp, int32_t current_leader_epoch,
+                                             bool follower) {
+  ListOffsetResult r;
+  Partition* p = find(tp);
+  if (!p) {
+    r.error = ErrorCode::not_leader_or_follower;
+    return r;
+  }
+  if (current_leader_epoch >= 0 && current_leader_epoch != p->leader_epoch) {
+    r.error = current_leader_epoch < p->leader_epoch ? ErrorCode::fenced_leader_epoch : ErrorCode::unknown_leader_epoch;
+    return r;
+  }
+  if (timestamp == storage::kLatestTimestamp) {
+    r.offset = follower ? p->log->log_end_offset() : p->log->high_watermark();
+    r.leader_epoch = p->log->leader_epochs().epoch_for_offset(r.offset - 1).value_or(p->leader_epoch);
+    return r;
+  }
+  auto found = p->log->offset_for_timestamp(timestamp);
+  if (!found.ok()) {
+    r.error = found.status().code();
+    return r;
+  }
+  if (*found) {
+    // A consumer sees nothing past the high watermark.
+    if (!follower && (*found)->offset > p->log->high_watermark()) return r;
+    r.timestamp = (*found)->timestamp;
+    r.offset = (*found)->offset;
+    r.leader_epoch = (*found)->leader_epoch;
+  }
+  return r;
+}
+
 uint64_t ReplicaManager::watch(const TopicPartition& tp, int64_t offset, std::function<void()> fire) {
   Partition* p = find(tp);
   if (!p || p->log->high_watermark() > offset) {

@@ -30,6 +30,13 @@ struct ProduceResult {
   int64_t log_start_offset = -1;
 };
 
+struct ListOffsetResult {
+  ErrorCode error = ErrorCode::none;
+  int64_t timestamp = -1;
+  int64_t offset = -1;
+  int32_t leader_epoch = -1;
+};
+
 struct FetchPartitionResult {
   ErrorCode error = ErrorCode::none;
   int64_t high_watermark = -1;
@@ -64,6 +71,10 @@ class ReplicaManager {
   // least one when min_one. current_leader_epoch -1 skips the epoch check.
   FetchPartitionResult fetch(const TopicPartition& tp, int64_t offset, uint32_t max_bytes, bool follower,
                              int32_t current_leader_epoch, bool min_one);
+  // ListOffsets: latest (-1) is the high watermark for consumers and the log end for a
+  // follower; earliest (-2), max timestamp (-3), earliest local (-4), or by timestamp.
+  ListOffsetResult list_offset(const TopicPartition& tp, int64_t timestamp, int32_t current_leader_epoch,
+                               bool follower);
   // Calls fire (once, on this shard) when the partition's high watermark next moves, or at once
   // if it is past offset already. Returns an id for unwatch.
   uint64_t watch(const TopicPartition& tp, int64_t offset, std::function<void()> fire);

@@ -7,6 +7,7 @@ namespace gregor::broker {
 
 asio::awaitable<HandlerResult> handle_api_versions(Broker& broker, const RequestContext& ctx, BytesView body);
 asio::awaitable<HandlerResult> handle_create_topics(Broker& broker, const RequestContext& ctx, BytesView body);
+asio::awaitable<HandlerResult> handle_list_offsets(Broker& broker, const RequestContext& ctx, BytesView body);
 asio::awaitable<HandlerResult> handle_metadata(Broker& broker, const RequestContext& ctx, BytesView body);
 asio::awaitable<HandlerResult> handle_fetch(Broker& broker, const RequestContext& ctx, BytesView body);
 asio::awaitable<HandlerResult> handle_produce(Broker& broker, const RequestContext& ctx, BytesView body);
