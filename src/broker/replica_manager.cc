@@ -36,6 +36,21 @@ ReplicaManager::Partition* ReplicaManager::find(const TopicPartition& tp) {
   return it == partitions_.end() ? nullptr : &it->second;
 }
 
+ReplicaManager::Partition* ReplicaManager::leader_for(const TopicPartition& tp, int32_t current_leader_epoch,
+                                                      ErrorCode& error) {
+  Partition* p = find(tp);
+  if (!p) {
+    error = ErrorCode::not_leader_or_follower;
+    return nullptr;
+  }
+  // A client that knows a newer epoch is ahead of this broker; one with an older epoch is stale.
+  if (current_leader_epoch >= 0 && current_leader_epoch != p->leader_epoch) {
+    error = current_leader_epoch < p->leader_epoch ? ErrorCode::fenced_leader_epoch : ErrorCode::unknown_leader_epoch;
+    return nullptr;
+  }
+  return p;
+}
+
 std::vector<TopicPartition> ReplicaManager::partitions() const {
   std::vector<TopicPartition> out;
   for (const auto& [tp, p] : partitions_) out.push_back(tp);
@@ -86,15 +101,8 @@ void ReplicaManager::produce(const TopicPartition& tp, std::span<uint8_t> record
 FetchPartitionResult ReplicaManager::fetch(const TopicPartition& tp, int64_t offset, uint32_t max_bytes,
                                            bool follower, int32_t current_leader_epoch, bool min_one) {
   FetchPartitionResult r;
-  Partition* p = find(tp);
-  if (!p) {
-    r.error = ErrorCode::not_leader_or_follower;
-    return r;
-  }
-  if (current_leader_epoch >= 0 && current_leader_epoch != p->leader_epoch) {
-    r.error = current_leader_epoch < p->leader_epoch ? ErrorCode::fenced_leader_epoch : ErrorCode::unknown_leader_epoch;
-    return r;
-  }
+  Partition* p = leader_for(tp, current_leader_epoch, r.error);
+  if (!p) return r;
   auto read = p->log->read(offset, max_bytes,
                            follower ? storage::ReadLimit::log_end : storage::ReadLimit::high_watermark, min_one);
   r.high_watermark = p->log->high_watermark();
@@ -111,15 +119,8 @@ FetchPartitionResult ReplicaManager::fetch(const TopicPartition& tp, int64_t off
 ListOffsetResult ReplicaManager::list_offset(const TopicPartition& tp, int64_t timestamp, int32_t current_leader_epoch,
                                              bool follower) {
   ListOffsetResult r;
-  Partition* p = find(tp);
-  if (!p) {
-    r.error = ErrorCode::not_leader_or_follower;
-    return r;
-  }
-  if (current_leader_epoch >= 0 && current_leader_epoch != p->leader_epoch) {
-    r.error = current_leader_epoch < p->leader_epoch ? ErrorCode::fenced_leader_epoch : ErrorCode::unknown_leader_epoch;
-    return r;
-  }
+  Partition* p = leader_for(tp, current_leader_epoch, r.error);
+  if (!p) return r;
   if (timestamp == storage::kLatestTimestamp) {
     r.offset = follower ? p->log->log_end_offset() : p->log->high_watermark();
     r.leader_epoch = p->log->leader_epochs().epoch_for_offset(r.offset - 1).value_or(p->leader_epoch);

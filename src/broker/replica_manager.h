@@ -81,6 +81,8 @@ class ReplicaManager {
   void unwatch(const TopicPartition& tp, uint64_t id);
 
  private:
+  // The partition when this broker leads it at the client's epoch (-1: any), else the error.
+  Partition* leader_for(const TopicPartition& tp, int32_t current_leader_epoch, ErrorCode& error);
   void advance_high_watermark(const TopicPartition& tp, Partition& p, int64_t to);
 
   storage::LogManager& logs_;
