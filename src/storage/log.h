@@ -118,6 +118,8 @@ class Log {
   // nothing.
   Status truncate_to(int64_t offset);
   // Removes everything and starts again empty at offset.
+  // Both truncations are durable when they return; the caller then checkpoints the recovery
+  // point and log start (see docs/storage.md).
   Status truncate_fully_and_start_at(int64_t offset);
   // DeleteRecords: moves the log start offset up to offset (at most the high watermark) and
   // deletes the segments wholly below it. Returns the new log start offset.
