@@ -733,20 +733,26 @@ StatusOr<int> Log::apply_retention() {
 }
 
 Status Log::delete_expired_files() {
-  int64_t now = clock_.now_ms();
   Status first_error;
+  for (auto& segment : take_expired_files()) {
+    if (Status s = segment->delete_files(); !s.ok() && first_error.ok()) first_error = s;
+  }
+  return first_error;
+}
+
+std::vector<std::unique_ptr<Segment>> Log::take_expired_files() {
+  int64_t now = clock_.now_ms();
+  std::vector<std::unique_ptr<Segment>> due;
   auto keep = pending_deletes_.begin();
   for (auto& pending : pending_deletes_) {
     if (pending.due_ms <= now) {
-      if (Status s = pending.segment->delete_files(); !s.ok() && first_error.ok()) first_error = s;
-      pending.segment.reset();
+      due.push_back(std::move(pending.segment));
+    } else {
+      *keep++ = std::move(pending);
     }
   }
-  for (auto& pending : pending_deletes_) {
-    if (pending.segment) *keep++ = std::move(pending);
-  }
   pending_deletes_.erase(keep, pending_deletes_.end());
-  return first_error;
+  return due;
 }
 
 StatusOr<std::unique_ptr<Segment>> Log::create_cleaned_segment(int64_t base_offset) {

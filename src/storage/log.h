@@ -132,6 +132,9 @@ class Log {
   // delete_expired_files. Returns the number of segments deleted.
   StatusOr<int> apply_retention();
   Status delete_expired_files();
+  // The deleted segments whose file.delete.delay.ms has passed, for the caller to remove (off
+  // the owner's thread: Segment::delete_files is safe on any thread once the log lets go).
+  std::vector<std::unique_ptr<Segment>> take_expired_files();
 
   // Compaction (log_cleaner.h). The cleaner fills a segment made by create_cleaned_segment
   // (files suffixed .cleaned), syncs it whole, and hands it to replace_segments with the bases

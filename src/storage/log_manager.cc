@@ -258,16 +258,28 @@ void LogManager::tick() {
       if (!deleted.ok()) spdlog::warn("retention of {}: {}", tp.to_string(), deleted.status().message());
     }
   }
+  // Removing files (segments past file.delete.delay.ms, deleted partitions) runs on the
+  // background thread when there is one: an unlink of a large file can take a while.
   for (auto& [tp, entry] : logs_) {
-    if (Status s = entry.log->delete_expired_files(); !s.ok()) {
-      spdlog::warn("removing deleted segments of {}: {}", tp.to_string(), s.message());
-    }
+    auto expired = entry.log->take_expired_files();
+    if (expired.empty()) continue;
+    auto segments = std::make_shared<std::vector<std::unique_ptr<Segment>>>(std::move(expired));
+    run_in_background(
+        [segments] {
+          Status first;
+          for (auto& segment : *segments) {
+            if (Status s = segment->delete_files(); !s.ok() && first.ok()) first = s;
+          }
+          segments->clear();
+          return first;
+        },
+        "removing deleted segments of " + tp.to_string());
   }
   int64_t wall = clock_.now_ms();
   auto due = std::stable_partition(pending_dir_deletes_.begin(), pending_dir_deletes_.end(),
                                    [&](const PendingDirDelete& d) { return d.due_ms > wall; });
   for (auto it = due; it != pending_dir_deletes_.end(); ++it) {
-    if (Status s = remove_tree(it->path); !s.ok()) spdlog::warn("removing {}: {}", it->path, s.message());
+    run_in_background([this, path = it->path] { return remove_tree(path); }, "removing " + it->path);
   }
   pending_dir_deletes_.erase(due, pending_dir_deletes_.end());
   if (cleaner_thread_) cleaner_thread_->run_completions();  // moves the pass in progress on
@@ -280,6 +292,22 @@ void LogManager::tick() {
        now - last_start_checkpoint_ms_ >= options_.log_start_checkpoint_interval_ms)) {
     last_recovery_checkpoint_ms_ = last_start_checkpoint_ms_ = now;
     if (Status s = write_checkpoints(); !s.ok()) spdlog::warn("writing checkpoints: {}", s.message());
+  }
+}
+
+void LogManager::run_in_background(std::function<Status()> work, std::string what) {
+  if (options_.cleaner_thread && !cleaner_thread_) cleaner_thread_ = std::make_unique<ThreadSyncExecutor>();
+  auto report = [what = std::move(what)](Status s) {
+    if (!s.ok()) spdlog::warn("{}: {}", what, s.message());
+  };
+  if (!cleaner_thread_) return report(work());
+  cleaner_thread_->submit(std::move(work), std::move(report));
+}
+
+void LogManager::wait_for_background() {
+  // A compaction pass in progress keeps going; only the removals are waited for.
+  while (cleaner_thread_ && cleaner_thread_->in_flight() > (cleaning_ && cleaning_->background ? 1u : 0u)) {
+    cleaner_thread_->run_completions(/*wait=*/true);
   }
 }
 

@@ -106,6 +106,8 @@ class LogManager {
   // is due, before returning (waiting for the cleaner thread); writes cleaner-offset-checkpoint.
   // Returns whether a log was cleaned; a pass that failed or was aborted is its error.
   StatusOr<bool> clean_one();
+  // Waits until the file removals handed to the background thread are done (tests, tools).
+  void wait_for_background();
   // The partition whose compaction pass is in progress, if any.
   std::optional<TopicPartition> cleaning() const;
   // Aborts the partition's pass in progress, waiting for the cleaner thread to let go of it, and
@@ -149,6 +151,8 @@ class LogManager {
   // Aborts the pass in progress (on tp, or any) and waits until the cleaner thread lets go of it.
   void abort_cleaning(const std::optional<TopicPartition>& tp);
   Status write_cleaner_checkpoint(const std::string& log_dir);
+  // Runs file removals on the cleaner thread (or at once without one); failures are logged.
+  void run_in_background(std::function<Status()> work, std::string what);
   Status load_dir(const std::string& dir);
   Status remove_tree(const std::string& path);
 

@@ -110,6 +110,7 @@ TEST_F(LogManagerTest, RemovedPartitionsGoAfterTheDeleteDelay) {
   ASSERT_EQ(std::count_if(names.begin(), names.end(), [](const std::string& n) { return n.ends_with("-delete"); }), 1);
   clock.advance(options().defaults.file_delete_delay_ms);
   m->tick();
+  m->wait_for_background();  // removals run on the background thread
   names = *fs.list("/disk1/kafka");
   EXPECT_EQ(std::count_if(names.begin(), names.end(), [](const std::string& n) { return n.ends_with("-delete"); }), 0);
   // And a partition of the same name starts afresh.
@@ -135,6 +136,7 @@ TEST_F(LogManagerTest, TickAppliesRetention) {
   ASSERT_GE(log->segment_count(), 2u);
   clock.advance(300'000);
   m->tick();
+  m->wait_for_background();  // removals run on the background thread
   EXPECT_EQ(log->segment_count(), 1u);
   EXPECT_EQ(log->log_start_offset(), 100);
 }
