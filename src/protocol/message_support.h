@@ -65,10 +65,11 @@ class TaggedFieldWriter {
     w_.write_uvarint(static_cast<uint32_t>(scratch.size()));
     w_.write_raw(scratch);
   }
-  void finish() { flush_unknown_below(UINT32_MAX); }
+  // Writes the unknown fields left, including one tagged UINT32_MAX.
+  void finish() { flush_unknown_below(uint64_t{UINT32_MAX} + 1); }
 
  private:
-  void flush_unknown_below(uint32_t tag) {
+  void flush_unknown_below(uint64_t tag) {
     for (; next_ < unknown_.size() && unknown_[next_].tag < tag; ++next_) {
       if (next_ > 0 && unknown_[next_].tag <= unknown_[next_ - 1].tag)
         w_.fail("unknown tagged fields out of ascending order at tag " + std::to_string(unknown_[next_].tag));

@@ -96,6 +96,17 @@ TEST(Codec, KnownTaggedFieldsDecodeAndUnknownOnesSurviveInTagOrder) {
   EXPECT_TRUE(decoded15->unknown_tagged_fields.empty());
 }
 
+TEST(Codec, AnUnknownTaggedFieldWithTheLargestTagIsWrittenToo) {
+  FetchRequest req;
+  req.unknown_tagged_fields.push_back({7, {0x01}});
+  req.unknown_tagged_fields.push_back({UINT32_MAX, {0x02}});
+  Bytes v12;
+  ASSERT_FALSE(encode_message(req, 12, v12));
+  auto back = decode_message<FetchRequest>(v12, 12);
+  ASSERT_TRUE(back.ok()) << back.error().to_string();
+  EXPECT_EQ(back->unknown_tagged_fields, req.unknown_tagged_fields);
+}
+
 TEST(Codec, KnownTagOutsideItsVersionsIsMalformed) {
   // Tag 1 is FetchRequest's ReplicaState from v15; in v12 it is not unknown but invalid, as in
   // Kafka's reader.
