@@ -99,10 +99,10 @@ int hex_value(char c) {
 // offset of its backslash in *bad_escape.
 std::optional<std::string> unescape(const std::string& s, size_t begin, size_t end, size_t* bad_escape) {
   std::string out;
-  std::optional<uint32_t> high_surrogate;  // a \u escape waiting for its low half
+  uint32_t high_surrogate = 0;  // a \u escape waiting for its low half; 0: none (never a surrogate)
   auto flush_surrogate = [&] {
-    if (high_surrogate) append_utf8(out, *high_surrogate);  // unpaired: kept as is (WTF-8)
-    high_surrogate.reset();
+    if (high_surrogate != 0) append_utf8(out, high_surrogate);  // unpaired: kept as is (WTF-8)
+    high_surrogate = 0;
   };
   size_t i = begin;
   while (i < end) {
@@ -133,9 +133,9 @@ std::optional<std::string> unescape(const std::string& s, size_t begin, size_t e
       if (unit >= 0xD800 && unit <= 0xDBFF) {
         flush_surrogate();
         high_surrogate = unit;
-      } else if (unit >= 0xDC00 && unit <= 0xDFFF && high_surrogate) {
-        append_utf8(out, 0x10000 + ((*high_surrogate - 0xD800) << 10) + (unit - 0xDC00));
-        high_surrogate.reset();
+      } else if (unit >= 0xDC00 && unit <= 0xDFFF && high_surrogate != 0) {
+        append_utf8(out, 0x10000 + ((high_surrogate - 0xD800) << 10) + (unit - 0xDC00));
+        high_surrogate = 0;
       } else {
         flush_surrogate();
         append_utf8(out, unit);
