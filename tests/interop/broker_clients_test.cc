@@ -76,7 +76,7 @@ TEST_F(BrokerClientsTest, EveryAcknowledgedRecordSurvivesARestart) {
   auto first = python("confluent_roundtrip.py", {broker->bootstrap(), "durable", "50"});
   ASSERT_EQ(first.exit_code, 0) << first.output;
   ASSERT_EQ(broker->stop(), 0) << broker->log();
-  EXPECT_NE(broker->log().find("shut down cleanly"), std::string::npos);
+  EXPECT_NE(broker->log().find("[info] shut down cleanly"), std::string::npos);
   ASSERT_TRUE(broker->start()) << broker->log();
   // The second run produces 50 more and reads back all 100 from offset 0.
   auto second = python("confluent_roundtrip.py", {broker->bootstrap(), "durable", "50", "100"});
