@@ -1,0 +1,1136 @@
+#include "group/group_coordinator.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+
+#include "protocol/generated/message/consumer_protocol_subscription.h"
+#include "protocol/message_support.h"
+
+namespace gregor::group {
+
+const char* state_name(GroupState state) {
+  switch (state) {
+    case GroupState::empty: return "Empty";
+    case GroupState::preparing_rebalance: return "PreparingRebalance";
+    case GroupState::completing_rebalance: return "CompletingRebalance";
+    case GroupState::stable: return "Stable";
+    case GroupState::dead: return "Dead";
+  }
+  return "Unknown";
+}
+
+struct GroupCoordinator::Member {
+  std::string id;
+  std::optional<std::string> instance_id;
+  std::string client_id;
+  std::string client_host;
+  int32_t rebalance_timeout_ms = 0;
+  int32_t session_timeout_ms = 0;
+  std::string protocol_type;
+  std::vector<std::pair<std::string, Bytes>> protocols;  // in the member's order of preference
+  Bytes assignment;
+  uint64_t joined = 0;  // join order: the first member to join leads
+  bool is_new = false;  // joined in the current rebalance
+  std::optional<RequestId> awaiting_join;
+  int16_t join_version = 0;
+  std::optional<RequestId> awaiting_sync;
+
+  const Bytes* metadata(const std::string& protocol) const {
+    for (const auto& [name, metadata] : protocols) {
+      if (name == protocol) return &metadata;
+    }
+    return nullptr;
+  }
+};
+
+struct GroupCoordinator::Group {
+  std::string id;
+  GroupState state = GroupState::empty;
+  int64_t state_timestamp = -1;
+  int32_t generation = 0;
+  std::optional<std::string> protocol_type;
+  std::optional<std::string> protocol_name;
+  std::optional<std::string> leader;
+  std::map<std::string, Member> members;
+  std::map<std::string, std::string> static_members;  // group.instance.id -> member id
+  std::set<std::string> pending_members;               // told MEMBER_ID_REQUIRED, not joined yet
+  std::set<std::string> pending_sync;                  // joined this generation, not synced yet
+  bool initial_delay = false;                          // the join waits for group.initial.rebalance.delay.ms
+  bool new_member_added = false;                       // a member joined during the initial delay
+  int64_t initial_delay_budget_ms = 0;                 // what is left of the rebalance timeout
+  struct Offset {
+    protocol::OffsetCommitValue value;
+  };
+  std::map<std::pair<std::string, int32_t>, Offset> offsets;
+
+  bool has_member(const std::string& member_id) const { return members.count(member_id) != 0; }
+  size_t awaiting_join_count() const {
+    return static_cast<size_t>(std::count_if(members.begin(), members.end(),
+                                             [](const auto& m) { return m.second.awaiting_join.has_value(); }));
+  }
+  bool all_joined() const { return awaiting_join_count() == members.size() && pending_members.empty(); }
+  int32_t rebalance_timeout_ms() const {
+    int32_t t = 0;
+    for (const auto& [id, m] : members) t = std::max(t, m.rebalance_timeout_ms);
+    return t;
+  }
+  // Every member supports one of the protocols of the type.
+  bool supports(const std::string& type, const std::vector<std::string>& protocols) const {
+    if (members.empty()) return !type.empty() && !protocols.empty();
+    if (protocol_type != type) return false;
+    for (const std::string& p : candidates()) {
+      if (std::find(protocols.begin(), protocols.end(), p) != protocols.end()) return true;
+    }
+    return false;
+  }
+  // The protocols every member supports, in the first member's order.
+  std::vector<std::string> candidates() const {
+    std::vector<std::string> out;
+    if (members.empty()) return out;
+    for (const auto& [name, metadata] : members.begin()->second.protocols) {
+      bool everyone = std::all_of(members.begin(), members.end(),
+                                  [&](const auto& m) { return m.second.metadata(name) != nullptr; });
+      if (everyone) out.push_back(name);
+    }
+    return out;
+  }
+  // Each member votes for the first of the candidates it lists; the most votes win.
+  std::optional<std::string> select_protocol() const {
+    std::vector<std::string> options = candidates();
+    if (options.empty()) return std::nullopt;
+    std::map<std::string, int> votes;
+    for (const auto& [id, m] : members) {
+      for (const auto& [name, metadata] : m.protocols) {
+        if (std::find(options.begin(), options.end(), name) != options.end()) {
+          ++votes[name];
+          break;
+        }
+      }
+    }
+    std::string best = options.front();
+    for (const std::string& o : options) {
+      if (votes[o] > votes[best]) best = o;
+    }
+    return best;
+  }
+  // The topics the members subscribe to, when they speak the consumer protocol.
+  std::optional<std::set<std::string>> subscribed_topics() const {
+    if (protocol_type != "consumer" || !protocol_name) return std::nullopt;
+    std::set<std::string> topics;
+    for (const auto& [id, m] : members) {
+      const Bytes* metadata = m.metadata(*protocol_name);
+      if (!metadata || metadata->size() < 2) return std::nullopt;
+      ByteReader r{BytesView(*metadata)};
+      int16_t version = std::min<int16_t>(r.read_int16("version"), 3);
+      if (version < 0) return std::nullopt;
+      auto sub = protocol::decode_message<protocol::ConsumerProtocolSubscription>(
+          BytesView(*metadata).subview(2, metadata->size() - 2), version, protocol::TrailingBytes::ignore);
+      if (!sub.ok()) return std::nullopt;
+      topics.insert(sub->topics.begin(), sub->topics.end());
+    }
+    return topics;
+  }
+};
+
+namespace {
+
+int16_t code(ErrorCode e) { return static_cast<int16_t>(e); }
+
+// A member id as Kafka makes them: the client id, a dash and a random UUID.
+std::string new_member_id(const std::string& client_id, uint64_t& state) {
+  auto next = [&state] {  // splitmix64
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  uint64_t hi = next(), lo = next();
+  hi = (hi & ~0xF000ULL) | 0x4000ULL;                          // version 4
+  lo = (lo & ~(0xC000ULL << 48)) | (0x8000ULL << 48);          // IETF variant
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),
+                static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
+  return client_id + "-" + buf;
+}
+
+bool iequals(const std::string& a, const std::string& b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::tolower(x) == std::tolower(y); });
+}
+
+}  // namespace
+
+GroupCoordinator::GroupCoordinator(GroupConfig config, int32_t partition, uint64_t random_seed)
+    : config_(config), partition_(partition), random_(random_seed) {}
+
+GroupCoordinator::~GroupCoordinator() = default;
+
+size_t GroupCoordinator::group_count() const { return groups_.size(); }
+
+GroupCoordinator::Group* GroupCoordinator::find(const std::string& group_id) {
+  auto it = groups_.find(group_id);
+  return it == groups_.end() ? nullptr : it->second.get();
+}
+
+const GroupCoordinator::Group* GroupCoordinator::find(const std::string& group_id) const {
+  auto it = groups_.find(group_id);
+  return it == groups_.end() ? nullptr : it->second.get();
+}
+
+GroupCoordinator::Group& GroupCoordinator::create(const std::string& group_id, int64_t now) {
+  auto& g = groups_[group_id];
+  g = std::make_unique<Group>();
+  g->id = group_id;
+  g->state_timestamp = now;
+  return *g;
+}
+
+void GroupCoordinator::set_state(Group& g, GroupState state, int64_t now) {
+  g.state = state;
+  g.state_timestamp = now;
+}
+
+std::vector<Record> GroupCoordinator::take_records() { return std::exchange(records_, {}); }
+std::vector<GroupCoordinator::Reply> GroupCoordinator::take_replies() { return std::exchange(replies_, {}); }
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+Status GroupCoordinator::replay(BytesView key, std::optional<BytesView> value) {
+  auto decoded = decode_record(key, value);
+  if (!decoded.ok()) return Status(ErrorCode::corrupt_message, "__consumer_offsets-" + std::to_string(partition_) + ": " +
+                                               decoded.error().to_string());
+  if (auto* offset = std::get_if<OffsetCommitRecord>(&*decoded)) {
+    Group* g = find(offset->group);
+    if (!offset->value) {
+      if (g) g->offsets.erase({offset->topic, offset->partition});
+      return Status();
+    }
+    // Offsets alone make an empty group, as standalone consumers' commits do.
+    if (!g) g = &create(offset->group, offset->value->commit_timestamp);
+    g->offsets[{offset->topic, offset->partition}] = Group::Offset{*offset->value};
+    return Status();
+  }
+  if (auto* metadata = std::get_if<GroupMetadataRecord>(&*decoded)) {
+    if (!metadata->value) {
+      groups_.erase(metadata->group);
+      return Status();
+    }
+    const protocol::GroupMetadataValue& v = *metadata->value;
+    Group* g = find(metadata->group);
+    if (!g) g = &create(metadata->group, v.current_state_timestamp);
+    g->members.clear();
+    g->static_members.clear();
+    g->generation = v.generation;
+    g->protocol_type = v.protocol_type;
+    g->protocol_name = v.protocol;
+    g->leader = v.leader;
+    g->state = v.members.empty() ? GroupState::empty : GroupState::stable;
+    g->state_timestamp = v.current_state_timestamp;
+    for (const auto& mm : v.members) {
+      Member m;
+      m.id = mm.member_id;
+      m.instance_id = mm.group_instance_id;
+      m.client_id = mm.client_id;
+      m.client_host = mm.client_host;
+      m.rebalance_timeout_ms = mm.rebalance_timeout >= 0 ? mm.rebalance_timeout : mm.session_timeout;
+      m.session_timeout_ms = mm.session_timeout;
+      m.protocol_type = v.protocol_type;
+      if (v.protocol) m.protocols.emplace_back(*v.protocol, mm.subscription);
+      m.assignment = mm.assignment;
+      m.joined = next_member_++;
+      if (m.instance_id) g->static_members[*m.instance_id] = m.id;
+      g->members.emplace(m.id, std::move(m));
+    }
+    return Status();
+  }
+  return Status();  // KIP-848 consumer groups are not kept yet
+}
+
+void GroupCoordinator::finish_loading(int64_t now) {
+  // Every loaded member gets a full session from now to show it is still there.
+  for (auto& [id, g] : groups_) {
+    for (auto& [mid, m] : g->members) schedule_heartbeat(*g, m, now);
+  }
+  timers_.schedule({TimerKind::expire_offsets, "", ""}, now + config_.offsets_retention_check_interval_ms);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replies
+
+protocol::JoinGroupResponse GroupCoordinator::join_response(const Group& g, const Member& m, bool with_members) const {
+  protocol::JoinGroupResponse r;
+  r.generation_id = g.generation;
+  if (m.join_version >= 7) r.protocol_type = g.protocol_type;
+  r.protocol_name = g.protocol_name.value_or("");
+  r.leader = g.leader.value_or("");
+  r.member_id = m.id;
+  if (with_members && g.protocol_name) {
+    for (const auto& [id, member] : g.members) {
+      auto& out = r.members.emplace_back();
+      out.member_id = id;
+      if (m.join_version >= 5) out.group_instance_id = member.instance_id;
+      if (const Bytes* metadata = member.metadata(*g.protocol_name)) out.metadata = *metadata;
+    }
+  }
+  return r;
+}
+
+void GroupCoordinator::reply_join(Member& m, protocol::JoinGroupResponse response) {
+  if (!m.awaiting_join) return;
+  replies_.push_back(Reply{*m.awaiting_join, std::move(response)});
+  m.awaiting_join.reset();
+}
+
+void GroupCoordinator::reply_join_error(RequestId id, int16_t version, ErrorCode error, const std::string& member_id) {
+  protocol::JoinGroupResponse r;
+  r.error_code = code(error);
+  r.generation_id = -1;
+  r.protocol_name = version >= 7 ? std::nullopt : std::optional<std::string>("");
+  r.member_id = member_id;
+  replies_.push_back(Reply{id, std::move(r)});
+}
+
+void GroupCoordinator::reply_sync(Member& m, protocol::SyncGroupResponse response) {
+  if (!m.awaiting_sync) return;
+  replies_.push_back(Reply{*m.awaiting_sync, std::move(response)});
+  m.awaiting_sync.reset();
+}
+
+void GroupCoordinator::reply_sync_error(RequestId id, ErrorCode error) {
+  protocol::SyncGroupResponse r;
+  r.error_code = code(error);
+  replies_.push_back(Reply{id, std::move(r)});
+}
+
+// ---------------------------------------------------------------------------------------------
+// JoinGroup
+
+void GroupCoordinator::join_group(RequestId id, const protocol::JoinGroupRequest& request, int16_t version,
+                                  const Client& client, int64_t now) {
+  if (request.group_id.empty()) return reply_join_error(id, version, ErrorCode::invalid_group_id);
+  if (request.session_timeout_ms < config_.min_session_timeout_ms ||
+      request.session_timeout_ms > config_.max_session_timeout_ms) {
+    return reply_join_error(id, version, ErrorCode::invalid_session_timeout, request.member_id);
+  }
+  const bool unknown = request.member_id.empty();
+  Group* g = find(request.group_id);
+  if (!g) {
+    if (!unknown) return reply_join_error(id, version, ErrorCode::unknown_member_id, request.member_id);
+    g = &create(request.group_id, now);
+  }
+  if (g->state == GroupState::dead) {
+    // Deleted while the request was on its way: the client finds the coordinator again.
+    return reply_join_error(id, version, ErrorCode::coordinator_not_available, request.member_id);
+  }
+  std::vector<std::string> names;
+  for (const auto& p : request.protocols) names.push_back(p.name);
+  if (!g->supports(request.protocol_type, names)) {
+    return reply_join_error(id, version, ErrorCode::inconsistent_group_protocol, request.member_id);
+  }
+  if (unknown) {
+    join_unknown_member(*g, id, request, version, client, now);
+  } else {
+    join_known_member(*g, id, request, version, client, now);
+  }
+}
+
+void GroupCoordinator::join_unknown_member(Group& g, RequestId id, const protocol::JoinGroupRequest& request,
+                                           int16_t version, const Client& client, int64_t now) {
+  if (request.group_instance_id) {
+    auto known = g.static_members.find(*request.group_instance_id);
+    if (known != g.static_members.end()) {
+      return replace_static_member(g, g.members.at(known->second), id, request, version, client, now);
+    }
+  }
+  if (g.members.size() + g.pending_members.size() >= static_cast<size_t>(config_.max_size)) {
+    return reply_join_error(id, version, ErrorCode::group_max_size_reached);
+  }
+  const std::string member_id = new_member_id(client.client_id, random_);
+  if (!request.group_instance_id && version >= 4) {
+    // KIP-394: a dynamic member must come back with the id it is given, so that a client that
+    // lost the response does not leave a phantom member behind.
+    g.pending_members.insert(member_id);
+    timers_.schedule({TimerKind::pending_member, g.id, member_id}, now + request.session_timeout_ms);
+    return reply_join_error(id, version, ErrorCode::member_id_required, member_id);
+  }
+  add_member_and_rebalance(g, id, request, version, client, member_id, now);
+}
+
+void GroupCoordinator::join_known_member(Group& g, RequestId id, const protocol::JoinGroupRequest& request,
+                                         int16_t version, const Client& client, int64_t now) {
+  const std::string& member_id = request.member_id;
+  if (g.pending_members.erase(member_id)) {
+    timers_.cancel({TimerKind::pending_member, g.id, member_id});
+    return add_member_and_rebalance(g, id, request, version, client, member_id, now);
+  }
+  auto it = g.members.find(member_id);
+  if (request.group_instance_id) {
+    auto known = g.static_members.find(*request.group_instance_id);
+    if (known != g.static_members.end() && known->second != member_id) {
+      return reply_join_error(id, version, ErrorCode::fenced_instance_id, member_id);
+    }
+  }
+  if (it == g.members.end()) return reply_join_error(id, version, ErrorCode::unknown_member_id, member_id);
+  Member& m = it->second;
+  if (m.instance_id != request.group_instance_id) {
+    return reply_join_error(id, version, ErrorCode::fenced_instance_id, member_id);
+  }
+  std::vector<std::pair<std::string, Bytes>> protocols;
+  for (const auto& p : request.protocols) protocols.emplace_back(p.name, p.metadata);
+  const bool same = protocols == m.protocols;
+  switch (g.state) {
+    case GroupState::preparing_rebalance:
+      update_member_and_rebalance(g, m, id, request, version, now);
+      return;
+    case GroupState::completing_rebalance:
+      if (same) {
+        // A retried join of the current generation: the same answer again.
+        m.awaiting_join = id;
+        m.join_version = version;
+        reply_join(m, join_response(g, m, g.leader == m.id));
+        return;
+      }
+      update_member_and_rebalance(g, m, id, request, version, now);
+      return;
+    case GroupState::stable:
+      if (g.leader == m.id || !same) {
+        // The leader rejoins to rebalance (say, for a new topic); new metadata rebalances too.
+        update_member_and_rebalance(g, m, id, request, version, now);
+        return;
+      }
+      m.awaiting_join = id;
+      m.join_version = version;
+      schedule_heartbeat(g, m, now);
+      reply_join(m, join_response(g, m, false));
+      return;
+    case GroupState::empty:
+    case GroupState::dead:
+      return reply_join_error(id, version, ErrorCode::unknown_member_id, member_id);
+  }
+}
+
+void GroupCoordinator::replace_static_member(Group& g, Member& old, RequestId id,
+                                             const protocol::JoinGroupRequest& request, int16_t version,
+                                             const Client& client, int64_t now) {
+  // KIP-345: the instance is back under a new member id. The old id is fenced: a request it still
+  // has waiting is answered FENCED_INSTANCE_ID.
+  const std::string old_id = old.id;
+  Member m = std::move(old);
+  g.members.erase(old_id);
+  timers_.cancel({TimerKind::heartbeat, g.id, old_id});
+  if (m.awaiting_join) reply_join_error(*m.awaiting_join, m.join_version, ErrorCode::fenced_instance_id, old_id);
+  if (m.awaiting_sync) reply_sync_error(*m.awaiting_sync, ErrorCode::fenced_instance_id);
+  m.awaiting_join.reset();
+  m.awaiting_sync.reset();
+  m.id = new_member_id(client.client_id, random_);
+  m.client_id = client.client_id;
+  m.client_host = client.host;
+  std::vector<std::pair<std::string, Bytes>> protocols;
+  for (const auto& p : request.protocols) protocols.emplace_back(p.name, p.metadata);
+  const bool same = protocols == m.protocols;
+  const bool was_leader = g.leader == old_id;
+  if (was_leader) g.leader = m.id;
+  if (g.pending_sync.erase(old_id)) g.pending_sync.insert(m.id);
+  g.static_members[*request.group_instance_id] = m.id;
+  Member& placed = g.members.emplace(m.id, std::move(m)).first->second;
+  placed.rebalance_timeout_ms = request.rebalance_timeout_ms >= 0 ? request.rebalance_timeout_ms : request.session_timeout_ms;
+  placed.session_timeout_ms = request.session_timeout_ms;
+  placed.awaiting_join = id;
+  placed.join_version = version;
+  switch (g.state) {
+    case GroupState::stable:
+      if (same && !(was_leader && version < 9)) {
+        // Rejoined with nothing changed: no rebalance. The group's record names the new id first.
+        store_group(g);
+        schedule_heartbeat(g, placed, now);
+        auto r = join_response(g, placed, was_leader);
+        if (was_leader) r.skip_assignment = true;  // v9+: the leader keeps the current assignment
+        reply_join(placed, std::move(r));
+        return;
+      }
+      placed.protocols = std::move(protocols);
+      prepare_rebalance(g, now);
+      return;
+    case GroupState::preparing_rebalance:
+      placed.protocols = std::move(protocols);
+      maybe_complete_join(g, now);
+      return;
+    case GroupState::completing_rebalance:
+    case GroupState::empty:
+    case GroupState::dead:
+      placed.protocols = std::move(protocols);
+      prepare_rebalance(g, now);
+      return;
+  }
+}
+
+void GroupCoordinator::add_member_and_rebalance(Group& g, RequestId id, const protocol::JoinGroupRequest& request,
+                                                int16_t version, const Client& client, const std::string& member_id,
+                                                int64_t now) {
+  Member m;
+  m.id = member_id;
+  m.instance_id = request.group_instance_id;
+  m.client_id = client.client_id;
+  m.client_host = client.host;
+  m.rebalance_timeout_ms = request.rebalance_timeout_ms >= 0 ? request.rebalance_timeout_ms : request.session_timeout_ms;
+  m.session_timeout_ms = request.session_timeout_ms;
+  m.protocol_type = request.protocol_type;
+  for (const auto& p : request.protocols) m.protocols.emplace_back(p.name, p.metadata);
+  m.joined = next_member_++;
+  m.is_new = true;
+  m.awaiting_join = id;
+  m.join_version = version;
+  if (g.members.empty()) g.protocol_type = request.protocol_type;
+  if (!g.leader) g.leader = member_id;
+  if (m.instance_id) g.static_members[*m.instance_id] = member_id;
+  Member& placed = g.members.emplace(member_id, std::move(m)).first->second;
+  // A new member that never completes its join is dropped after the new-member timeout.
+  timers_.schedule({TimerKind::heartbeat, g.id, member_id}, now + config_.new_member_join_timeout_ms);
+  (void)placed;
+  if (g.state == GroupState::preparing_rebalance) {
+    if (g.initial_delay) g.new_member_added = true;
+    maybe_complete_join(g, now);
+  } else {
+    prepare_rebalance(g, now);
+  }
+}
+
+void GroupCoordinator::update_member_and_rebalance(Group& g, Member& m, RequestId id,
+                                                   const protocol::JoinGroupRequest& request, int16_t version,
+                                                   int64_t now) {
+  if (m.awaiting_join && *m.awaiting_join != id) {
+    // A second join from the same member replaces the first, which is told to rejoin.
+    reply_join_error(*m.awaiting_join, m.join_version, ErrorCode::rebalance_in_progress, m.id);
+  }
+  m.protocols.clear();
+  for (const auto& p : request.protocols) m.protocols.emplace_back(p.name, p.metadata);
+  m.rebalance_timeout_ms = request.rebalance_timeout_ms >= 0 ? request.rebalance_timeout_ms : request.session_timeout_ms;
+  m.session_timeout_ms = request.session_timeout_ms;
+  m.awaiting_join = id;
+  m.join_version = version;
+  schedule_heartbeat(g, m, now);
+  if (g.state == GroupState::preparing_rebalance) {
+    maybe_complete_join(g, now);
+  } else {
+    prepare_rebalance(g, now);
+  }
+}
+
+void GroupCoordinator::prepare_rebalance(Group& g, int64_t now) {
+  if (g.state == GroupState::completing_rebalance) {
+    // The assignment being made is void: members waiting in SyncGroup rejoin.
+    for (auto& [id, m] : g.members) {
+      protocol::SyncGroupResponse r;
+      r.error_code = code(ErrorCode::rebalance_in_progress);
+      reply_sync(m, std::move(r));
+      m.assignment.clear();
+    }
+  }
+  g.pending_sync.clear();
+  timers_.cancel({TimerKind::sync, g.id, ""});
+  if (g.state == GroupState::empty) {
+    // group.initial.rebalance.delay.ms: let more of a starting group arrive before the first
+    // assignment, extended while members keep coming, up to the rebalance timeout.
+    g.initial_delay = config_.initial_rebalance_delay_ms > 0;
+    g.new_member_added = false;
+    g.initial_delay_budget_ms = std::max<int64_t>(g.rebalance_timeout_ms() - config_.initial_rebalance_delay_ms, 0);
+    timers_.schedule({TimerKind::join, g.id, ""}, now + config_.initial_rebalance_delay_ms);
+  } else {
+    g.initial_delay = false;
+    timers_.schedule({TimerKind::join, g.id, ""}, now + g.rebalance_timeout_ms());
+  }
+  set_state(g, GroupState::preparing_rebalance, now);
+  maybe_complete_join(g, now);
+}
+
+void GroupCoordinator::maybe_complete_join(Group& g, int64_t now) {
+  if (g.state != GroupState::preparing_rebalance || g.initial_delay) return;
+  if (g.all_joined()) complete_join(g, now);
+}
+
+void GroupCoordinator::on_join_deadline(Group& g, int64_t now) {
+  if (g.state != GroupState::preparing_rebalance) return;
+  if (g.initial_delay) {
+    if (g.new_member_added && g.initial_delay_budget_ms > 0) {
+      const int64_t delay = std::min<int64_t>(config_.initial_rebalance_delay_ms, g.initial_delay_budget_ms);
+      g.initial_delay_budget_ms -= delay;
+      g.new_member_added = false;
+      timers_.schedule({TimerKind::join, g.id, ""}, now + delay);
+      return;
+    }
+    g.initial_delay = false;
+  }
+  complete_join(g, now);
+}
+
+void GroupCoordinator::complete_join(Group& g, int64_t now) {
+  timers_.cancel({TimerKind::join, g.id, ""});
+  // Members that did not rejoin in time are out.
+  std::vector<std::string> gone;
+  for (const auto& [id, m] : g.members) {
+    if (!m.awaiting_join) gone.push_back(id);
+  }
+  for (const std::string& id : gone) remove_member(g, id, now);
+  ++g.generation;
+  if (g.members.empty()) {
+    g.protocol_name.reset();
+    g.leader.reset();
+    set_state(g, GroupState::empty, now);
+    store_group(g);
+    return;
+  }
+  g.protocol_name = g.select_protocol();
+  if (!g.leader || !g.has_member(*g.leader)) {
+    auto first = std::min_element(g.members.begin(), g.members.end(),
+                                  [](const auto& a, const auto& b) { return a.second.joined < b.second.joined; });
+    g.leader = first->first;
+  }
+  set_state(g, GroupState::completing_rebalance, now);
+  for (auto& [id, m] : g.members) {
+    m.is_new = false;
+    g.pending_sync.insert(id);
+    reply_join(m, join_response(g, m, g.leader == id));
+    schedule_heartbeat(g, m, now);
+  }
+  // Every member must now sync within the rebalance timeout, or it is removed.
+  timers_.schedule({TimerKind::sync, g.id, ""}, now + g.rebalance_timeout_ms());
+}
+
+// ---------------------------------------------------------------------------------------------
+// SyncGroup
+
+void GroupCoordinator::sync_group(RequestId id, const protocol::SyncGroupRequest& request, int16_t version,
+                                  int64_t now) {
+  Group* g = find(request.group_id);
+  if (!g || g->state == GroupState::dead) {
+    return reply_sync_error(id, g ? ErrorCode::coordinator_not_available : ErrorCode::unknown_member_id);
+  }
+  if (request.group_instance_id) {
+    auto known = g->static_members.find(*request.group_instance_id);
+    if (known != g->static_members.end() && known->second != request.member_id) {
+      return reply_sync_error(id, ErrorCode::fenced_instance_id);
+    }
+  }
+  auto it = g->members.find(request.member_id);
+  if (it == g->members.end()) return reply_sync_error(id, ErrorCode::unknown_member_id);
+  Member& m = it->second;
+  if (request.generation_id != g->generation) return reply_sync_error(id, ErrorCode::illegal_generation);
+  if (version >= 5 && ((request.protocol_type && request.protocol_type != g->protocol_type) ||
+                       (request.protocol_name && request.protocol_name != g->protocol_name))) {
+    return reply_sync_error(id, ErrorCode::inconsistent_group_protocol);
+  }
+  auto answer = [&](Member& member) {
+    protocol::SyncGroupResponse r;
+    if (version >= 5) {
+      r.protocol_type = g->protocol_type;
+      r.protocol_name = g->protocol_name;
+    }
+    r.assignment = member.assignment;
+    reply_sync(member, std::move(r));
+  };
+  switch (g->state) {
+    case GroupState::empty:
+      return reply_sync_error(id, ErrorCode::unknown_member_id);
+    case GroupState::preparing_rebalance:
+      return reply_sync_error(id, ErrorCode::rebalance_in_progress);
+    case GroupState::completing_rebalance: {
+      m.awaiting_sync = id;
+      g->pending_sync.erase(m.id);
+      schedule_heartbeat(*g, m, now);
+      if (g->leader != m.id) return;  // followers wait for the leader's assignment
+      for (auto& [mid, member] : g->members) member.assignment.clear();
+      for (const auto& a : request.assignments) {
+        auto target = g->members.find(a.member_id);
+        if (target != g->members.end()) target->second.assignment = a.assignment;
+      }
+      set_state(*g, GroupState::stable, now);
+      store_group(*g);
+      for (auto& [mid, member] : g->members) answer(member);
+      if (g->pending_sync.empty()) timers_.cancel({TimerKind::sync, g->id, ""});
+      return;
+    }
+    case GroupState::stable:
+      m.awaiting_sync = id;
+      g->pending_sync.erase(m.id);
+      if (g->pending_sync.empty()) timers_.cancel({TimerKind::sync, g->id, ""});
+      schedule_heartbeat(*g, m, now);
+      answer(m);
+      return;
+    case GroupState::dead:
+      return reply_sync_error(id, ErrorCode::coordinator_not_available);
+  }
+}
+
+void GroupCoordinator::on_sync_deadline(Group& g, int64_t now) {
+  if (g.state != GroupState::completing_rebalance && g.state != GroupState::stable) return;
+  if (g.pending_sync.empty()) return;
+  // KIP-? Kafka removes the members that never synced, then rebalances without them.
+  std::vector<std::string> late(g.pending_sync.begin(), g.pending_sync.end());
+  g.pending_sync.clear();
+  for (const std::string& id : late) remove_member(g, id, now);
+  after_member_left(g, now);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Heartbeat, LeaveGroup, expiry
+
+void GroupCoordinator::schedule_heartbeat(const Group& g, const Member& m, int64_t now) {
+  timers_.schedule({TimerKind::heartbeat, g.id, m.id}, now + m.session_timeout_ms);
+}
+
+protocol::HeartbeatResponse GroupCoordinator::heartbeat(const protocol::HeartbeatRequest& request, int16_t version,
+                                                        int64_t now) {
+  (void)version;
+  protocol::HeartbeatResponse r;
+  Group* g = find(request.group_id);
+  if (!g) {
+    r.error_code = code(ErrorCode::unknown_member_id);
+    return r;
+  }
+  if (g->state == GroupState::dead) {
+    r.error_code = code(ErrorCode::coordinator_not_available);
+    return r;
+  }
+  if (request.group_instance_id) {
+    auto known = g->static_members.find(*request.group_instance_id);
+    if (known != g->static_members.end() && known->second != request.member_id) {
+      r.error_code = code(ErrorCode::fenced_instance_id);
+      return r;
+    }
+  }
+  auto it = g->members.find(request.member_id);
+  if (g->state == GroupState::empty || it == g->members.end()) {
+    r.error_code = code(ErrorCode::unknown_member_id);
+    return r;
+  }
+  if (request.generation_id != g->generation) {
+    r.error_code = code(ErrorCode::illegal_generation);
+    return r;
+  }
+  schedule_heartbeat(*g, it->second, now);
+  if (g->state == GroupState::preparing_rebalance) r.error_code = code(ErrorCode::rebalance_in_progress);
+  return r;
+}
+
+protocol::LeaveGroupResponse GroupCoordinator::leave_group(const protocol::LeaveGroupRequest& request,
+                                                           int16_t version, int64_t now) {
+  protocol::LeaveGroupResponse r;
+  Group* g = find(request.group_id);
+  std::vector<protocol::LeaveGroupRequest::MemberIdentity> leaving = request.members;
+  if (version < 3) {
+    auto& one = leaving.emplace_back();
+    one.member_id = request.member_id;
+  }
+  if (!g || g->state == GroupState::dead) {
+    r.error_code = code(g ? ErrorCode::coordinator_not_available : ErrorCode::unknown_member_id);
+    return r;
+  }
+  bool removed = false;
+  for (const auto& who : leaving) {
+    ErrorCode error = ErrorCode::none;
+    std::string member_id = who.member_id;
+    if (who.group_instance_id) {
+      auto known = g->static_members.find(*who.group_instance_id);
+      if (known == g->static_members.end()) {
+        error = ErrorCode::unknown_member_id;
+      } else if (!member_id.empty() && known->second != member_id) {
+        error = ErrorCode::fenced_instance_id;
+      } else {
+        member_id = known->second;
+      }
+    }
+    if (error == ErrorCode::none) {
+      if (g->pending_members.erase(member_id)) {
+        timers_.cancel({TimerKind::pending_member, g->id, member_id});
+      } else if (g->has_member(member_id)) {
+        remove_member(*g, member_id, now);
+        removed = true;
+      } else {
+        error = ErrorCode::unknown_member_id;
+      }
+    }
+    if (version >= 3) {
+      auto& out = r.members.emplace_back();
+      out.member_id = who.member_id;
+      out.group_instance_id = who.group_instance_id;
+      out.error_code = code(error);
+    } else if (error != ErrorCode::none) {
+      r.error_code = code(error);
+    }
+  }
+  if (removed) after_member_left(*g, now);
+  return r;
+}
+
+void GroupCoordinator::remove_member(Group& g, const std::string& member_id, int64_t now) {
+  (void)now;
+  auto it = g.members.find(member_id);
+  if (it == g.members.end()) return;
+  Member& m = it->second;
+  if (m.awaiting_join) reply_join_error(*m.awaiting_join, m.join_version, ErrorCode::unknown_member_id, member_id);
+  if (m.awaiting_sync) reply_sync_error(*m.awaiting_sync, ErrorCode::unknown_member_id);
+  if (m.instance_id) {
+    auto s = g.static_members.find(*m.instance_id);
+    if (s != g.static_members.end() && s->second == member_id) g.static_members.erase(s);
+  }
+  timers_.cancel({TimerKind::heartbeat, g.id, member_id});
+  g.pending_sync.erase(member_id);
+  g.members.erase(it);
+  if (g.leader == member_id) {
+    g.leader.reset();
+    if (!g.members.empty()) {
+      auto first = std::min_element(g.members.begin(), g.members.end(),
+                                    [](const auto& a, const auto& b) { return a.second.joined < b.second.joined; });
+      g.leader = first->first;
+    }
+  }
+}
+
+void GroupCoordinator::after_member_left(Group& g, int64_t now) {
+  switch (g.state) {
+    case GroupState::preparing_rebalance:
+      maybe_complete_join(g, now);
+      return;
+    case GroupState::completing_rebalance:
+    case GroupState::stable:
+      prepare_rebalance(g, now);
+      return;
+    case GroupState::empty:
+    case GroupState::dead:
+      return;
+  }
+}
+
+void GroupCoordinator::tick(int64_t now) {
+  for (const TimerKey& key : timers_.take_due(now)) {
+    const auto& [kind, group_id, member_id] = key;
+    if (kind == TimerKind::expire_offsets) {
+      expire_offsets(now);
+      timers_.schedule(key, now + config_.offsets_retention_check_interval_ms);
+      continue;
+    }
+    Group* g = find(group_id);
+    if (!g) continue;
+    switch (kind) {
+      case TimerKind::heartbeat: {
+        auto it = g->members.find(member_id);
+        if (it == g->members.end()) break;
+        // A member waiting in a join is kept alive by it, unless it is new to the group.
+        if (it->second.awaiting_join && !it->second.is_new && g->state == GroupState::preparing_rebalance) {
+          schedule_heartbeat(*g, it->second, now);
+          break;
+        }
+        remove_member(*g, member_id, now);
+        after_member_left(*g, now);
+        break;
+      }
+      case TimerKind::pending_member:
+        g->pending_members.erase(member_id);
+        maybe_complete_join(*g, now);
+        break;
+      case TimerKind::join:
+        on_join_deadline(*g, now);
+        break;
+      case TimerKind::sync:
+        on_sync_deadline(*g, now);
+        break;
+      case TimerKind::expire_offsets:
+        break;
+    }
+  }
+}
+
+std::optional<int64_t> GroupCoordinator::next_deadline() const { return timers_.next(); }
+
+// ---------------------------------------------------------------------------------------------
+// Records
+
+void GroupCoordinator::store_group(const Group& g) {
+  protocol::GroupMetadataValue v;
+  v.protocol_type = g.protocol_type.value_or("");
+  v.generation = g.generation;
+  v.protocol = g.protocol_name;
+  v.leader = g.leader;
+  v.current_state_timestamp = g.state_timestamp;
+  if (g.state == GroupState::stable || g.state == GroupState::completing_rebalance) {
+    for (const auto& [id, m] : g.members) {
+      auto& out = v.members.emplace_back();
+      out.member_id = id;
+      out.group_instance_id = m.instance_id;
+      out.client_id = m.client_id;
+      out.client_host = m.client_host;
+      out.rebalance_timeout = m.rebalance_timeout_ms;
+      out.session_timeout = m.session_timeout_ms;
+      if (g.protocol_name) {
+        if (const Bytes* metadata = m.metadata(*g.protocol_name)) out.subscription = *metadata;
+      }
+      out.assignment = m.assignment;
+    }
+  }
+  records_.push_back(group_metadata_record(g.id, v));
+}
+
+void GroupCoordinator::delete_group_records(Group& g) {
+  for (const auto& [tp, offset] : g.offsets) records_.push_back(offset_commit_record(g.id, tp.first, tp.second, std::nullopt));
+  records_.push_back(group_metadata_record(g.id, std::nullopt));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Offsets
+
+protocol::OffsetCommitResponse GroupCoordinator::offset_commit(const protocol::OffsetCommitRequest& request,
+                                                               int16_t version, const PartitionExists& exists,
+                                                               int64_t now) {
+  protocol::OffsetCommitResponse r;
+  auto answer_all = [&](ErrorCode error) {
+    r.topics.clear();
+    for (const auto& t : request.topics) {
+      auto& topic = r.topics.emplace_back();
+      topic.name = t.name;
+      for (const auto& p : t.partitions) {
+        auto& part = topic.partitions.emplace_back();
+        part.partition_index = p.partition_index;
+        part.error_code = code(error);
+      }
+    }
+    return r;
+  };
+  if (request.group_id.empty()) return answer_all(ErrorCode::invalid_group_id);
+  const int32_t generation = version >= 1 ? request.generation_id_or_member_epoch : -1;
+  Group* g = find(request.group_id);
+  if (!g) {
+    // No group: only a consumer managing its own partitions (no generation) may commit; the
+    // commit makes an empty group.
+    if (generation >= 0) return answer_all(ErrorCode::illegal_generation);
+    g = &create(request.group_id, now);
+  } else if (g->state == GroupState::dead) {
+    return answer_all(ErrorCode::coordinator_not_available);
+  } else if (generation < 0 && g->state == GroupState::empty) {
+    // A simple commit to a group nobody is in.
+  } else if (g->state == GroupState::completing_rebalance) {
+    return answer_all(ErrorCode::rebalance_in_progress);
+  } else {
+    if (request.group_instance_id) {
+      auto known = g->static_members.find(*request.group_instance_id);
+      if (known != g->static_members.end() && known->second != request.member_id) {
+        return answer_all(ErrorCode::fenced_instance_id);
+      }
+    }
+    auto it = g->members.find(request.member_id);
+    if (it == g->members.end()) return answer_all(ErrorCode::unknown_member_id);
+    if (generation != g->generation) return answer_all(ErrorCode::illegal_generation);
+    schedule_heartbeat(*g, it->second, now);
+  }
+  for (const auto& t : request.topics) {
+    auto& topic = r.topics.emplace_back();
+    topic.name = t.name;
+    for (const auto& p : t.partitions) {
+      auto& part = topic.partitions.emplace_back();
+      part.partition_index = p.partition_index;
+      if (!exists(t.name, p.partition_index)) {
+        part.error_code = code(ErrorCode::unknown_topic_or_partition);
+        continue;
+      }
+      const std::string metadata = p.committed_metadata.value_or("");
+      if (metadata.size() > static_cast<size_t>(config_.offset_metadata_max_bytes)) {
+        part.error_code = code(ErrorCode::offset_metadata_too_large);
+        continue;
+      }
+      protocol::OffsetCommitValue v;
+      v.offset = p.committed_offset;
+      v.leader_epoch = version >= 6 ? p.committed_leader_epoch : -1;
+      v.metadata = metadata;
+      v.commit_timestamp = now;
+      if (version == 1 && p.commit_timestamp >= 0) v.commit_timestamp = p.commit_timestamp;
+      if (version >= 2 && version <= 4 && request.retention_time_ms >= 0) {
+        v.expire_timestamp = v.commit_timestamp + request.retention_time_ms;
+      }
+      g->offsets[{t.name, p.partition_index}] = Group::Offset{v};
+      records_.push_back(offset_commit_record(g->id, t.name, p.partition_index, v));
+    }
+  }
+  return r;
+}
+
+protocol::OffsetFetchResponse::OffsetFetchResponseGroup GroupCoordinator::offset_fetch(
+    const std::string& group_id,
+    const std::optional<std::vector<protocol::OffsetFetchRequest::OffsetFetchRequestTopics>>& topics,
+    bool require_stable) {
+  (void)require_stable;  // no transactional offsets yet, so none is ever pending
+  protocol::OffsetFetchResponse::OffsetFetchResponseGroup out;
+  out.group_id = group_id;
+  const Group* g = find(group_id);
+  auto fill = [](auto& part, const protocol::OffsetCommitValue* v) {
+    part.committed_offset = v ? v->offset : -1;
+    part.committed_leader_epoch = v ? v->leader_epoch : -1;
+    part.metadata = v ? v->metadata : std::string();
+  };
+  if (topics) {
+    for (const auto& t : *topics) {
+      auto& topic = out.topics.emplace_back();
+      topic.name = t.name;
+      for (int32_t p : t.partition_indexes) {
+        auto& part = topic.partitions.emplace_back();
+        part.partition_index = p;
+        const protocol::OffsetCommitValue* v = nullptr;
+        if (g) {
+          auto it = g->offsets.find({t.name, p});
+          if (it != g->offsets.end()) v = &it->second.value;
+        }
+        fill(part, v);
+      }
+    }
+    return out;
+  }
+  if (!g) return out;
+  for (const auto& [tp, offset] : g->offsets) {
+    if (out.topics.empty() || out.topics.back().name != tp.first) out.topics.emplace_back().name = tp.first;
+    auto& part = out.topics.back().partitions.emplace_back();
+    part.partition_index = tp.second;
+    fill(part, &offset.value);
+  }
+  return out;
+}
+
+protocol::OffsetDeleteResponse GroupCoordinator::offset_delete(const protocol::OffsetDeleteRequest& request,
+                                                               int64_t now) {
+  (void)now;
+  protocol::OffsetDeleteResponse r;
+  Group* g = find(request.group_id);
+  if (!g || g->state == GroupState::dead) {
+    r.error_code = code(ErrorCode::group_id_not_found);
+    return r;
+  }
+  std::optional<std::set<std::string>> subscribed;
+  if (g->state != GroupState::empty) {
+    subscribed = g->subscribed_topics();
+    if (!subscribed) {
+      // Members that are not consumers: what they read is unknown, so nothing may go.
+      r.error_code = code(ErrorCode::non_empty_group);
+      return r;
+    }
+  }
+  for (const auto& t : request.topics) {
+    auto& topic = r.topics.emplace_back();
+    topic.name = t.name;
+    const bool in_use = subscribed && subscribed->count(t.name) != 0;
+    for (const auto& p : t.partitions) {
+      auto& part = topic.partitions.emplace_back();
+      part.partition_index = p.partition_index;
+      if (in_use) {
+        part.error_code = code(ErrorCode::group_subscribed_to_topic);
+        continue;
+      }
+      if (g->offsets.erase({t.name, p.partition_index})) {
+        records_.push_back(offset_commit_record(g->id, t.name, p.partition_index, std::nullopt));
+      }
+    }
+  }
+  return r;
+}
+
+void GroupCoordinator::expire_offsets(int64_t now) {
+  std::vector<std::string> emptied;
+  for (auto& [id, g] : groups_) {
+    std::optional<std::set<std::string>> subscribed;
+    if (g->state == GroupState::stable) {
+      subscribed = g->subscribed_topics();
+      if (!subscribed) continue;  // only consumers say which offsets they no longer use
+    } else if (g->state != GroupState::empty) {
+      continue;
+    }
+    for (auto it = g->offsets.begin(); it != g->offsets.end();) {
+      const protocol::OffsetCommitValue& v = it->second.value;
+      bool expired = false;
+      if (subscribed) {
+        expired = subscribed->count(it->first.first) == 0 && now - v.commit_timestamp >= config_.offsets_retention_ms;
+      } else if (v.expire_timestamp >= 0) {
+        expired = now >= v.expire_timestamp;
+      } else {
+        // An empty group's offsets expire a retention period after it became empty.
+        const int64_t base = g->state_timestamp >= 0 ? g->state_timestamp : v.commit_timestamp;
+        expired = now - base >= config_.offsets_retention_ms;
+      }
+      if (expired) {
+        records_.push_back(offset_commit_record(id, it->first.first, it->first.second, std::nullopt));
+        it = g->offsets.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (g->state == GroupState::empty && g->offsets.empty() && g->pending_members.empty()) emptied.push_back(id);
+  }
+  for (const std::string& id : emptied) {
+    records_.push_back(group_metadata_record(id, std::nullopt));
+    groups_.erase(id);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Groups
+
+std::vector<protocol::ListGroupsResponse::ListedGroup> GroupCoordinator::list_groups(
+    const std::vector<std::string>& states, const std::vector<std::string>& types) const {
+  std::vector<protocol::ListGroupsResponse::ListedGroup> out;
+  auto matches = [](const std::vector<std::string>& filter, const std::string& value) {
+    return filter.empty() ||
+           std::any_of(filter.begin(), filter.end(), [&](const std::string& f) { return iequals(f, value); });
+  };
+  for (const auto& [id, g] : groups_) {
+    if (g->state == GroupState::dead) continue;
+    if (!matches(states, state_name(g->state)) || !matches(types, "classic")) continue;
+    auto& l = out.emplace_back();
+    l.group_id = id;
+    l.protocol_type = g->protocol_type.value_or("");
+    l.group_state = state_name(g->state);
+    l.group_type = "classic";
+  }
+  return out;
+}
+
+protocol::DescribeGroupsResponse::DescribedGroup GroupCoordinator::describe_group(const std::string& group_id) const {
+  protocol::DescribeGroupsResponse::DescribedGroup out;
+  out.group_id = group_id;
+  const Group* g = find(group_id);
+  if (!g) {
+    out.group_state = state_name(GroupState::dead);
+    return out;
+  }
+  out.group_state = state_name(g->state);
+  out.protocol_type = g->protocol_type.value_or("");
+  // The protocol is only settled, and the members' metadata and assignments only meaningful, once
+  // the group is stable.
+  const bool stable = g->state == GroupState::stable;
+  out.protocol_data = stable ? g->protocol_name.value_or("") : "";
+  for (const auto& [id, m] : g->members) {
+    auto& member = out.members.emplace_back();
+    member.member_id = id;
+    member.group_instance_id = m.instance_id;
+    member.client_id = m.client_id;
+    member.client_host = m.client_host;
+    if (stable && g->protocol_name) {
+      if (const Bytes* metadata = m.metadata(*g->protocol_name)) member.member_metadata = *metadata;
+      member.member_assignment = m.assignment;
+    }
+  }
+  return out;
+}
+
+ErrorCode GroupCoordinator::delete_group(const std::string& group_id, int64_t now) {
+  (void)now;
+  if (group_id.empty()) return ErrorCode::invalid_group_id;
+  Group* g = find(group_id);
+  if (!g || g->state == GroupState::dead) return ErrorCode::group_id_not_found;
+  if (g->state != GroupState::empty) return ErrorCode::non_empty_group;
+  delete_group_records(*g);
+  for (const std::string& member_id : g->pending_members) timers_.cancel({TimerKind::pending_member, g->id, member_id});
+  timers_.cancel({TimerKind::join, g->id, ""});
+  timers_.cancel({TimerKind::sync, g->id, ""});
+  groups_.erase(group_id);
+  return ErrorCode::none;
+}
+
+}  // namespace gregor::group
