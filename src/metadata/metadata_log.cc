@@ -6,6 +6,7 @@
 #include "record/batch_builder.h"
 #include "record/record.h"
 #include "record/record_batch.h"
+#include "storage/batch_reader.h"
 
 namespace gregor::metadata {
 
@@ -115,33 +116,13 @@ StatusOr<int64_t> MetadataLog::append(std::span<const MetadataRecord> records, i
 }
 
 Status MetadataLog::read_committed(int64_t from_offset, const std::function<Status(const Batch&)>& visit) {
-  int64_t offset = std::max(from_offset, log_->log_start_offset());
-  while (offset < log_->high_watermark()) {
-    auto read = log_->read(offset, kReadBytes, storage::ReadLimit::high_watermark);
-    if (!read.ok()) return read.status();
-    if (read->slice.size == 0) break;
-    Bytes bytes(read->slice.size);
-    auto n = read->slice.file->read_at(read->slice.position, bytes);
-    if (!n.ok()) return n.status();
-    bytes.resize(*n);
-    const int64_t before = offset;
-    size_t pos = 0;
-    while (pos < bytes.size()) {
-      const BytesView rest = BytesView(bytes).subview(pos, bytes.size() - pos);
-      auto view = record::RecordBatchView::parse(rest);
-      if (!view.ok()) return corrupt(offset, view.error().to_string());
-      const BytesView one = view->bytes();
-      pos += one.size();
-      if (view->last_offset() < offset) continue;
-      auto records = decode_batch_records(one);
-      if (!records.ok()) return records.status();
-      Batch batch{view->base_offset(), view->partition_leader_epoch(), std::move(*records)};
-      if (Status s = visit(batch); !s.ok()) return s;
-      offset = view->last_offset() + 1;
-    }
-    if (offset == before) return corrupt(offset, "a read made no progress");
-  }
-  return {};
+  return storage::for_each_batch(*log_, from_offset, storage::ReadLimit::high_watermark, kReadBytes,
+                                 [&](const record::RecordBatchView& view) -> Status {
+                                   auto records = decode_batch_records(view.bytes());
+                                   if (!records.ok()) return records.status();
+                                   return visit(Batch{view.base_offset(), view.partition_leader_epoch(),
+                                                      std::move(*records)});
+                                 });
 }
 
 Status MetadataLog::close() { return log_->close(); }
