@@ -16,6 +16,17 @@ constexpr ApiEntry kApis[] = {
     {3, 0, 12, handle_metadata},      // Metadata
     {18, 0, 4, handle_api_versions},  // ApiVersions
     {19, 2, 7, handle_create_topics},  // CreateTopics
+    {8, 2, 9, handle_offset_commit},      // OffsetCommit (v0-1 removed in Kafka 4, KIP-896)
+    {9, 1, 9, handle_offset_fetch},       // OffsetFetch (v0 removed in Kafka 4)
+    {10, 0, 6, handle_find_coordinator},  // FindCoordinator
+    {11, 2, 9, handle_join_group},        // JoinGroup (v0-1 removed in Kafka 4)
+    {12, 0, 4, handle_heartbeat},         // Heartbeat
+    {13, 0, 5, handle_leave_group},       // LeaveGroup
+    {14, 0, 5, handle_sync_group},        // SyncGroup
+    {15, 0, 5, handle_describe_groups},   // DescribeGroups
+    {16, 0, 5, handle_list_groups},       // ListGroups
+    {42, 0, 2, handle_delete_groups},     // DeleteGroups
+    {47, 0, 0, handle_offset_delete},     // OffsetDelete
 };
 
 }  // namespace

@@ -56,6 +56,9 @@ Status Broker::start() {
       auto metadata = MetadataService::open(*this, fs_, clock_, *options_.metadata);
       if (!metadata.ok()) return metadata.status();
       metadata_ = std::move(*metadata);
+      for (auto& state : shards_) {
+        groups_.push_back(std::make_unique<GroupService>(*this, state->shard.id(), options_.groups));
+      }
     }
   }
   for (const ListenerOptions& l : options_.listeners) {
@@ -186,6 +189,7 @@ void Broker::stop() {
   for (auto& state : shards_) {
     ShardState* s = state.get();
     asio::post(s->shard.context(), [this, s] {
+      if (!groups_.empty()) groups_[s->shard.id()]->close();
       if (metadata_ && s->shard.id() == 0) metadata_->close();
       if (logs_) logs_->stop_on_shard(s->shard.id());
     });

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/group_service.h"
 #include "broker/log_service.h"
 #include "broker/metadata_service.h"
 #include "broker/net/connection.h"
@@ -40,6 +41,8 @@ struct BrokerOptions {
   // means the port bound.
   std::optional<MetadataService::Options> metadata;
   std::vector<AdvertisedListener> advertised;
+  // The group coordinators (with metadata).
+  GroupOptions groups;
 };
 
 class Broker {
@@ -64,6 +67,9 @@ class Broker {
   // The partitions a shard leads; use it from that shard's thread only.
   ReplicaManager& replicas(unsigned shard) { return *replicas_[shard]; }
   MetadataService* metadata() { return metadata_.get(); }
+  // The group coordinators a shard runs (with metadata); use it from that shard's thread only.
+  GroupService& groups(unsigned shard) { return *groups_[shard]; }
+  bool has_groups() const { return !groups_.empty(); }
 
   // Handles one request on the calling shard.
   asio::awaitable<HandlerResult> dispatch(const RequestContext& ctx, const protocol::RequestFrame& frame);
@@ -88,6 +94,7 @@ class Broker {
   std::unique_ptr<LogService> logs_;  // destroyed before the shards its timers run on
   std::vector<std::unique_ptr<ReplicaManager>> replicas_;
   std::unique_ptr<MetadataService> metadata_;
+  std::vector<std::unique_ptr<GroupService>> groups_;
   bool started_ = false;
   bool stopped_ = false;
   bool waited_ = false;

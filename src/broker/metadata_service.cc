@@ -148,6 +148,7 @@ void MetadataService::reconcile(unsigned shard) {
     if (led.count(tp)) continue;
     if (Status s = replicas.remove(tp); !s.ok()) spdlog::error("removing {}: {}", tp.to_string(), s.message());
   }
+  if (broker_.has_groups()) broker_.groups(shard).reconcile();
 }
 
 }  // namespace gregor::broker

@@ -52,6 +52,17 @@ BrokerOptions broker_options_from(const config::BrokerConfig& config, const std:
   metadata.controller.delete_topic_enable = config.delete_topic_enable();
   metadata.controller.static_config = config.originals();
   o.metadata = metadata;
+  o.groups.offsets_partitions = config.offsets_topic_num_partitions();
+  o.groups.offsets_replication_factor = config.offsets_topic_replication_factor();
+  o.groups.offsets_segment_bytes = config.offsets_topic_segment_bytes();
+  group::GroupConfig& g = o.groups.coordinator;
+  g.min_session_timeout_ms = config.group_min_session_timeout_ms();
+  g.max_session_timeout_ms = config.group_max_session_timeout_ms();
+  g.initial_rebalance_delay_ms = config.group_initial_rebalance_delay_ms();
+  g.max_size = config.group_max_size();
+  g.offset_metadata_max_bytes = config.offset_metadata_max_bytes();
+  g.offsets_retention_ms = int64_t{config.offsets_retention_minutes()} * 60 * 1000;
+  g.offsets_retention_check_interval_ms = config.offsets_retention_check_interval_ms();
   return o;
 }
 

@@ -360,6 +360,9 @@ Properties BrokerConfig::embedded_default_properties(const std::string& data_dir
        "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"},
       {"log.dirs", data_dir},
       {"offsets.topic.replication.factor", "1"},
+      // A broker to try things on: a group's first consumer starts at once, as with Kafka's
+      // container image, instead of waiting three seconds for more members.
+      {"group.initial.rebalance.delay.ms", "0"},
       {"transaction.state.log.replication.factor", "1"},
       {"transaction.state.log.min.isr", "1"},
       {"share.coordinator.state.topic.replication.factor", "1"},

@@ -11,6 +11,18 @@ asio::awaitable<HandlerResult> handle_list_offsets(Broker& broker, const Request
 asio::awaitable<HandlerResult> handle_metadata(Broker& broker, const RequestContext& ctx, BytesView body);
 asio::awaitable<HandlerResult> handle_fetch(Broker& broker, const RequestContext& ctx, BytesView body);
 asio::awaitable<HandlerResult> handle_produce(Broker& broker, const RequestContext& ctx, BytesView body);
+// Consumer groups (the coordinators are GroupService's).
+asio::awaitable<HandlerResult> handle_find_coordinator(Broker& broker, const RequestContext& ctx, BytesView body);
+asio::awaitable<HandlerResult> handle_join_group(Broker& broker, const RequestContext& ctx, BytesView body);
+asio::awaitable<HandlerResult> handle_sync_group(Broker& broker, const RequestContext& ctx, BytesView body);
+asio::awaitable<HandlerResult> handle_heartbeat(Broker& broker, const RequestContext& ctx, BytesView body);
+asio::awaitable<HandlerResult> handle_leave_group(Broker& broker, const RequestContext& ctx, BytesView body);
+asio::awaitable<HandlerResult> handle_offset_commit(Broker& broker, const RequestContext& ctx, BytesView body);
+asio::awaitable<HandlerResult> handle_offset_fetch(Broker& broker, const RequestContext& ctx, BytesView body);
+asio::awaitable<HandlerResult> handle_describe_groups(Broker& broker, const RequestContext& ctx, BytesView body);
+asio::awaitable<HandlerResult> handle_list_groups(Broker& broker, const RequestContext& ctx, BytesView body);
+asio::awaitable<HandlerResult> handle_delete_groups(Broker& broker, const RequestContext& ctx, BytesView body);
+asio::awaitable<HandlerResult> handle_offset_delete(Broker& broker, const RequestContext& ctx, BytesView body);
 
 // ApiVersions for a version this broker does not serve (KIP-511): UNSUPPORTED_VERSION and the
 // supported ranges, encoded as version 0 so any client can read it.
