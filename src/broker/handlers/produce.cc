@@ -61,9 +61,12 @@ asio::awaitable<HandlerResult> handle_produce(Broker& broker, const RequestConte
     const int16_t acks = request->acks;
     appends.push_back(invoke_on_async<std::vector<ProduceResult>>(
         broker.shard(s), [&broker, s, targets = &per_shard[s], acks](auto reply) {
-          auto results = std::make_shared<std::vector<ProduceResult>>(targets->size());
-          auto remaining = std::make_shared<size_t>(targets->size());
-          for (size_t i = 0; i < targets->size(); ++i) {
+          // The last append may answer at once, and the answer frees targets on the requester's
+          // thread: nothing of it is read after that append.
+          const size_t count = targets->size();
+          auto results = std::make_shared<std::vector<ProduceResult>>(count);
+          auto remaining = std::make_shared<size_t>(count);
+          for (size_t i = 0; i < count; ++i) {
             const Target& target = (*targets)[i];
             broker.replicas(s).produce(target.tp, target.records, acks, [results, remaining, i, reply](ProduceResult r) {
               (*results)[i] = std::move(r);
