@@ -66,6 +66,7 @@ asio::awaitable<Status> MetadataService::start(std::vector<AdvertisedListener> a
     registration.broker_id = options_.controller.node_id;
     registration.cluster_id = options_.cluster_id;
     registration.incarnation_id = config::random_uuid();
+    registration.rack = std::nullopt;  // no broker.rack: clients see a null rack, as from Kafka
     for (const AdvertisedListener& l : advertised) {
       auto& listener = registration.listeners.emplace_back();
       listener.name = l.name;
@@ -118,13 +119,21 @@ void MetadataService::commit(std::vector<metadata::MetadataRecord> records, std:
 }
 
 void MetadataService::publish(std::shared_ptr<const metadata::MetadataImage> image, std::function<void()> then) {
-  // Posted to every shard before the answer is posted to the requester: a shard sees the image
-  // before any request that follows the answer.
+  // Posted to every other shard before the answer is posted to the requester, so a shard sees
+  // the image before any request that follows the answer. This shard installs it at once: a
+  // post from a loop's own thread waits in a private queue until the running handler returns,
+  // and a request that another shard posts meanwhile would overtake it.
+  Shard* here = Shard::current();
   for (unsigned s = 0; s < broker_.shard_count(); ++s) {
-    asio::post(broker_.shard(s).executor(), [this, s, image] {
+    auto install = [this, s, image] {
       images_[s] = image;
       reconcile(s);
-    });
+    };
+    if (here && here->id() == s) {
+      install();
+    } else {
+      asio::post(broker_.shard(s).executor(), install);
+    }
   }
   then();
 }
