@@ -16,6 +16,9 @@ constexpr ApiEntry kApis[] = {
     {3, 0, 12, handle_metadata},      // Metadata
     {18, 0, 4, handle_api_versions},  // ApiVersions
     {19, 2, 7, handle_create_topics},  // CreateTopics
+    {20, 1, 6, handle_delete_topics},  // DeleteTopics (v0 is gone in Kafka 4)
+    {37, 0, 3, handle_create_partitions},  // CreatePartitions
+    {60, 0, 1, handle_describe_cluster},   // DescribeCluster
 };
 
 }  // namespace
