@@ -1,7 +1,7 @@
 // Real admin clients against a real `gregor server` process: kafka-python's KafkaAdminClient
 // and kafkajs's admin create, list, describe, grow and delete topics and describe the cluster;
 // what they produce to new partitions is read back with kcat; deleted topics stay deleted, and
-// leave nothing on disk, across a restart.
+// leave nothing on disk, across a restart; delete.topic.enable=false refuses deletions.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -78,6 +78,20 @@ TEST_F(AdminClientsTest, KafkajsAdminAndProducer) {
   auto first = kcat({"-C", "-t", "kjs-topic", "-p", "0", "-o", "beginning", "-e", "-q", "-f", "%k=%s@%o\n"});
   ASSERT_EQ(first.exit_code, 0) << first.output;
   EXPECT_EQ(first.output, "k0=to-partition-0@0\n");
+}
+
+// delete.topic.enable=false, from the broker's configuration to the client's error.
+TEST(AdminClientsConfig, DeletionDisabledByConfigurationIsRefused) {
+  storage::testing::TempDir dir;
+  BrokerProcess broker(dir.path() + "/data", {"delete.topic.enable=false"});
+  ASSERT_TRUE(broker.start()) << broker.log();
+  auto run = run_process({"node", std::string(GREGOR_SOURCE_DIR) + "/tests/clients/kafkajs_delete_topic.js",
+                          broker.bootstrap(), "undeletable"},
+                         120s);
+  ASSERT_EQ(run.exit_code, 0) << run.output << broker.log();
+  // kafkajs sends DeleteTopics v1, from before TOPIC_DELETION_DISABLED (v3): Kafka answers those
+  // with INVALID_REQUEST.
+  EXPECT_EQ(run.output, "INVALID_REQUEST\nlisted\n");
 }
 
 }  // namespace
