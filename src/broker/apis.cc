@@ -14,8 +14,6 @@ constexpr ApiEntry kApis[] = {
     {1, 4, 12, handle_fetch},         // Fetch (v13+ name topics by id: with the metadata image)
     {2, 1, 8, handle_list_offsets},   // ListOffsets (v9+ add tiered-storage timestamps)
     {3, 0, 12, handle_metadata},      // Metadata
-    {18, 0, 4, handle_api_versions},  // ApiVersions
-    {19, 2, 7, handle_create_topics},  // CreateTopics
     {8, 2, 9, handle_offset_commit},      // OffsetCommit (v0-1 removed in Kafka 4, KIP-896)
     {9, 1, 9, handle_offset_fetch},       // OffsetFetch (v0 removed in Kafka 4)
     {10, 0, 6, handle_find_coordinator},  // FindCoordinator
@@ -25,8 +23,13 @@ constexpr ApiEntry kApis[] = {
     {14, 0, 5, handle_sync_group},        // SyncGroup
     {15, 0, 5, handle_describe_groups},   // DescribeGroups
     {16, 0, 5, handle_list_groups},       // ListGroups
+    {18, 0, 4, handle_api_versions},  // ApiVersions
+    {19, 2, 7, handle_create_topics},  // CreateTopics
+    {20, 1, 6, handle_delete_topics},  // DeleteTopics (v0 is gone in Kafka 4)
+    {37, 0, 3, handle_create_partitions},  // CreatePartitions
     {42, 0, 2, handle_delete_groups},     // DeleteGroups
     {47, 0, 0, handle_offset_delete},     // OffsetDelete
+    {60, 0, 1, handle_describe_cluster},   // DescribeCluster
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <set>
 
 #include "broker/broker.h"
@@ -66,6 +67,7 @@ asio::awaitable<Status> MetadataService::start(std::vector<AdvertisedListener> a
     registration.broker_id = options_.controller.node_id;
     registration.cluster_id = options_.cluster_id;
     registration.incarnation_id = config::random_uuid();
+    registration.rack = std::nullopt;  // no broker.rack: clients see a null rack, as from Kafka
     for (const AdvertisedListener& l : advertised) {
       auto& listener = registration.listeners.emplace_back();
       listener.name = l.name;
@@ -118,35 +120,71 @@ void MetadataService::commit(std::vector<metadata::MetadataRecord> records, std:
 }
 
 void MetadataService::publish(std::shared_ptr<const metadata::MetadataImage> image, std::function<void()> then) {
-  // Posted to every shard before the answer is posted to the requester: a shard sees the image
-  // before any request that follows the answer.
+  // Posted to every other shard before the answer is posted to the requester, so a shard sees
+  // the image before any request that follows the answer. This shard installs it at once: a
+  // post from a loop's own thread waits in a private queue until the running handler returns,
+  // and a request that another shard posts meanwhile would overtake it.
+  Shard* here = Shard::current();
   for (unsigned s = 0; s < broker_.shard_count(); ++s) {
-    asio::post(broker_.shard(s).executor(), [this, s, image] {
+    auto install = [this, s, image] {
       images_[s] = image;
       reconcile(s);
-    });
+    };
+    if (here && here->id() == s) {
+      install();
+    } else {
+      asio::post(broker_.shard(s).executor(), install);
+    }
   }
   then();
 }
 
+namespace {
+
+// Kafka's test for a stray replica: a log the image gives this broker no replica of. Its topic
+// was deleted (maybe while the broker was down, or before the deletion reached the disk), or
+// deleted and created again under a new id, or the partition moved away. A log without a topic
+// id is stray too: partition.metadata is written when the log is created, before any append.
+bool is_stray(const metadata::MetadataImage& image, const TopicPartition& tp, const std::optional<Uuid>& topic_id,
+              int32_t node_id) {
+  if (!topic_id) return true;
+  const metadata::PartitionRegistration* partition = image.partition(*topic_id, tp.partition);
+  return !partition || std::find(partition->replicas.begin(), partition->replicas.end(), node_id) ==
+                           partition->replicas.end();
+}
+
+}  // namespace
+
 void MetadataService::reconcile(unsigned shard) {
   const metadata::MetadataImage& image = *images_[shard];
   ReplicaManager& replicas = broker_.replicas(shard);
+  storage::LogManager& logs = broker_.logs()->of(shard);
   const unsigned shards = static_cast<unsigned>(broker_.shard_count());
+  const int32_t self = options_.controller.node_id;
+  // Stray logs go first, so that a topic created again under the same name starts from an
+  // empty log. Their directories are renamed "-delete" and removed after file.delete.delay.ms
+  // (or at the next start), as Kafka does.
+  for (const TopicPartition& tp : logs.partitions()) {
+    const std::optional<Uuid> topic_id = logs.topic_id(tp);
+    if (!is_stray(image, tp, topic_id, self)) continue;
+    spdlog::info("deleting the log of {} (topic id {}): the metadata has no replica of it here", tp.to_string(),
+                 topic_id ? topic_id->to_string() : std::string("none"));
+    if (Status s = replicas.remove(tp); !s.ok()) spdlog::error("deleting the log of {}: {}", tp.to_string(), s.message());
+  }
   std::set<TopicPartition> led;
   for (const auto& [id, topic] : image.topics()) {
     storage::LogConfig config = topic_log_config(image, topic->name);
     for (const auto& [index, partition] : topic->partitions) {
       TopicPartition tp{topic->name, index};
-      if (shard_of(tp, shards) != shard || partition->leader != options_.controller.node_id) continue;
+      if (shard_of(tp, shards) != shard || partition->leader != self) continue;
       led.insert(tp);
       auto made = replicas.make_leader(tp, id, partition->leader_epoch, config);
       if (!made.ok()) spdlog::error("leading {}: {}", tp.to_string(), made.status().message());
     }
   }
+  // Still a replica here, led elsewhere: the log stays.
   for (const TopicPartition& tp : replicas.partitions()) {
-    if (led.count(tp)) continue;
-    if (Status s = replicas.remove(tp); !s.ok()) spdlog::error("removing {}: {}", tp.to_string(), s.message());
+    if (!led.count(tp)) replicas.stop_leading(tp);
   }
   if (broker_.has_groups()) broker_.groups(shard).reconcile();
 }

@@ -64,7 +64,8 @@ class MetadataService {
   MetadataService(Broker& broker, Options options) : broker_(broker), options_(std::move(options)) {}
   // On shard 0: appends the records and calls done(ok) once committed, replayed and published.
   void commit(std::vector<metadata::MetadataRecord> records, std::function<void(bool)> done);
-  // On every shard: installs the image and leads the partitions it owns.
+  // On every shard: installs the image, deletes the logs it has no replica for (stray logs,
+  // such as a deleted topic's) and leads the partitions it owns.
   void publish(std::shared_ptr<const metadata::MetadataImage> image, std::function<void()> then);
   void reconcile(unsigned shard);
 

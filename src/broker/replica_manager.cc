@@ -21,14 +21,19 @@ StatusOr<ReplicaManager::Partition*> ReplicaManager::make_leader(const TopicPart
 }
 
 Status ReplicaManager::remove(const TopicPartition& tp) {
+  stop_leading(tp);
+  if (!logs_.get(tp)) return {};
+  return logs_.remove(tp);
+}
+
+void ReplicaManager::stop_leading(const TopicPartition& tp) {
   partitions_.erase(tp);
+  // Fetches waiting on it answer now, with the partition's new state.
   if (auto it = watches_.find(tp); it != watches_.end()) {
     std::vector<Watch> watches = std::move(it->second);
     watches_.erase(it);
     for (Watch& w : watches) w.fire();
   }
-  if (!logs_.get(tp)) return {};
-  return logs_.remove(tp);
 }
 
 ReplicaManager::Partition* ReplicaManager::find(const TopicPartition& tp) {

@@ -60,6 +60,8 @@ class ReplicaManager {
                                    const storage::LogConfig& config);
   // Stops leading it and deletes its log (the topic was deleted).
   Status remove(const TopicPartition& tp);
+  // Stops leading it and keeps its log (this broker still holds a replica).
+  void stop_leading(const TopicPartition& tp);
   Partition* find(const TopicPartition& tp);
   std::vector<TopicPartition> partitions() const;
 

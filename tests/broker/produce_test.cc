@@ -18,13 +18,6 @@
 namespace gregor::broker {
 namespace {
 
-template <typename F>
-auto run_on(Shard& shard, F fn) {
-  std::promise<std::invoke_result_t<F>> done;
-  asio::post(shard.executor(), [&] { done.set_value(fn()); });
-  return done.get_future().get();
-}
-
 class ProduceTest : public ::testing::Test {
  protected:
   void SetUp() override {

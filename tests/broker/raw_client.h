@@ -5,18 +5,29 @@
 
 #include <asio/connect.hpp>
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
+#include <future>
 #include <optional>
 #include <utility>
 
 #include "common/endian.h"
 #include "protocol/frame.h"
 #include "protocol/generated/message/api_versions_request.h"
+#include "broker/net/shard.h"
 #include "protocol/generated/message/api_versions_response.h"
 
 namespace gregor::broker {
+
+// Runs fn on the shard's loop from a test's thread and returns its result.
+template <typename F>
+auto run_on(Shard& shard, F fn) {
+  std::promise<std::invoke_result_t<F>> done;
+  asio::post(shard.executor(), [&] { done.set_value(fn()); });
+  return done.get_future().get();
+}
 
 class Client {
  public:
