@@ -16,6 +16,9 @@ constexpr ApiEntry kApis[] = {
     {3, 0, 12, handle_metadata},      // Metadata
     {18, 0, 4, handle_api_versions},  // ApiVersions
     {19, 2, 7, handle_create_topics},  // CreateTopics
+    {21, 0, 2, handle_delete_records},           // DeleteRecords
+    {23, 2, 4, handle_offset_for_leader_epoch},  // OffsetForLeaderEpoch (v0-1 removed in Kafka 4.0)
+    {35, 1, 4, handle_describe_log_dirs},        // DescribeLogDirs (v0 removed in Kafka 4.0)
 };
 
 }  // namespace
