@@ -120,11 +120,19 @@ void MetadataService::commit(std::vector<metadata::MetadataRecord> records, std:
 void MetadataService::publish(std::shared_ptr<const metadata::MetadataImage> image, std::function<void()> then) {
   // Posted to every shard before the answer is posted to the requester: a shard sees the image
   // before any request that follows the answer.
+  // The calling shard's own share is applied at once: a loop runs what it posts to itself only
+  // after the current handler, behind work other shards post meanwhile (a request that follows
+  // the answer would get there first).
   for (unsigned s = 0; s < broker_.shard_count(); ++s) {
+    if (&broker_.shard(s) == Shard::current()) continue;
     asio::post(broker_.shard(s).executor(), [this, s, image] {
       images_[s] = image;
       reconcile(s);
     });
+  }
+  if (Shard* here = Shard::current()) {
+    images_[here->id()] = image;
+    reconcile(here->id());
   }
   then();
 }
