@@ -24,6 +24,59 @@ int64_t volume_bytes(unsigned long blocks, unsigned long block_size) {
   return bytes > static_cast<unsigned __int128>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(bytes);
 }
 
+// The answer for the broker's log dirs, given every shard's logs; topics null for every partition.
+protocol::DescribeLogDirsResponse describe(const std::vector<std::string>& dirs,
+                                           const std::vector<std::vector<LogDirPartition>>& per_shard,
+                                           const std::optional<std::vector<protocol::DescribeLogDirsRequest::DescribableLogDirTopic>>& topics,
+                                           int16_t version) {
+  std::set<TopicPartition> wanted;
+  if (topics) {
+    for (const auto& topic : *topics) {
+      for (int32_t partition : topic.partitions) wanted.insert(TopicPartition{topic.topic, partition});
+    }
+  }
+  // Per dir, per topic, the wanted partitions.
+  std::map<std::string, std::map<std::string, std::vector<const LogDirPartition*>>> by_dir;
+  for (const auto& logs : per_shard) {
+    for (const LogDirPartition& log : logs) {
+      if (topics && !wanted.count(log.tp)) continue;
+      by_dir[log.log_dir][log.tp.topic].push_back(&log);
+    }
+  }
+
+  protocol::DescribeLogDirsResponse response;
+  for (const std::string& dir : dirs) {
+    auto& result = response.results.emplace_back();
+    std::error_code ec;
+    std::filesystem::path absolute = std::filesystem::absolute(dir, ec);
+    absolute = absolute.lexically_normal();
+    if (!absolute.has_filename() && absolute != absolute.root_path()) absolute = absolute.parent_path();  // "dir/"
+    result.log_dir = ec ? dir : absolute.string();
+    struct statvfs volume {};
+    if (::statvfs(dir.c_str(), &volume) != 0) {
+      result.error_code = static_cast<int16_t>(ErrorCode::kafka_storage_error);
+      continue;
+    }
+    if (version >= 4) {
+      result.total_bytes = volume_bytes(volume.f_blocks, volume.f_frsize);
+      result.usable_bytes = volume_bytes(volume.f_bavail, volume.f_frsize);
+    }
+    for (auto& [topic, logs] : by_dir[dir]) {
+      auto& t = result.topics.emplace_back();
+      t.name = topic;
+      std::sort(logs.begin(), logs.end(), [](const auto* a, const auto* b) { return a->tp.partition < b->tp.partition; });
+      for (const LogDirPartition* log : logs) {
+        auto& p = t.partitions.emplace_back();
+        p.partition_index = log->tp.partition;
+        p.partition_size = log->size;
+        p.offset_lag = log->offset_lag;
+        p.is_future_key = false;  // no log moves between dirs (AlterReplicaLogDirs) yet
+      }
+    }
+  }
+  return response;
+}
+
 }  // namespace
 
 asio::awaitable<HandlerResult> handle_describe_log_dirs(Broker& broker, const RequestContext& ctx, BytesView body) {
@@ -45,52 +98,7 @@ asio::awaitable<HandlerResult> handle_describe_log_dirs(Broker& broker, const Re
     }
     per_shard = co_await when_all(std::move(gathers));
   }
-  std::set<TopicPartition> wanted;
-  if (request->topics) {
-    for (const auto& topic : *request->topics) {
-      for (int32_t partition : topic.partitions) wanted.insert(TopicPartition{topic.topic, partition});
-    }
-  }
-  // Per dir, per topic, the wanted partitions, in order.
-  std::map<std::string, std::map<std::string, std::vector<const LogDirPartition*>>> by_dir;
-  for (const auto& logs : per_shard) {
-    for (const LogDirPartition& log : logs) {
-      if (request->topics && !wanted.count(log.tp)) continue;
-      by_dir[log.log_dir][log.tp.topic].push_back(&log);
-    }
-  }
-
-  protocol::DescribeLogDirsResponse response;
-  for (const std::string& dir : dirs) {
-    auto& result = response.results.emplace_back();
-    std::error_code ec;
-    std::filesystem::path absolute = std::filesystem::absolute(dir, ec);
-    absolute = absolute.lexically_normal();
-    if (!absolute.has_filename() && absolute != absolute.root_path()) absolute = absolute.parent_path();  // "dir/"
-    result.log_dir = ec ? dir : absolute.string();
-    struct statvfs volume {};
-    if (::statvfs(dir.c_str(), &volume) != 0) {
-      result.error_code = static_cast<int16_t>(ErrorCode::kafka_storage_error);
-      continue;
-    }
-    if (ctx.api_version >= 4) {
-      result.total_bytes = volume_bytes(volume.f_blocks, volume.f_frsize);
-      result.usable_bytes = volume_bytes(volume.f_bavail, volume.f_frsize);
-    }
-    for (auto& [topic, logs] : by_dir[dir]) {
-      auto& t = result.topics.emplace_back();
-      t.name = topic;
-      std::sort(logs.begin(), logs.end(), [](const auto* a, const auto* b) { return a->tp.partition < b->tp.partition; });
-      for (const LogDirPartition* log : logs) {
-        auto& p = t.partitions.emplace_back();
-        p.partition_index = log->tp.partition;
-        p.partition_size = log->size;
-        p.offset_lag = log->offset_lag;
-        p.is_future_key = false;  // no log moves between dirs (AlterReplicaLogDirs) yet
-      }
-    }
-  }
-  co_return respond(ctx, response);
+  co_return respond(ctx, describe(dirs, per_shard, request->topics, ctx.api_version));
 }
 
 }  // namespace gregor::broker
