@@ -30,6 +30,9 @@ constexpr ApiEntry kApis[] = {
     {42, 0, 2, handle_delete_groups},     // DeleteGroups
     {47, 0, 0, handle_offset_delete},     // OffsetDelete
     {60, 0, 1, handle_describe_cluster},   // DescribeCluster
+    {21, 0, 2, handle_delete_records},           // DeleteRecords
+    {23, 2, 4, handle_offset_for_leader_epoch},  // OffsetForLeaderEpoch (v0-1 removed in Kafka 4.0)
+    {35, 1, 4, handle_describe_log_dirs},        // DescribeLogDirs (v0 removed in Kafka 4.0)
 };
 
 }  // namespace

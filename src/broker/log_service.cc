@@ -86,20 +86,44 @@ asio::awaitable<void> LogService::checkpoint_loop() {
     std::error_code ec;
     co_await home.checkpoint_timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (home.stopped) break;
-    const auto& dirs = options_.manager.log_dirs;
-    std::vector<storage::LogManager::DirCheckpoints> gathered(dirs.size());
-    for (auto& s : shards_) {
-      storage::LogManager* manager = s->manager.get();
-      auto per_dir = co_await invoke_on(*s->shard, [manager, &dirs] {
-        std::vector<storage::LogManager::DirCheckpoints> out;
-        for (const std::string& dir : dirs) out.push_back(manager->checkpoints(dir));
-        return out;
-      });
-      for (size_t i = 0; i < dirs.size(); ++i) gathered[i].merge(per_dir[i]);
-    }
-    if (home.stopped) break;
-    if (Status s = write_gathered(gathered); !s.ok()) spdlog::warn("writing checkpoints: {}", s.message());
+    if (Status s = co_await checkpoint_now(); !s.ok()) spdlog::warn("writing checkpoints: {}", s.message());
   }
+}
+
+asio::awaitable<Status> LogService::checkpoint_now() {
+  auto request = [this](auto reply) {
+    checkpoint_waiters_.push_back(std::move(reply));
+    if (checkpoint_running_) return;
+    checkpoint_running_ = true;
+    asio::co_spawn(shards_[0]->shard->context(), checkpoint_rounds(), asio::detached);
+  };
+  co_return co_await invoke_on_async<Status>(*shards_[0]->shard, request);
+}
+
+asio::awaitable<void> LogService::checkpoint_rounds() {
+  PerShard& home = *shards_[0];
+  while (!checkpoint_waiters_.empty()) {
+    std::vector<std::function<void(Status)>> waiters = std::move(checkpoint_waiters_);
+    checkpoint_waiters_.clear();
+    Status written;
+    // Once the managers shut down, finish_shutdown writes the last checkpoints.
+    if (!home.stopped) {
+      const auto& dirs = options_.manager.log_dirs;
+      std::vector<storage::LogManager::DirCheckpoints> gathered(dirs.size());
+      for (auto& s : shards_) {
+        storage::LogManager* manager = s->manager.get();
+        auto per_dir = co_await invoke_on(*s->shard, [manager, &dirs] {
+          std::vector<storage::LogManager::DirCheckpoints> out;
+          for (const std::string& dir : dirs) out.push_back(manager->checkpoints(dir));
+          return out;
+        });
+        for (size_t i = 0; i < dirs.size(); ++i) gathered[i].merge(per_dir[i]);
+      }
+      if (!home.stopped) written = write_gathered(gathered);
+    }
+    for (auto& done : waiters) done(written);
+  }
+  checkpoint_running_ = false;
 }
 
 Status LogService::write_gathered(const std::vector<storage::LogManager::DirCheckpoints>& per_dir) {

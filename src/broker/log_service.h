@@ -8,6 +8,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -46,6 +47,11 @@ class LogService {
   void stop_on_shard(unsigned shard);
   // After every shard's loop has ended: writes the gathered checkpoints and the markers.
   Status finish_shutdown();
+  // Gathers every shard's checkpoints and writes them now (DeleteRecords answers once its new
+  // log start is on disk). From any shard's loop. Writes are one at a time, on shard 0, each
+  // gathering after every request it answers was made, so an older gathering never overwrites
+  // a newer one.
+  asio::awaitable<Status> checkpoint_now();
   bool opened_clean() const { return opened_clean_; }
 
  private:
@@ -65,6 +71,8 @@ class LogService {
       : fs_(fs), clock_(clock), options_(std::move(options)) {}
   asio::awaitable<void> tick_loop(PerShard& s);
   asio::awaitable<void> checkpoint_loop();
+  // On shard 0: gathers and writes until no checkpoint_now is waiting.
+  asio::awaitable<void> checkpoint_rounds();
   Status write_gathered(const std::vector<storage::LogManager::DirCheckpoints>& per_dir);
 
   storage::FileSystem& fs_;
@@ -72,6 +80,9 @@ class LogService {
   Options options_;
   std::vector<std::unique_ptr<PerShard>> shards_;
   bool opened_clean_ = true;
+  // checkpoint_now callers waiting for the next gathering (shard 0 only).
+  std::vector<std::function<void(Status)>> checkpoint_waiters_;
+  bool checkpoint_running_ = false;
 };
 
 }  // namespace gregor::broker

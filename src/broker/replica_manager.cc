@@ -13,8 +13,13 @@ StatusOr<ReplicaManager::Partition*> ReplicaManager::make_leader(const TopicPart
   Partition& p = partitions_[tp];
   p.log = *log;
   p.topic_id = topic_id;
-  // The log records the epoch's start offset with the first batch appended in it.
   p.leader_epoch = leader_epoch;
+  // The epoch starts at the log end, as Kafka's makeLeader records it: OffsetForLeaderEpoch then
+  // knows the current epoch before anything is appended in it (nothing changes when it is the
+  // latest epoch already).
+  if (Status s = p.log->leader_epochs().assign(leader_epoch, p.log->log_end_offset()); !s.ok()) {
+    spdlog::warn("[{}] could not record leader epoch {}: {}", tp.to_string(), leader_epoch, s.message());
+  }
   // A single node is its whole ISR: what is durable is committed.
   advance_high_watermark(tp, p, p.log->durable_offset());
   return &p;
@@ -172,6 +177,65 @@ void ReplicaManager::advance_high_watermark(const TopicPartition& tp, Partition&
   std::vector<Watch> watches = std::move(it->second);
   watches_.erase(it);
   for (Watch& w : watches) w.fire();
+}
+
+EpochEndOffsetResult ReplicaManager::end_offset_for_epoch(const TopicPartition& tp, int32_t current_leader_epoch,
+                                                         int32_t leader_epoch) {
+  EpochEndOffsetResult r;
+  Partition* p = leader_for(tp, current_leader_epoch, r.error);
+  if (!p) return r;
+  auto [epoch, end] = p->log->leader_epochs().end_offset_for(leader_epoch, p->log->log_end_offset());
+  if (end == storage::kUndefinedEpochOffset) return r;
+  r.leader_epoch = epoch;
+  r.end_offset = end;
+  return r;
+}
+
+DeleteRecordsResult ReplicaManager::delete_records(const TopicPartition& tp, int64_t offset) {
+  DeleteRecordsResult r;
+  Partition* p = leader_for(tp, -1, r.error);
+  if (!p) {
+    r.message = "this broker does not lead " + tp.to_string();
+    return r;
+  }
+  if (!p->log->config().cleanup_policy_delete) {
+    r.error = ErrorCode::policy_violation;
+    r.message = "records of partition " + tp.to_string() + " can not be deleted due to the configured policy";
+    return r;
+  }
+  const int64_t target = offset == -1 ? p->log->high_watermark() : offset;
+  if (target < 0) {
+    r.error = ErrorCode::offset_out_of_range;
+    r.message = "the offset " + std::to_string(target) + " for partition " + tp.to_string() + " is not valid";
+    return r;
+  }
+  auto moved = p->log->delete_records_before(target);
+  if (!moved.ok()) {
+    r.error = moved.status().code() == ErrorCode::none ? ErrorCode::kafka_storage_error : moved.status().code();
+    r.message = moved.status().message();
+    return r;
+  }
+  // The low watermark is the smallest log start among the replicas: this one alone.
+  r.low_watermark = *moved;
+  return r;
+}
+
+std::vector<LogDirPartition> ReplicaManager::describe_logs(const std::vector<std::string>& log_dirs) const {
+  std::vector<LogDirPartition> out;
+  for (const TopicPartition& tp : logs_.partitions()) {
+    const storage::Log* log = logs_.get(tp);
+    if (!log) continue;
+    for (const std::string& dir : log_dirs) {
+      if (log->dir() != storage::join_path(dir, tp.to_string())) continue;
+      // Kafka's offset lag of a current log: how far its end is behind the high watermark, never
+      // negative, so 0 on a leader; -1 for a log this broker does not host as a replica.
+      const bool hosted = partitions_.count(tp) > 0;
+      out.push_back(LogDirPartition{tp, dir, static_cast<int64_t>(log->size_bytes()),
+                                    hosted ? std::max<int64_t>(log->high_watermark() - log->log_end_offset(), 0) : -1});
+      break;
+    }
+  }
+  return out;
 }
 
 }  // namespace gregor::broker

@@ -45,6 +45,26 @@ struct FetchPartitionResult {
   storage::FileSlice records;  // size 0 when there is nothing to send
 };
 
+struct EpochEndOffsetResult {
+  ErrorCode error = ErrorCode::none;
+  int32_t leader_epoch = -1;
+  int64_t end_offset = -1;
+};
+
+struct DeleteRecordsResult {
+  ErrorCode error = ErrorCode::none;
+  std::string message;
+  int64_t low_watermark = -1;
+};
+
+// One log of a shard's manager, for DescribeLogDirs.
+struct LogDirPartition {
+  TopicPartition tp;
+  std::string log_dir;    // as configured in log.dirs
+  int64_t size = 0;       // bytes of its segments
+  int64_t offset_lag = 0;  // how far its end is behind the high watermark; -1 when not led here
+};
+
 class ReplicaManager {
  public:
   ReplicaManager(storage::LogManager& logs, int32_t node_id) : logs_(logs), node_id_(node_id) {}
@@ -81,6 +101,18 @@ class ReplicaManager {
   // if it is past offset already. Returns an id for unwatch.
   uint64_t watch(const TopicPartition& tp, int64_t offset, std::function<void()> fire);
   void unwatch(const TopicPartition& tp, uint64_t id);
+
+  // OffsetForLeaderEpoch: the greatest epoch at or below leader_epoch that the log knows, and
+  // its end (the start of the next epoch, or the log end for the latest one), as Kafka's
+  // endOffsetFor; -1 and -1 when there is none. current_leader_epoch -1 skips the epoch check.
+  EpochEndOffsetResult end_offset_for_epoch(const TopicPartition& tp, int32_t current_leader_epoch,
+                                            int32_t leader_epoch);
+  // DeleteRecords: moves the log start offset up to offset (-1: the high watermark) and deletes
+  // the segments below it. The new log start reaches the disk with the next checkpoint
+  // (LogService::checkpoint_now).
+  DeleteRecordsResult delete_records(const TopicPartition& tp, int64_t offset);
+  // DescribeLogDirs: every log of this shard's manager in one of log_dirs.
+  std::vector<LogDirPartition> describe_logs(const std::vector<std::string>& log_dirs) const;
 
  private:
   // The partition when this broker leads it at the client's epoch (-1: any), else the error.

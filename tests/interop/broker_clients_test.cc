@@ -3,46 +3,14 @@
 // consuming with explicit offsets; a restart that keeps every acknowledged record.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-
-#include "../storage/temp_dir.h"
-#include "broker_process.h"
-#include "process.h"
+#include "broker_process_test.h"
 
 namespace gregor::testing {
 namespace {
 
 using namespace std::chrono_literals;
 
-class BrokerClientsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    broker = std::make_unique<BrokerProcess>(dir.path() + "/data");
-    ASSERT_TRUE(broker->start()) << broker->log();
-  }
-  void TearDown() override {
-    if (HasFailure()) std::cerr << broker->log();
-  }
-  ProcessResult kcat(std::vector<std::string> args, const std::string& input = "") {
-    std::vector<std::string> argv = {"kcat", "-b", broker->bootstrap()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    if (input.empty()) return run_process(argv, 60s);
-    std::string file = dir.path() + "/input.txt";
-    std::ofstream(file) << input;
-    std::string command;
-    for (const std::string& a : argv) command += "'" + a + "' ";
-    return run_process({"sh", "-c", command + "< '" + file + "'"}, 60s);
-  }
-  ProcessResult python(const std::string& script, std::vector<std::string> args) {
-    std::vector<std::string> argv = {"/usr/bin/python3", std::string(GREGOR_SOURCE_DIR) + "/tests/clients/" + script};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run_process(argv, 90s);
-  }
-
-  storage::testing::TempDir dir;
-  std::unique_ptr<BrokerProcess> broker;
-};
+using BrokerClientsTest = BrokerProcessTest;
 
 TEST_F(BrokerClientsTest, KcatProducesAndConsumesWithEveryCodec) {
   if (!have_program("kcat")) GTEST_SKIP() << "kcat is not installed";

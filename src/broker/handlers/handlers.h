@@ -26,6 +26,9 @@ asio::awaitable<HandlerResult> handle_offset_delete(Broker& broker, const Reques
 asio::awaitable<HandlerResult> handle_delete_topics(Broker& broker, const RequestContext& ctx, BytesView body);
 asio::awaitable<HandlerResult> handle_create_partitions(Broker& broker, const RequestContext& ctx, BytesView body);
 asio::awaitable<HandlerResult> handle_describe_cluster(Broker& broker, const RequestContext& ctx, BytesView body);
+asio::awaitable<HandlerResult> handle_delete_records(Broker& broker, const RequestContext& ctx, BytesView body);
+asio::awaitable<HandlerResult> handle_offset_for_leader_epoch(Broker& broker, const RequestContext& ctx, BytesView body);
+asio::awaitable<HandlerResult> handle_describe_log_dirs(Broker& broker, const RequestContext& ctx, BytesView body);
 
 // ApiVersions for a version this broker does not serve (KIP-511): UNSUPPORTED_VERSION and the
 // supported ranges, encoded as version 0 so any client can read it.
