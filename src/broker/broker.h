@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/fetch_session.h"
 #include "broker/log_service.h"
 #include "broker/metadata_service.h"
 #include "broker/net/connection.h"
@@ -40,6 +41,8 @@ struct BrokerOptions {
   // means the port bound.
   std::optional<MetadataService::Options> metadata;
   std::vector<AdvertisedListener> advertised;
+  int32_t max_incremental_fetch_session_cache_slots = 1000;  // max.incremental.fetch.session.cache.slots
+  int32_t fetch_max_bytes = 55 * 1024 * 1024;                // fetch.max.bytes
 };
 
 class Broker {
@@ -64,6 +67,8 @@ class Broker {
   // The partitions a shard leads; use it from that shard's thread only.
   ReplicaManager& replicas(unsigned shard) { return *replicas_[shard]; }
   MetadataService* metadata() { return metadata_.get(); }
+  // The fetch sessions a shard holds (ids of its range); use it from that shard's thread only.
+  FetchSessionCache& fetch_sessions(unsigned shard) { return *fetch_sessions_[shard]; }
 
   // Handles one request on the calling shard.
   asio::awaitable<HandlerResult> dispatch(const RequestContext& ctx, const protocol::RequestFrame& frame);
@@ -88,6 +93,7 @@ class Broker {
   std::unique_ptr<LogService> logs_;  // destroyed before the shards its timers run on
   std::vector<std::unique_ptr<ReplicaManager>> replicas_;
   std::unique_ptr<MetadataService> metadata_;
+  std::vector<std::unique_ptr<FetchSessionCache>> fetch_sessions_;
   bool started_ = false;
   bool stopped_ = false;
   bool waited_ = false;
