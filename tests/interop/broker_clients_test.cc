@@ -1,6 +1,7 @@
 // Real Kafka clients against a real `gregor server` process: kcat with every codec, keys,
 // headers and null values; confluent-kafka (librdkafka) and kafka-python producing and
-// consuming with explicit offsets; a restart that keeps every acknowledged record.
+// consuming with explicit offsets, over several partitions and many fetches; a restart that
+// keeps every acknowledged record.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -70,6 +71,18 @@ TEST_F(BrokerClientsTest, ConfluentKafkaAndKafkaPythonProduceAndConsume) {
   EXPECT_EQ(ck.exit_code, 0) << ck.output;
   auto kp = python("kafka_python_roundtrip.py", {broker->bootstrap(), "kp-topic", "100"});
   EXPECT_EQ(kp.exit_code, 0) << kp.output;
+}
+
+TEST_F(BrokerClientsTest, ConsumersReadSeveralPartitionsOverManyFetches) {
+  // Neither client keeps fetch sessions (librdkafka 2.0 and kafka-python 2.0 fetch without
+  // one): this is the sessionless path, with fetch sizes that split every read.
+  BrokerProcess partitioned(dir.path() + "/partitioned", {"num.partitions=4"});
+  ASSERT_TRUE(partitioned.start()) << partitioned.log();
+  auto ck = python("fetch_partitions.py", {"confluent", partitioned.bootstrap(), "ck-fetch", "4", "60"});
+  EXPECT_EQ(ck.exit_code, 0) << ck.output;
+  auto kp = python("fetch_partitions.py", {"kafka-python", partitioned.bootstrap(), "kp-fetch", "4", "60"});
+  EXPECT_EQ(kp.exit_code, 0) << kp.output;
+  if (HasFailure()) std::cerr << partitioned.log();
 }
 
 TEST_F(BrokerClientsTest, EveryAcknowledgedRecordSurvivesARestart) {
