@@ -64,8 +64,19 @@ asio::awaitable<std::vector<FetchPartitionResult>> read_all(Broker& broker,
 asio::awaitable<void> wait_for_data(Broker& broker, const std::vector<std::vector<size_t>>& per_shard,
                                     const std::vector<Target>& targets, Clock::time_point deadline) {
   auto home = co_await asio::this_coro::executor;
-  auto timer = std::make_shared<asio::steady_timer>(home, deadline);
-  auto fire = [timer, home] { asio::post(home, [timer] { timer->cancel(); }); };
+  // A watch fires at once when the high watermark moved between the read and the watch; the
+  // flag keeps that wake-up, which comes before the wait starts, from being lost.
+  struct Wake {
+    asio::steady_timer timer;
+    bool fired = false;
+  };
+  auto wake = std::make_shared<Wake>(Wake{asio::steady_timer(home, deadline)});
+  auto fire = [wake, home] {
+    asio::post(home, [wake] {
+      wake->fired = true;
+      wake->timer.cancel();
+    });
+  };
   std::vector<std::vector<uint64_t>> ids(per_shard.size());
   for (unsigned s = 0; s < per_shard.size(); ++s) {
     if (per_shard[s].empty()) continue;
@@ -79,7 +90,7 @@ asio::awaitable<void> wait_for_data(Broker& broker, const std::vector<std::vecto
     ids[s] = co_await invoke_on(broker.shard(s), watch);
   }
   std::error_code ignored;
-  co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  if (!wake->fired) co_await wake->timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
   for (unsigned s = 0; s < per_shard.size(); ++s) {
     if (per_shard[s].empty()) continue;
     co_await invoke_on(broker.shard(s), [&broker, s, indexes = &per_shard[s], &targets, &ids] {
