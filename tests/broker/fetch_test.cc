@@ -3,7 +3,9 @@
 // ListOffsets v9-v10.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
+#include <thread>
 
 #include "../storage/log_test_util.h"
 #include "../storage/temp_dir.h"
@@ -205,6 +207,25 @@ TEST_F(FetchTest, AFullFetchOpensASessionAndIncrementalOnesListOnlyWhatChanged) 
   auto added = send(c, 12, fetch(12, session, 3, {{"events", 1, 3}, {"other", 0}}));
   ASSERT_TRUE(added);
   EXPECT_EQ(listing(*added), (Listing{{"other-0", {0, 0, 0}}}));
+}
+
+TEST_F(FetchTest, AnIncrementalLongPollIsAnsweredWithThePartitionThatGotData) {
+  Client c(port);
+  const int32_t session = open_session(c);
+  ASSERT_NE(session, 0);
+  // Waits up to a minute for a byte: only the produce below can end it early.
+  protocol::FetchRequest poll = fetch(12, session, 1, {});
+  poll.max_wait_ms = 60'000;
+  poll.min_bytes = 1;
+  const auto start = std::chrono::steady_clock::now();
+  c.send(poll, 12, ++correlation);
+  std::thread producer([&] { produce("events", 2); });
+  auto response = c.receive<protocol::FetchResponse>(12);
+  producer.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30)) << "woken by the append";
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->second.session_id, session);
+  EXPECT_EQ(listing(response->second), (Listing{{"events-2", {0, 3, 3}}}));
 }
 
 TEST_F(FetchTest, ForgottenPartitionsLeaveTheSession) {
