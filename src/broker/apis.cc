@@ -11,8 +11,8 @@ namespace {
 // Versions as a Kafka 4.0 broker serves them, within what the codec knows.
 constexpr ApiEntry kApis[] = {
     {0, 3, 11, handle_produce},       // Produce (v0-2 carry the old message formats, gone in Kafka 4)
-    {1, 4, 12, handle_fetch},         // Fetch (v13+ name topics by id: with the metadata image)
-    {2, 1, 8, handle_list_offsets},   // ListOffsets (v9+ add tiered-storage timestamps)
+    {1, 4, 17, handle_fetch},         // Fetch (v13+ name topics by id, from the metadata image)
+    {2, 1, 10, handle_list_offsets},  // ListOffsets (v0 is gone in Kafka 4)
     {3, 0, 12, handle_metadata},      // Metadata
     {8, 2, 9, handle_offset_commit},      // OffsetCommit (v0-1 removed in Kafka 4, KIP-896)
     {9, 1, 9, handle_offset_fetch},       // OffsetFetch (v0 removed in Kafka 4)

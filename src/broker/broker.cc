@@ -10,6 +10,7 @@
 #include <asio/ip/v6_only.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
+#include <random>
 #include <thread>
 
 #include "broker/apis.h"
@@ -33,6 +34,12 @@ Broker::Broker(BrokerOptions options) : options_(std::move(options)) {
   unsigned n = options_.shards ? options_.shards : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) {
     shards_.push_back(std::make_unique<ShardState>(i, static_cast<size_t>(options_.queued_max_requests)));
+  }
+  std::random_device seed;
+  const size_t slots = static_cast<size_t>(std::max(options_.max_incremental_fetch_session_cache_slots, 0));
+  for (unsigned i = 0; i < n; ++i) {
+    fetch_sessions_.push_back(std::make_unique<FetchSessionCache>(i, n, FetchSessionCache::slots_of_shard(slots, i, n),
+                                                                  (uint64_t{seed()} << 32) | seed()));
   }
 }
 

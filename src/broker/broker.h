@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "broker/group_service.h"
+#include "broker/fetch_session.h"
 #include "broker/log_service.h"
 #include "broker/metadata_service.h"
 #include "broker/net/connection.h"
@@ -43,6 +44,8 @@ struct BrokerOptions {
   std::vector<AdvertisedListener> advertised;
   // The group coordinators (with metadata).
   GroupOptions groups;
+  int32_t max_incremental_fetch_session_cache_slots = 1000;  // max.incremental.fetch.session.cache.slots
+  int32_t fetch_max_bytes = 55 * 1024 * 1024;                // fetch.max.bytes
 };
 
 class Broker {
@@ -70,6 +73,8 @@ class Broker {
   // The group coordinators a shard runs (with metadata); use it from that shard's thread only.
   GroupService& groups(unsigned shard) { return *groups_[shard]; }
   bool has_groups() const { return !groups_.empty(); }
+  // The fetch sessions a shard holds (ids of its range); use it from that shard's thread only.
+  FetchSessionCache& fetch_sessions(unsigned shard) { return *fetch_sessions_[shard]; }
 
   // Handles one request on the calling shard.
   asio::awaitable<HandlerResult> dispatch(const RequestContext& ctx, const protocol::RequestFrame& frame);
@@ -95,6 +100,7 @@ class Broker {
   std::vector<std::unique_ptr<ReplicaManager>> replicas_;
   std::unique_ptr<MetadataService> metadata_;
   std::vector<std::unique_ptr<GroupService>> groups_;
+  std::vector<std::unique_ptr<FetchSessionCache>> fetch_sessions_;
   bool started_ = false;
   bool stopped_ = false;
   bool waited_ = false;

@@ -39,6 +39,8 @@ BrokerOptions broker_options_from(const config::BrokerConfig& config, const std:
   logs.checkpoint_interval_ms = config.log_flush_offset_checkpoint_interval_ms();
   o.storage = logs;
   o.auto_create_topics_enable = config.auto_create_topics_enable();
+  o.max_incremental_fetch_session_cache_slots = config.max_incremental_fetch_session_cache_slots();
+  o.fetch_max_bytes = config.fetch_max_bytes();
   for (const config::Endpoint& e : config.advertised_listeners()) {
     o.advertised.push_back(AdvertisedListener{e.listener, e.host, e.port, 0});
   }

@@ -1,6 +1,7 @@
 // Real Kafka clients against a real `gregor server` process: kcat with every codec, keys,
 // headers and null values; confluent-kafka (librdkafka) and kafka-python producing and
-// consuming with explicit offsets; a restart that keeps every acknowledged record.
+// consuming with explicit offsets, over several partitions and many fetches; @platformatic/kafka
+// fetching by topic id (Fetch v17); a restart that keeps every acknowledged record.
 #include <gtest/gtest.h>
 
 #include "broker_process_test.h"
@@ -10,7 +11,21 @@ namespace {
 
 using namespace std::chrono_literals;
 
-using BrokerClientsTest = BrokerProcessTest;
+class BrokerClientsTest : public BrokerProcessTest {
+ protected:
+  void TearDown() override {
+    BrokerProcessTest::TearDown();
+    if (HasFailure() && other) std::cerr << other->log();
+  }
+  // A second broker, started with these settings, its data under dir/name.
+  BrokerProcess& another_broker(const std::string& name, std::vector<std::string> overrides) {
+    other = std::make_unique<BrokerProcess>(dir.path() + "/" + name, std::move(overrides));
+    EXPECT_TRUE(other->start()) << other->log();
+    return *other;
+  }
+
+  std::unique_ptr<BrokerProcess> other;
+};
 
 TEST_F(BrokerClientsTest, KcatProducesAndConsumesWithEveryCodec) {
   if (!have_program("kcat")) GTEST_SKIP() << "kcat is not installed";
@@ -38,6 +53,26 @@ TEST_F(BrokerClientsTest, ConfluentKafkaAndKafkaPythonProduceAndConsume) {
   EXPECT_EQ(ck.exit_code, 0) << ck.output;
   auto kp = python("kafka_python_roundtrip.py", {broker->bootstrap(), "kp-topic", "100"});
   EXPECT_EQ(kp.exit_code, 0) << kp.output;
+}
+
+TEST_F(BrokerClientsTest, ConsumersReadSeveralPartitionsOverManyFetches) {
+  // Neither client keeps fetch sessions (librdkafka 2.0 and kafka-python 2.0 fetch without
+  // one): this is the sessionless path, with fetch sizes that split every read.
+  BrokerProcess& partitioned = another_broker("partitioned", {"num.partitions=4"});
+  auto ck = python("fetch_partitions.py", {"confluent", partitioned.bootstrap(), "ck-fetch", "4", "60"});
+  EXPECT_EQ(ck.exit_code, 0) << ck.output;
+  auto kp = python("fetch_partitions.py", {"kafka-python", partitioned.bootstrap(), "kp-fetch", "4", "60"});
+  EXPECT_EQ(kp.exit_code, 0) << kp.output;
+}
+
+TEST_F(BrokerClientsTest, PlatformaticKafkaFetchesByTopicIdWithV17) {
+  // @platformatic/kafka fetches with Fetch v17, topics named by id, each fetch asking for a
+  // session; it reads three partitions a few records at a time.
+  BrokerProcess& partitioned = another_broker("by-id", {"num.partitions=3"});
+  auto run = run_process({"node", std::string(GREGOR_SOURCE_DIR) + "/tests/clients/platformatic_fetch.mjs",
+                          partitioned.bootstrap(), "by-id", "3", "20"},
+                         90s);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
 }
 
 TEST_F(BrokerClientsTest, EveryAcknowledgedRecordSurvivesARestart) {
