@@ -16,6 +16,9 @@ constexpr ApiEntry kApis[] = {
     {3, 0, 12, handle_metadata},      // Metadata
     {18, 0, 4, handle_api_versions},  // ApiVersions
     {19, 2, 7, handle_create_topics},  // CreateTopics
+    {32, 1, 4, handle_describe_configs},  // DescribeConfigs (v0 is gone in Kafka 4)
+    {33, 0, 2, handle_alter_configs},     // AlterConfigs
+    {44, 0, 1, handle_incremental_alter_configs},  // IncrementalAlterConfigs
 };
 
 }  // namespace

@@ -24,6 +24,17 @@ StatusOr<std::unique_ptr<MetadataService>> MetadataService::open(Broker& broker,
   auto opened = metadata::MetadataLog::open(fs, clock, *service->syncs_, log_options);
   if (!opened.ok()) return opened.status();
   service->log_ = std::move(opened->log);
+  if (!service->options_.config) {
+    // Options made by hand (tests): the embedded default for this node, under the static config.
+    config::Properties props = config::BrokerConfig::embedded_default_properties(service->options_.metadata_dir);
+    const std::string id = std::to_string(service->options_.controller.node_id);
+    props["node.id"] = id;
+    props["controller.quorum.voters"] = id + "@localhost:9093";
+    for (const auto& [k, v] : service->options_.controller.static_config) props[k] = v;
+    auto made = config::BrokerConfig::from_properties(std::move(props), nullptr);
+    if (!made.ok()) return made.status();
+    service->options_.config = std::make_shared<const config::BrokerConfig>(std::move(*made));
+  }
   service->options_.controller.cluster_id = service->options_.cluster_id;
   service->controller_ = std::make_unique<controller::QuorumController>(service->options_.controller, opened->image);
   service->images_.assign(broker.shard_count(), opened->image);
@@ -45,16 +56,29 @@ const std::shared_ptr<const metadata::MetadataImage>& MetadataService::image() c
   return images_[current ? current->id() : 0];
 }
 
+storage::LogConfig MetadataService::log_defaults(const metadata::MetadataImage& image) const {
+  using metadata::ConfigResourceType;
+  const auto& own = image.configs(ConfigResourceType::broker, std::to_string(options_.controller.node_id));
+  const auto& cluster = image.configs(ConfigResourceType::broker, "");
+  if (own.empty() && cluster.empty()) return options_.log_defaults;
+  return controller::BrokerConfigLayers{own, cluster, options_.controller.static_config}.log_defaults();
+}
+
 storage::LogConfig MetadataService::topic_log_config(const metadata::MetadataImage& image,
                                                      const std::string& topic) const {
+  return topic_log_config(log_defaults(image), image, topic);
+}
+
+storage::LogConfig MetadataService::topic_log_config(const storage::LogConfig& defaults,
+                                                     const metadata::MetadataImage& image,
+                                                     const std::string& topic) const {
   const auto& configs = image.configs(metadata::ConfigResourceType::topic, topic);
-  if (configs.empty()) return options_.log_defaults;
-  auto config = options_.log_defaults.with_topic_overrides(std::map<std::string, std::string>(configs.begin(),
-                                                                                               configs.end()));
+  if (configs.empty()) return defaults;
+  auto config = defaults.with_topic_overrides(std::map<std::string, std::string>(configs.begin(), configs.end()));
   if (!config.ok()) {
     spdlog::warn("topic {} has configs this broker rejects ({}): using the defaults", topic,
                  config.status().message());
-    return options_.log_defaults;
+    return defaults;
   }
   return *config;
 }
@@ -122,25 +146,44 @@ void MetadataService::publish(std::shared_ptr<const metadata::MetadataImage> ima
   // before any request that follows the answer.
   for (unsigned s = 0; s < broker_.shard_count(); ++s) {
     asio::post(broker_.shard(s).executor(), [this, s, image] {
+      std::shared_ptr<const metadata::MetadataImage> previous = std::move(images_[s]);
       images_[s] = image;
-      reconcile(s);
+      reconcile(s, *previous);
     });
   }
   then();
 }
 
-void MetadataService::reconcile(unsigned shard) {
+void MetadataService::reconcile(unsigned shard, const metadata::MetadataImage& previous) {
   const metadata::MetadataImage& image = *images_[shard];
   ReplicaManager& replicas = broker_.replicas(shard);
   const unsigned shards = static_cast<unsigned>(broker_.shard_count());
+  // Topic configs and the broker's dynamic log settings are all in the configs section, which a
+  // new image shares with the old one unless a ConfigRecord changed it.
+  const bool configs_changed = &image.all_configs() != &previous.all_configs();
+  std::optional<storage::LogConfig> defaults;
   std::set<TopicPartition> led;
   for (const auto& [id, topic] : image.topics()) {
-    storage::LogConfig config = topic_log_config(image, topic->name);
+    std::optional<storage::LogConfig> config;
+    auto config_of_topic = [&]() -> const storage::LogConfig& {
+      if (!defaults) defaults = log_defaults(image);
+      if (!config) config = topic_log_config(*defaults, image, topic->name);
+      return *config;
+    };
     for (const auto& [index, partition] : topic->partitions) {
       TopicPartition tp{topic->name, index};
       if (shard_of(tp, shards) != shard || partition->leader != options_.controller.node_id) continue;
       led.insert(tp);
-      auto made = replicas.make_leader(tp, id, partition->leader_epoch, config);
+      ReplicaManager::Partition* current = replicas.find(tp);
+      if (current && current->topic_id == id && current->leader_epoch == partition->leader_epoch) {
+        // Already leading: only a config change reaches the log (retention, cleanup policy,
+        // max.message.bytes, ... are read from it as they are needed).
+        if (configs_changed && !(current->log->config() == config_of_topic())) {
+          current->log->update_config(config_of_topic());
+        }
+        continue;
+      }
+      auto made = replicas.make_leader(tp, id, partition->leader_epoch, config_of_topic());
       if (!made.ok()) spdlog::error("leading {}: {}", tp.to_string(), made.status().message());
     }
   }
