@@ -488,38 +488,45 @@ TEST_F(ConfigsTest, IncrementalChangesSetDeleteAppendAndSubtract) {
 
 TEST_F(ConfigsTest, IncrementalChangeErrors) {
   create_topic("bad");
-  auto [error, message] = incremental_error(kTopic, "bad", {{"retention.ms", kSet, "abc"}});
-  EXPECT_EQ(error, code(ErrorCode::invalid_config));
-  EXPECT_EQ(message, "Invalid value abc for configuration retention.ms: Not a number of type LONG");
-  std::tie(error, message) = incremental_error(kTopic, "bad", {{"no.such.config", kSet, "1"}});
-  EXPECT_EQ(error, code(ErrorCode::invalid_config));
-  std::tie(error, message) = incremental_error(kTopic, "bad", {{"retention.ms", kAppend, "5"}});
-  EXPECT_EQ(error, code(ErrorCode::invalid_config));
-  EXPECT_EQ(message, "Can't APPEND to key retention.ms because its type is not LIST.");
-  std::tie(error, message) = incremental_error(kTopic, "bad", {{"cleanup.policy", kAppend, "forever"}});
-  EXPECT_EQ(error, code(ErrorCode::invalid_config));
-  std::tie(error, message) = incremental_error(kTopic, "bad", {{"retention.ms", 9, "5"}});
-  EXPECT_EQ(error, code(ErrorCode::invalid_request));
-  std::tie(error, message) = incremental_error(kTopic, "bad", {{"retention.ms", kSet, std::nullopt}});
-  EXPECT_EQ(error, code(ErrorCode::invalid_request));
-  EXPECT_EQ(message, "Null value not supported for : retention.ms");
-  std::tie(error, message) = incremental_error(kTopic, "bad", {{"retention.ms", kSet, "1"}, {"retention.ms", kSet, "2"}});
-  EXPECT_EQ(message, "Error due to duplicate config keys");
-  std::tie(error, message) = incremental_error(kTopic, "ghost", {{"retention.ms", kSet, "1"}});
-  EXPECT_EQ(error, code(ErrorCode::unknown_topic_or_partition));
+  struct Case {
+    int8_t type;
+    std::string name;
+    std::vector<Change> changes;
+    ErrorCode error;
+    std::optional<std::string> message;  // nullopt: not checked
+  };
+  const Case cases[] = {
+      {kTopic, "bad", {{"retention.ms", kSet, "abc"}}, ErrorCode::invalid_config,
+       "Invalid value abc for configuration retention.ms: Not a number of type LONG"},
+      {kTopic, "bad", {{"no.such.config", kSet, "1"}}, ErrorCode::invalid_config, std::nullopt},
+      {kTopic, "bad", {{"retention.ms", kAppend, "5"}}, ErrorCode::invalid_config,
+       "Can't APPEND to key retention.ms because its type is not LIST."},
+      {kTopic, "bad", {{"cleanup.policy", kAppend, "forever"}}, ErrorCode::invalid_config, std::nullopt},
+      {kTopic, "bad", {{"retention.ms", 9, "5"}}, ErrorCode::invalid_request, std::nullopt},
+      {kTopic, "bad", {{"retention.ms", kSet, std::nullopt}}, ErrorCode::invalid_request,
+       "Null value not supported for : retention.ms"},
+      {kTopic, "bad", {{"retention.ms", kSet, "1"}, {"retention.ms", kSet, "2"}}, ErrorCode::invalid_request,
+       "Error due to duplicate config keys"},
+      {kTopic, "ghost", {{"retention.ms", kSet, "1"}}, ErrorCode::unknown_topic_or_partition, std::nullopt},
+      // Broker configs, checked by the broker before the controller sees them.
+      {kBroker, "1", {{"num.partitions", kSet, "3"}}, ErrorCode::invalid_request,
+       "Cannot update these configs dynamically: [num.partitions]"},
+      {kBroker, "2", {{"num.io.threads", kSet, "3"}}, ErrorCode::invalid_request,
+       "Unexpected broker id, expected 1, but received 2"},
+      {kBroker, "", {{"num.io.threads", kAppend, "3"}}, ErrorCode::invalid_config,
+       "Config value append is not allowed for config key: num.io.threads"},
+      {kBroker, "", {{"log.retention.ms", kSet, "-5x"}}, ErrorCode::invalid_request, std::nullopt},
+  };
+  for (const Case& c : cases) {
+    auto [error, message] = incremental_error(c.type, c.name, c.changes);
+    EXPECT_EQ(error, code(c.error)) << c.changes[0].name << ": " << message;
+    if (c.message) {
+      EXPECT_EQ(message, *c.message);
+    }
+  }
+  EXPECT_EQ(config_of(kTopic, "bad", "retention.ms").config_source, kDefault);
 
-  // Broker configs, checked by the broker before the controller sees them.
-  std::tie(error, message) = incremental_error(kBroker, "1", {{"num.partitions", kSet, "3"}});
-  EXPECT_EQ(error, code(ErrorCode::invalid_request));
-  EXPECT_EQ(message, "Cannot update these configs dynamically: [num.partitions]");
-  std::tie(error, message) = incremental_error(kBroker, "2", {{"num.io.threads", kSet, "3"}});
-  EXPECT_EQ(message, "Unexpected broker id, expected 1, but received 2");
-  std::tie(error, message) = incremental_error(kBroker, "", {{"num.io.threads", kAppend, "3"}});
-  EXPECT_EQ(error, code(ErrorCode::invalid_config));
-  EXPECT_EQ(message, "Config value append is not allowed for config key: num.io.threads");
-  std::tie(error, message) = incremental_error(kBroker, "", {{"log.retention.ms", kSet, "-5x"}});
-  EXPECT_EQ(error, code(ErrorCode::invalid_request));
-  std::tie(error, message) = incremental_error(kBroker, "", {{"log.cleanup.policy", kAppend, "compact"}});
+  auto [error, message] = incremental_error(kBroker, "", {{"log.cleanup.policy", kAppend, "compact"}});
   EXPECT_EQ(error, 0) << message;
   EXPECT_EQ(config_of(kBroker, "", "log.cleanup.policy").value, "delete,compact");
 
@@ -532,8 +539,6 @@ TEST_F(ConfigsTest, IncrementalChangeErrors) {
     r.configs.push_back({"retention.ms", kSet, "5", {}});
   }
   auto& fine = request.resources.emplace_back();
-  fine.resource_type = kTopic;
-  fine.resource_name = "bad";
   fine.resource_type = kBroker;
   fine.resource_name = "1";
   fine.configs.push_back({"num.io.threads", kSet, "9", {}});
