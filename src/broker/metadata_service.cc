@@ -146,44 +146,28 @@ void MetadataService::publish(std::shared_ptr<const metadata::MetadataImage> ima
   // before any request that follows the answer.
   for (unsigned s = 0; s < broker_.shard_count(); ++s) {
     asio::post(broker_.shard(s).executor(), [this, s, image] {
-      std::shared_ptr<const metadata::MetadataImage> previous = std::move(images_[s]);
       images_[s] = image;
-      reconcile(s, *previous);
+      reconcile(s);
     });
   }
   then();
 }
 
-void MetadataService::reconcile(unsigned shard, const metadata::MetadataImage& previous) {
+void MetadataService::reconcile(unsigned shard) {
   const metadata::MetadataImage& image = *images_[shard];
   ReplicaManager& replicas = broker_.replicas(shard);
   const unsigned shards = static_cast<unsigned>(broker_.shard_count());
-  // Topic configs and the broker's dynamic log settings are all in the configs section, which a
-  // new image shares with the old one unless a ConfigRecord changed it.
-  const bool configs_changed = &image.all_configs() != &previous.all_configs();
-  std::optional<storage::LogConfig> defaults;
   std::set<TopicPartition> led;
+  // make_leader gives every led log its config again, so a change to a topic's configs or to the
+  // broker's dynamic log settings reaches the running logs with the image that carries it.
+  const storage::LogConfig defaults = log_defaults(image);
   for (const auto& [id, topic] : image.topics()) {
-    std::optional<storage::LogConfig> config;
-    auto config_of_topic = [&]() -> const storage::LogConfig& {
-      if (!defaults) defaults = log_defaults(image);
-      if (!config) config = topic_log_config(*defaults, image, topic->name);
-      return *config;
-    };
+    storage::LogConfig config = topic_log_config(defaults, image, topic->name);
     for (const auto& [index, partition] : topic->partitions) {
       TopicPartition tp{topic->name, index};
       if (shard_of(tp, shards) != shard || partition->leader != options_.controller.node_id) continue;
       led.insert(tp);
-      ReplicaManager::Partition* current = replicas.find(tp);
-      if (current && current->topic_id == id && current->leader_epoch == partition->leader_epoch) {
-        // Already leading: only a config change reaches the log (retention, cleanup policy,
-        // max.message.bytes, ... are read from it as they are needed).
-        if (configs_changed && !(current->log->config() == config_of_topic())) {
-          current->log->update_config(config_of_topic());
-        }
-        continue;
-      }
-      auto made = replicas.make_leader(tp, id, partition->leader_epoch, config_of_topic());
+      auto made = replicas.make_leader(tp, id, partition->leader_epoch, config);
       if (!made.ok()) spdlog::error("leading {}: {}", tp.to_string(), made.status().message());
     }
   }

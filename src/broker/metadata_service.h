@@ -74,9 +74,8 @@ class MetadataService {
   void commit(std::vector<metadata::MetadataRecord> records, std::function<void(bool)> done);
   // On every shard: installs the image and leads the partitions it owns.
   void publish(std::shared_ptr<const metadata::MetadataImage> image, std::function<void()> then);
-  // Leads what the shard's image says it leads, and gives the logs it already leads their new
-  // configs when the configs changed since `previous`.
-  void reconcile(unsigned shard, const metadata::MetadataImage& previous);
+  void reconcile(unsigned shard);
+  // The log config of a topic over these defaults (log_defaults of the image).
   storage::LogConfig topic_log_config(const storage::LogConfig& defaults, const metadata::MetadataImage& image,
                                       const std::string& topic) const;
 
