@@ -15,8 +15,15 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class BrokerClientsTest : public BrokerProcessTest {
+class BrokerClientsTest : public ::testing::Test {
  protected:
+  void SetUp() override {
+    broker = std::make_unique<BrokerProcess>(dir.path() + "/data");
+    ASSERT_TRUE(broker->start()) << broker->log();
+  }
+  void TearDown() override {
+    if (HasFailure()) std::cerr << broker->log();
+  }
   ProcessResult kcat(std::vector<std::string> args, const std::string& input = "") {
     std::vector<std::string> argv = {"kcat", "-b", broker->bootstrap()};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -32,6 +39,9 @@ class BrokerClientsTest : public BrokerProcessTest {
     argv.insert(argv.end(), args.begin(), args.end());
     return run_process(argv, 90s);
   }
+
+  storage::testing::TempDir dir;
+  std::unique_ptr<BrokerProcess> broker;
 };
 
 TEST_F(BrokerClientsTest, KcatProducesAndConsumesWithEveryCodec) {

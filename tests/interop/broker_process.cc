@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <iostream>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -91,15 +90,6 @@ int BrokerProcess::stop(std::chrono::milliseconds deadline) {
   pid_ = -1;
   port_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-void BrokerProcessTest::SetUp() {
-  broker = std::make_unique<BrokerProcess>(dir.path() + "/data");
-  ASSERT_TRUE(broker->start()) << broker->log();
-}
-
-void BrokerProcessTest::TearDown() {
-  if (HasFailure()) std::cerr << broker->log();
 }
 
 }  // namespace gregor::testing

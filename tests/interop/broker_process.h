@@ -2,15 +2,11 @@
 // that run real Kafka clients against the broker.
 #pragma once
 
-#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <chrono>
-#include <memory>
 #include <string>
 #include <vector>
-
-#include "../storage/temp_dir.h"
 
 namespace gregor::testing {
 
@@ -35,17 +31,6 @@ class BrokerProcess {
   std::string log_path_;
   pid_t pid_ = -1;
   int port_ = -1;
-};
-
-// A test with a broker process of its own, started before the test; its log is printed when the
-// test fails.
-class BrokerProcessTest : public ::testing::Test {
- protected:
-  void SetUp() override;
-  void TearDown() override;
-
-  storage::testing::TempDir dir;
-  std::unique_ptr<BrokerProcess> broker;
 };
 
 }  // namespace gregor::testing

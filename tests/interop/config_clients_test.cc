@@ -4,34 +4,29 @@
 // kcat has no config API.
 #include <gtest/gtest.h>
 
-#include "broker_process.h"
-#include "process.h"
+#include "broker_process_test.h"
 
 namespace gregor::testing {
 namespace {
 
 using namespace std::chrono_literals;
 
-class ConfigClientsTest : public BrokerProcessTest {
- protected:
-  ProcessResult client(const std::string& program, const std::string& script, const std::string& topic) {
-    return run_process({program, std::string(GREGOR_SOURCE_DIR) + "/tests/clients/" + script, broker->bootstrap(), topic},
-                       90s);
-  }
-};
+using ConfigClientsTest = BrokerProcessTest;
 
 TEST_F(ConfigClientsTest, KafkaPythonDescribesAndAltersTopicAndBrokerConfigs) {
-  auto result = client("/usr/bin/python3", "config_kafka_python.py", "kp-configs");
+  auto result = python("config_kafka_python.py", {broker->bootstrap(), "kp-configs"});
   EXPECT_EQ(result.exit_code, 0) << result.output;
 }
 
 TEST_F(ConfigClientsTest, KafkajsDescribesAndAltersTopicAndBrokerConfigs) {
-  auto result = client("node", "config_kafkajs.js", "kjs-configs");
+  auto result = run_process(
+      {"node", std::string(GREGOR_SOURCE_DIR) + "/tests/clients/config_kafkajs.js", broker->bootstrap(), "kjs-configs"},
+      90s);
   EXPECT_EQ(result.exit_code, 0) << result.output;
 }
 
 TEST_F(ConfigClientsTest, ConfluentKafkaDescribesAndAltersTopicAndBrokerConfigs) {
-  auto result = client("/usr/bin/python3", "config_confluent.py", "ck-configs");
+  auto result = python("config_confluent.py", {broker->bootstrap(), "ck-configs"});
   EXPECT_EQ(result.exit_code, 0) << result.output;
 }
 
