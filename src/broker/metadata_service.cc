@@ -25,13 +25,16 @@ StatusOr<std::unique_ptr<MetadataService>> MetadataService::open(Broker& broker,
   if (!opened.ok()) return opened.status();
   service->log_ = std::move(opened->log);
   if (!service->options_.config) {
-    // Options made by hand (tests): the embedded default for this node, under the static config.
+    // Options made by hand (tests): the embedded default for this node, under the static config
+    // when that makes a valid configuration.
     config::Properties props = config::BrokerConfig::embedded_default_properties(service->options_.metadata_dir);
     const std::string id = std::to_string(service->options_.controller.node_id);
     props["node.id"] = id;
     props["controller.quorum.voters"] = id + "@localhost:9093";
-    for (const auto& [k, v] : service->options_.controller.static_config) props[k] = v;
-    auto made = config::BrokerConfig::from_properties(std::move(props), nullptr);
+    config::Properties with_static = props;
+    for (const auto& [k, v] : service->options_.controller.static_config) with_static[k] = v;
+    auto made = config::BrokerConfig::from_properties(std::move(with_static), nullptr);
+    if (!made.ok()) made = config::BrokerConfig::from_properties(std::move(props), nullptr);
     if (!made.ok()) return made.status();
     service->options_.config = std::make_shared<const config::BrokerConfig>(std::move(*made));
   }

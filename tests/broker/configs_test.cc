@@ -86,6 +86,26 @@ class ConfigsTest : public ::testing::Test {
     client = std::make_unique<Client>(broker->bound_port("PLAINTEXT"));
   }
 
+  // Options made by hand, without a broker configuration: the metadata service makes one.
+  void start_by_hand() {
+    BrokerOptions o;
+    o.listeners = {ListenerOptions{"PLAINTEXT", "127.0.0.1", 0}};
+    o.shards = 2;
+    LogService::Options logs;
+    logs.manager.log_dirs = {dir.path()};
+    o.storage = logs;
+    MetadataService::Options metadata;
+    metadata.metadata_dir = dir.path();
+    metadata.cluster_id = cluster_id;
+    metadata.controller.static_config = {{"log.segment.bytes", "2097152"}};
+    metadata.log_defaults = *storage::LogConfig::from_broker_properties(metadata.controller.static_config);
+    o.metadata = metadata;
+    o.advertised = {AdvertisedListener{"PLAINTEXT", "127.0.0.1", 0, 0}};
+    broker = std::make_unique<Broker>(o);
+    ASSERT_TRUE(broker->start().ok());
+    client = std::make_unique<Client>(broker->bound_port("PLAINTEXT"));
+  }
+
   template <typename Response, typename Request>
   Response call(const Request& request, int16_t version) {
     client->send(request, version, ++correlation);
@@ -441,6 +461,17 @@ TEST_F(ConfigsTest, DescribesAndSetsTheRootLogger) {
   EXPECT_EQ(legacy.responses[0].error_code, code(ErrorCode::invalid_request));
   EXPECT_EQ(legacy.responses[0].error_message, "Unknown resource type 8");
   spdlog::set_level(before);
+}
+
+TEST_F(ConfigsTest, ABrokerStartedWithoutAConfigurationDescribesItsStaticProperties) {
+  client.reset();
+  broker.reset();
+  start_by_hand();
+  Entry segment = config_of(kBroker, "1", "log.segment.bytes");
+  EXPECT_EQ(segment.value, "2097152");
+  EXPECT_EQ(segment.config_source, kStatic);
+  create_topic("by-hand");
+  EXPECT_EQ(config_of(kTopic, "by-hand", "segment.bytes").value, "2097152");
 }
 
 // ---- IncrementalAlterConfigs -------------------------------------------------------------------
