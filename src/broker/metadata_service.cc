@@ -25,6 +25,20 @@ StatusOr<std::unique_ptr<MetadataService>> MetadataService::open(Broker& broker,
   auto opened = metadata::MetadataLog::open(fs, clock, *service->syncs_, log_options);
   if (!opened.ok()) return opened.status();
   service->log_ = std::move(opened->log);
+  if (!service->options_.config) {
+    // Options made by hand (tests): the embedded default for this node, under the static config
+    // when that makes a valid configuration.
+    config::Properties props = config::BrokerConfig::embedded_default_properties(service->options_.metadata_dir);
+    const std::string id = std::to_string(service->options_.controller.node_id);
+    props["node.id"] = id;
+    props["controller.quorum.voters"] = id + "@localhost:9093";
+    config::Properties with_static = props;
+    for (const auto& [k, v] : service->options_.controller.static_config) with_static[k] = v;
+    auto made = config::BrokerConfig::from_properties(std::move(with_static), nullptr);
+    if (!made.ok()) made = config::BrokerConfig::from_properties(std::move(props), nullptr);
+    if (!made.ok()) return made.status();
+    service->options_.config = std::make_shared<const config::BrokerConfig>(std::move(*made));
+  }
   service->options_.controller.cluster_id = service->options_.cluster_id;
   service->controller_ = std::make_unique<controller::QuorumController>(service->options_.controller, opened->image);
   service->images_.assign(broker.shard_count(), opened->image);
@@ -46,16 +60,29 @@ const std::shared_ptr<const metadata::MetadataImage>& MetadataService::image() c
   return images_[current ? current->id() : 0];
 }
 
+storage::LogConfig MetadataService::log_defaults(const metadata::MetadataImage& image) const {
+  using metadata::ConfigResourceType;
+  const auto& own = image.configs(ConfigResourceType::broker, std::to_string(options_.controller.node_id));
+  const auto& cluster = image.configs(ConfigResourceType::broker, "");
+  if (own.empty() && cluster.empty()) return options_.log_defaults;
+  return controller::BrokerConfigLayers{own, cluster, options_.controller.static_config}.log_defaults();
+}
+
 storage::LogConfig MetadataService::topic_log_config(const metadata::MetadataImage& image,
                                                      const std::string& topic) const {
+  return topic_log_config(log_defaults(image), image, topic);
+}
+
+storage::LogConfig MetadataService::topic_log_config(const storage::LogConfig& defaults,
+                                                     const metadata::MetadataImage& image,
+                                                     const std::string& topic) const {
   const auto& configs = image.configs(metadata::ConfigResourceType::topic, topic);
-  if (configs.empty()) return options_.log_defaults;
-  auto config = options_.log_defaults.with_topic_overrides(std::map<std::string, std::string>(configs.begin(),
-                                                                                               configs.end()));
+  if (configs.empty()) return defaults;
+  auto config = defaults.with_topic_overrides(std::map<std::string, std::string>(configs.begin(), configs.end()));
   if (!config.ok()) {
     spdlog::warn("topic {} has configs this broker rejects ({}): using the defaults", topic,
                  config.status().message());
-    return options_.log_defaults;
+    return defaults;
   }
   return *config;
 }
@@ -172,8 +199,11 @@ void MetadataService::reconcile(unsigned shard) {
     if (Status s = replicas.remove(tp); !s.ok()) spdlog::error("deleting the log of {}: {}", tp.to_string(), s.message());
   }
   std::set<TopicPartition> led;
+  // make_leader gives every led log its config again, so a change to a topic's configs or to the
+  // broker's dynamic log settings reaches the running logs with the image that carries it.
+  const storage::LogConfig defaults = log_defaults(image);
   for (const auto& [id, topic] : image.topics()) {
-    storage::LogConfig config = topic_log_config(image, topic->name);
+    storage::LogConfig config = topic_log_config(defaults, image, topic->name);
     for (const auto& [index, partition] : topic->partitions) {
       TopicPartition tp{topic->name, index};
       if (shard_of(tp, shards) != shard || partition->leader != self) continue;

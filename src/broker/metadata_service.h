@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "broker/net/shard.h"
+#include "config/broker_config.h"
 #include "controller/quorum_controller.h"
 #include "metadata/image.h"
 #include "metadata/metadata_log.h"
@@ -36,6 +37,9 @@ class MetadataService {
     std::string cluster_id;
     controller::QuorumController::Options controller;
     storage::LogConfig log_defaults;  // the broker's topic defaults, under topic configs
+    // The broker's configuration, which DescribeConfigs reports; when unset, one is made from
+    // controller.static_config over the embedded default.
+    std::shared_ptr<const config::BrokerConfig> config;
   };
 
   // Opens and replays the metadata log, before the shards' loops run.
@@ -57,6 +61,10 @@ class MetadataService {
   const std::shared_ptr<const metadata::MetadataImage>& image() const;
   // The log config of a topic: the broker defaults with the topic's configs over them.
   storage::LogConfig topic_log_config(const metadata::MetadataImage& image, const std::string& topic) const;
+  // The defaults of every topic in an image: the broker's log settings, static, with the
+  // dynamic ones (cluster default, then this broker's) over them.
+  storage::LogConfig log_defaults(const metadata::MetadataImage& image) const;
+  const config::BrokerConfig& broker_config() const { return *options_.config; }
 
   void close();
 
@@ -68,6 +76,9 @@ class MetadataService {
   // such as a deleted topic's) and leads the partitions it owns.
   void publish(std::shared_ptr<const metadata::MetadataImage> image, std::function<void()> then);
   void reconcile(unsigned shard);
+  // The log config of a topic over these defaults (log_defaults of the image).
+  storage::LogConfig topic_log_config(const storage::LogConfig& defaults, const metadata::MetadataImage& image,
+                                      const std::string& topic) const;
 
   Broker& broker_;
   Shard* home_ = nullptr;  // shard 0

@@ -53,6 +53,7 @@ BrokerOptions broker_options_from(const config::BrokerConfig& config, const std:
   metadata.controller.default_replication_factor = static_cast<int16_t>(config.default_replication_factor());
   metadata.controller.delete_topic_enable = config.delete_topic_enable();
   metadata.controller.static_config = config.originals();
+  metadata.config = std::make_shared<const config::BrokerConfig>(config);
   o.metadata = metadata;
   o.groups.offsets_partitions = config.offsets_topic_num_partitions();
   o.groups.offsets_replication_factor = config.offsets_topic_replication_factor();

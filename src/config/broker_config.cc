@@ -753,16 +753,59 @@ std::vector<Endpoint> BrokerConfig::advertised_controller_listeners() const {
 
 // ---- DescribeConfigs ---------------------------------------------------------------------------
 
+namespace {
+
+// A value as Kafka shows it: parsed and rendered back ("TRUE" -> "true"); as given if it does
+// not parse (a dynamic value stored before a check existed).
+std::string shown_value(std::string_view name, ConfigType type, const std::string& raw) {
+  StatusOr<ConfigValue> v = storage::parse_config_value(name, type, raw);
+  return v.ok() ? storage::render_config_value(*v) : raw;
+}
+
+std::string shown_broker_value(std::string_view name, const std::string& raw) {
+  const BrokerConfigKey* key = find_broker_config_key(name);
+  return key == nullptr ? raw : shown_value(name, key->type, raw);
+}
+
+const std::string* find_property(const Properties& props, std::string_view name) {
+  auto it = props.find(std::string(name));
+  return it == props.end() ? nullptr : &it->second;
+}
+
+}  // namespace
+
+std::vector<ConfigSynonym> BrokerConfig::synonyms_of(std::string_view name, bool sensitive,
+                                                     const Properties& dynamic_per_broker,
+                                                     const Properties& dynamic_cluster_default) const {
+  std::vector<std::string_view> names = broker_config_synonyms(name);
+  std::vector<ConfigSynonym> out;
+  auto add = [&](const Properties& props, ConfigSource source) {
+    for (std::string_view n : names) {
+      const std::string* raw = find_property(props, n);
+      if (raw == nullptr) continue;
+      std::optional<std::string> value;
+      if (!sensitive) value = shown_broker_value(n, *raw);
+      out.push_back({std::string(n), std::move(value), source});
+    }
+  };
+  add(dynamic_per_broker, ConfigSource::dynamic_broker_config);
+  add(dynamic_cluster_default, ConfigSource::dynamic_default_broker_config);
+  add(originals_, ConfigSource::static_broker_config);
+  for (std::string_view n : names) {
+    const BrokerConfigKey* k = find_broker_config_key(n);
+    if (k == nullptr || !k->default_value) continue;
+    std::optional<std::string> value;
+    if (!sensitive) value = std::string(*k->default_value);
+    out.push_back({std::string(n), std::move(value), ConfigSource::default_config});
+  }
+  // Synonyms start at the described name: the ones that would only stand in for it go.
+  auto own = std::find_if(out.begin(), out.end(), [&](const ConfigSynonym& s) { return s.name == name; });
+  out.erase(out.begin(), own);
+  return out;
+}
+
 std::vector<ConfigDescription> BrokerConfig::describe(const Properties& dynamic_per_broker,
                                                       const Properties& dynamic_cluster_default) const {
-  // A value as Kafka shows it: parsed and rendered back ("TRUE" -> "true"); as given if it does
-  // not parse (a dynamic value stored before a check existed).
-  auto shown = [](std::string_view name, const std::string& raw) {
-    const BrokerConfigKey* key = find_broker_config_key(name);
-    if (key == nullptr) return raw;
-    StatusOr<ConfigValue> v = storage::parse_config_value(name, key->type, raw);
-    return v.ok() ? storage::render_config_value(*v) : raw;
-  };
   std::vector<ConfigDescription> out;
   for (const BrokerConfigKey& key : broker_config_keys()) {
     std::string name(key.name);
@@ -774,35 +817,68 @@ std::vector<ConfigDescription> BrokerConfig::describe(const Properties& dynamic_
     d.is_sensitive = key.type == ConfigType::password;
     d.read_only = key.dynamic == DynamicUpdateMode::read_only;
     d.documentation = key.doc;
-
-    std::vector<std::string_view> names = broker_config_synonyms(key.name);
-    auto add = [&](const Properties& props, ConfigSource source) {
-      for (std::string_view n : names) {
-        auto it = props.find(std::string(n));
-        if (it == props.end()) continue;
-        std::optional<std::string> value;
-        if (!d.is_sensitive) value = shown(n, it->second);
-        d.synonyms.push_back({std::string(n), std::move(value), source});
-      }
-    };
-    add(dynamic_per_broker, ConfigSource::dynamic_broker_config);
-    add(dynamic_cluster_default, ConfigSource::dynamic_default_broker_config);
-    add(originals_, ConfigSource::static_broker_config);
-    for (std::string_view n : names) {
-      const BrokerConfigKey* k = find_broker_config_key(n);
-      if (k == nullptr || !k->default_value) continue;
-      std::optional<std::string> value;
-      if (!d.is_sensitive) value = std::string(*k->default_value);
-      d.synonyms.push_back({std::string(n), std::move(value), ConfigSource::default_config});
-    }
-    // Synonyms start at the described name: the ones that would only stand in for it go.
-    auto own =
-        std::find_if(d.synonyms.begin(), d.synonyms.end(), [&](const ConfigSynonym& s) { return s.name == name; });
-    d.synonyms.erase(d.synonyms.begin(), own);
+    d.synonyms = synonyms_of(key.name, d.is_sensitive, dynamic_per_broker, dynamic_cluster_default);
     if (!d.synonyms.empty()) {
       d.source = d.synonyms.front().source;
       d.value = d.synonyms.front().value;
     }
+    out.push_back(std::move(d));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ConfigDescription& a, const ConfigDescription& b) { return a.name < b.name; });
+  return out;
+}
+
+std::vector<ConfigDescription> BrokerConfig::describe_cluster_default(const Properties& dynamic_cluster_default) const {
+  std::vector<ConfigDescription> out;
+  for (ConfigDescription& d : describe({}, dynamic_cluster_default)) {
+    if (find_property(dynamic_cluster_default, d.name) == nullptr) continue;
+    std::erase_if(d.synonyms,
+                  [](const ConfigSynonym& s) { return s.source != ConfigSource::dynamic_default_broker_config; });
+    d.source = d.synonyms.empty() ? ConfigSource::default_config : d.synonyms.front().source;
+    d.value = d.synonyms.empty() ? std::nullopt : d.synonyms.front().value;
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::vector<ConfigDescription> BrokerConfig::describe_topic(const storage::LogConfig& defaults,
+                                                            const Properties& topic_configs,
+                                                            const Properties& dynamic_per_broker,
+                                                            const Properties& dynamic_cluster_default) const {
+  const std::map<std::string, std::string> effective = defaults.to_topic_configs();
+  std::vector<ConfigDescription> out;
+  for (const storage::TopicConfigKey& key : storage::LogConfig::topic_config_keys()) {
+    ConfigDescription d;
+    d.name = std::string(key.name);
+    d.type = key.type;
+    d.is_sensitive = key.type == ConfigType::password;
+    d.read_only = false;
+    d.documentation = storage::LogConfig::documentation(key.name);
+    std::optional<std::string> value;
+    if (const std::string* own = find_property(topic_configs, key.name)) {
+      value = shown_value(key.name, key.type, *own);
+      d.synonyms.push_back({d.name, d.is_sensitive ? std::nullopt : value, ConfigSource::topic_config});
+    } else if (key.type == ConfigType::list && !key.server_default.empty()) {
+      // A list keeps the order the broker's setting gives it (LogConfig only keeps what it holds).
+      for (const Properties* layer : {&dynamic_per_broker, &dynamic_cluster_default, &originals_}) {
+        if (const std::string* raw = find_property(*layer, key.server_default)) {
+          value = shown_value(key.name, key.type, *raw);
+          break;
+        }
+      }
+    }
+    if (!value) {
+      auto it = effective.find(d.name);
+      value = it == effective.end() ? std::string(key.default_value) : it->second;
+    }
+    if (!d.is_sensitive) d.value = std::move(value);
+    if (!key.server_default.empty()) {
+      std::vector<ConfigSynonym> broker =
+          synonyms_of(key.server_default, d.is_sensitive, dynamic_per_broker, dynamic_cluster_default);
+      d.synonyms.insert(d.synonyms.end(), broker.begin(), broker.end());
+    }
+    d.source = d.synonyms.empty() ? ConfigSource::default_config : d.synonyms.front().source;
     out.push_back(std::move(d));
   }
   std::sort(out.begin(), out.end(),
@@ -837,6 +913,59 @@ Status validate_dynamic_broker_config(std::string_view name, const std::optional
       base ? !contains(kClusterLevelListenerConfigs, key_name) : key->dynamic == DynamicUpdateMode::per_broker;
   if (!per_broker && broker_only) {
     return fail("Cannot update these configs at default cluster level, broker id must be specified: " + listed);
+  }
+  return {};
+}
+
+Status validate_broker_config_changes(const Properties& stored, const std::vector<ConfigChange>& changes,
+                                      bool per_broker) {
+  for (const ConfigChange& c : changes) {
+    if (c.op < ConfigChange::set || c.op > ConfigChange::subtract) {
+      return Status(ErrorCode::invalid_request, "Unknown operations type " + std::to_string(c.op));
+    }
+  }
+  Properties next = stored;
+  for (const ConfigChange& c : changes) {
+    if (c.op == ConfigChange::set) {
+      next[c.name] = c.value.value_or("");
+      continue;
+    }
+    if (c.op == ConfigChange::remove) {
+      next.erase(c.name);
+      continue;
+    }
+    const bool append = c.op == ConfigChange::append;
+    const BrokerConfigKey* key = find_broker_config_key(listener_override_base(c.name).value_or(c.name));
+    if (key == nullptr) return Status(ErrorCode::invalid_request, "Unknown broker config name: " + c.name);
+    if (key->type != ConfigType::list) {
+      return Status(ErrorCode::invalid_config, std::string("Config value ") + (append ? "append" : "subtract") +
+                                                   " is not allowed for config key: " + c.name);
+    }
+    std::optional<std::string> base;
+    if (auto it = next.find(c.name); it != next.end()) {
+      base = it->second;
+    } else if (key->default_value) {
+      base = std::string(*key->default_value);
+    }
+    std::vector<std::string> items;
+    if (append) {
+      if (base && !base->empty()) items = java_split(*base, ',');
+      std::vector<std::string> added = java_split(c.value.value_or(""), ',');
+      const std::vector<std::string> before = items;
+      for (std::string& item : added) {
+        if (std::find(before.begin(), before.end(), item) == before.end()) items.push_back(std::move(item));
+      }
+    } else {
+      // Each subtracted item takes away one occurrence, as Scala's List.diff.
+      items = java_split(base.value_or(""), ',');
+      for (const std::string& item : java_split(c.value.value_or(""), ',')) {
+        if (auto it = std::find(items.begin(), items.end(), item); it != items.end()) items.erase(it);
+      }
+    }
+    next[c.name] = join(items, ",");
+  }
+  for (const auto& [name, value] : next) {
+    if (Status s = validate_dynamic_broker_config(name, value, per_broker); !s) return s;
   }
   return {};
 }

@@ -271,6 +271,19 @@ class BrokerConfig {
   // default resource pass no per-broker configs.
   std::vector<ConfigDescription> describe(const Properties& dynamic_per_broker = {},
                                           const Properties& dynamic_cluster_default = {}) const;
+  // DescribeConfigs for the cluster default BROKER resource (""): as Kafka, only the configs set
+  // there, each with the cluster default as its value and its only synonym.
+  std::vector<ConfigDescription> describe_cluster_default(const Properties& dynamic_cluster_default) const;
+  // DescribeConfigs for a TOPIC resource: every topic config, sorted by name, never read-only.
+  // The value is the topic's own (DYNAMIC_TOPIC_CONFIG), else the broker's default for it,
+  // which `defaults` holds (the log settings of this broker's static and dynamic configs). As
+  // Kafka: the synonyms are the topic's own value, then those of the broker config that sets the
+  // default (log.segment.bytes for segment.bytes, ...) as describe() gives them, so a default
+  // set only under a less precise name (log.retention.hours for retention.ms) shows no synonym;
+  // the source is the first synonym's (DEFAULT_CONFIG when there is none).
+  std::vector<ConfigDescription> describe_topic(const storage::LogConfig& defaults, const Properties& topic_configs,
+                                                const Properties& dynamic_per_broker,
+                                                const Properties& dynamic_cluster_default) const;
 
  private:
   BrokerConfig() = default;
@@ -281,6 +294,10 @@ class BrokerConfig {
   Status validate_across_keys(std::vector<std::string>* warnings);
 
   const storage::ConfigValue* value_of(std::string_view name) const;
+  // Kafka's configSynonyms: name and the names that stand in for it, as set per broker, as the
+  // cluster default, statically and by default, in that order, from the first entry for name.
+  std::vector<ConfigSynonym> synonyms_of(std::string_view name, bool sensitive, const Properties& dynamic_per_broker,
+                                         const Properties& dynamic_cluster_default) const;
   int32_t int_of(std::string_view name) const { return *get_int(name); }
   int64_t long_of(std::string_view name) const { return *get_long(name); }
   bool bool_of(std::string_view name) const { return *get_bool(name); }
@@ -317,5 +334,22 @@ class BrokerConfig {
 //    for a per-broker config sent to the cluster default.
 // GREGOR: an unknown name fails too ("Unknown broker config name: x"); Kafka stores it.
 Status validate_dynamic_broker_config(std::string_view name, const std::optional<std::string>& value, bool per_broker);
+
+// One change of an AlterConfigs (always SET) or IncrementalAlterConfigs request.
+struct ConfigChange {
+  enum Op : int8_t { set = 0, remove = 1, append = 2, subtract = 3 };  // AlterConfigOp.OpType ids
+  std::string name;
+  int8_t op = set;
+  std::optional<std::string> value;
+};
+
+// What a Kafka broker checks of a change to a BROKER resource before it forwards it to the
+// controller (ConfigAdminManager): the changes applied over the configs stored for the resource
+// (APPEND and SUBTRACT work on the list, or on the key's default when it is not stored), then
+// every resulting config checked by validate_dynamic_broker_config. Errors: INVALID_REQUEST
+// "Unknown operations type <n>"; INVALID_CONFIG "Config value append is not allowed for config
+// key: x" (or subtract) for a key that is not a list; validate_dynamic_broker_config's.
+Status validate_broker_config_changes(const Properties& stored, const std::vector<ConfigChange>& changes,
+                                      bool per_broker);
 
 }  // namespace gregor::config

@@ -97,6 +97,13 @@ bool is_list_config(ConfigResourceType type, std::string_view name) {
 }
 
 std::optional<std::string> schema_default(ConfigResourceType type, std::string_view name) {
+  if (type == ConfigResourceType::broker) {
+    // The broker-level name of a topic config has the same default (log.cleanup.policy).
+    for (const storage::TopicConfigKey& key : storage::LogConfig::topic_config_keys()) {
+      if (key.server_default == name) return std::string(key.default_value);
+    }
+    return std::nullopt;
+  }
   if (type != ConfigResourceType::topic) return std::nullopt;
   const storage::TopicConfigKey* key = storage::LogConfig::find_topic_config_key(name);
   if (!key) return std::nullopt;

@@ -62,7 +62,8 @@ std::vector<std::string_view> broker_synonyms(std::string_view topic_config);
 // Whether a config of a resource type holds a comma-separated list.
 bool is_list_config(metadata::ConfigResourceType type, std::string_view name);
 
-// The default of a topic config as Kafka's schema gives it, nullopt for other keys.
+// The default of a topic config as Kafka's schema gives it, or of the broker-level name of one
+// (log.cleanup.policy); nullopt for other keys.
 std::optional<std::string> schema_default(metadata::ConfigResourceType type, std::string_view name);
 
 }  // namespace gregor::controller

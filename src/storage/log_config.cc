@@ -230,7 +230,72 @@ std::optional<int64_t> broker_integer(const std::map<std::string, std::string>& 
   return std::get<int64_t>(*v);
 }
 
+// What each topic config does, for DescribeConfigs' documentation field.
+struct TopicConfigDoc {
+  std::string_view name;
+  std::string_view doc;
+};
+
+constexpr TopicConfigDoc kTopicConfigDocs[] = {
+    {"segment.bytes", "The size at which the active segment of a partition's log is rolled."},
+    {"segment.ms", "The age at which the active segment is rolled even when not full, so retention and "
+                   "compaction can act on it."},
+    {"segment.jitter.ms", "The most a random offset may subtract from segment.ms, so that segments do not "
+                          "all roll at once."},
+    {"segment.index.bytes", "The size of the offset and time index files of a segment."},
+    {"flush.messages", "The number of records after which an fsync is forced (Gregor's default, 1, syncs "
+                       "every append)."},
+    {"flush.ms", "The time after which an fsync is forced, whatever flush.messages says."},
+    {"retention.bytes", "The size a partition's log may reach before old segments are deleted under the "
+                        "delete policy; -1 for no limit."},
+    {"retention.ms", "How long a segment is kept before it is deleted under the delete policy; -1 for no "
+                     "limit."},
+    {"max.message.bytes", "The largest record batch the topic accepts, after compression."},
+    {"index.interval.bytes", "How many bytes of records go between two entries of the offset index."},
+    {"delete.retention.ms", "How long the tombstones of a compacted topic are kept, for consumers to see "
+                            "them."},
+    {"min.compaction.lag.ms", "The least time a record stays uncompacted in the log."},
+    {"max.compaction.lag.ms", "The most time a record may stay uncompacted in the log."},
+    {"file.delete.delay.ms", "How long a deleted segment's files wait before they are removed."},
+    {"min.cleanable.dirty.ratio", "The share of the log that must be uncompacted before the cleaner "
+                                  "compacts it."},
+    {"cleanup.policy", "What happens to old segments: delete, compact, both, or neither (an empty list)."},
+    {"unclean.leader.election.enable", "Whether a replica outside the ISR may become leader, at the cost "
+                                       "of losing records."},
+    {"min.insync.replicas", "The fewest in-sync replicas that must acknowledge a write with acks=all."},
+    {"compression.type", "The final compression of the topic's batches: uncompressed, zstd, lz4, snappy, "
+                         "gzip, or producer (as sent)."},
+    {"compression.gzip.level", "The level of gzip compression when compression.type is gzip."},
+    {"compression.lz4.level", "The level of lz4 compression when compression.type is lz4."},
+    {"compression.zstd.level", "The level of zstd compression when compression.type is zstd."},
+    {"preallocate", "Whether a new segment's file is allocated at its full size when it is created."},
+    {"message.timestamp.type", "Whether record timestamps are the producer's (CreateTime) or the broker's "
+                               "(LogAppendTime)."},
+    {"message.timestamp.before.max.ms", "How far in the past a CreateTime timestamp may be before the "
+                                        "batch is refused."},
+    {"message.timestamp.after.max.ms", "How far in the future a CreateTime timestamp may be before the "
+                                       "batch is refused."},
+    {"leader.replication.throttled.replicas", "The replicas whose log replication is throttled on the "
+                                              "leader side: partition:broker entries, or *."},
+    {"follower.replication.throttled.replicas", "The replicas whose log replication is throttled on the "
+                                                "follower side: partition:broker entries, or *."},
+    {"remote.storage.enable", "Whether the topic uses tiered storage (not supported: must stay false)."},
+    {"local.retention.ms", "How long segments stay on local disk with tiered storage; -2 for retention.ms."},
+    {"local.retention.bytes", "How much log stays on local disk with tiered storage; -2 for "
+                              "retention.bytes."},
+    {"remote.log.copy.disable", "Whether copying segments to tiered storage is stopped."},
+    {"remote.log.delete.on.disable", "Whether tiered storage data is deleted when tiered storage is "
+                                     "turned off for the topic."},
+};
+
 }  // namespace
+
+std::string_view LogConfig::documentation(std::string_view name) {
+  for (const TopicConfigDoc& d : kTopicConfigDocs) {
+    if (d.name == name) return d.doc;
+  }
+  return {};
+}
 
 std::span<const TopicConfigKey> LogConfig::topic_config_keys() {
   static const std::vector<TopicConfigKey> keys = [] {

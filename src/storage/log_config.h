@@ -134,6 +134,8 @@ struct LogConfig {
   static std::span<const TopicConfigKey> topic_config_keys();
   // The key with that topic-level name, or nullptr.
   static const TopicConfigKey* find_topic_config_key(std::string_view name);
+  // One line on what a topic config does, as DescribeConfigs documents it; "" for other names.
+  static std::string_view documentation(std::string_view name);
 
   bool compact() const { return cleanup_policy_compact; }
   bool delete_enabled() const { return cleanup_policy_delete; }

@@ -701,5 +701,72 @@ TEST(BrokerConfigKeys, Synonyms) {
   EXPECT_EQ(broker_config_synonyms("num.partitions"), (std::vector<std::string_view>{"num.partitions"}));
 }
 
+// ---- Topics and the cluster default -------------------------------------------------------------
+
+TEST(Describe, TopicConfigsOverTheBrokersLayers) {
+  BrokerConfig c = load(with(combined_props(), {{"log.retention.hours", "24"}, {"log.segment.bytes", "2097152"}}));
+  Properties topic = {{"max.message.bytes", " 5000 "}};
+  Properties per_broker = {{"log.segment.bytes", "4194304"}};
+  storage::LogConfig defaults = *storage::LogConfig::from_broker_properties(
+      {{"log.retention.hours", "24"}, {"log.segment.bytes", "4194304"}});
+  std::vector<ConfigDescription> all = c.describe_topic(defaults, topic, per_broker, {});
+  ASSERT_EQ(all.size(), storage::LogConfig::topic_config_keys().size());
+  using S = ConfigSource;
+
+  const ConfigDescription& max = find(all, "max.message.bytes");
+  EXPECT_EQ(max.value, "5000");
+  EXPECT_EQ(max.source, S::topic_config);
+  EXPECT_FALSE(max.read_only);
+  EXPECT_EQ(max.synonyms, (std::vector<ConfigSynonym>{{"max.message.bytes", "5000", S::topic_config},
+                                                      {"message.max.bytes", "1048588", S::default_config}}));
+  const ConfigDescription& segment = find(all, "segment.bytes");
+  EXPECT_EQ(segment.value, "4194304");
+  EXPECT_EQ(segment.source, S::dynamic_broker_config);
+  EXPECT_EQ(segment.synonyms.size(), 3u);
+  // As in Kafka, a retention set only in hours shows the value but no synonym.
+  const ConfigDescription& retention = find(all, "retention.ms");
+  EXPECT_EQ(retention.value, "86400000");
+  EXPECT_EQ(retention.source, S::default_config);
+  EXPECT_TRUE(retention.synonyms.empty());
+  EXPECT_FALSE(find(all, "cleanup.policy").documentation.empty());
+}
+
+TEST(Describe, TheClusterDefaultListsOnlyItsOwnConfigs) {
+  BrokerConfig c = load(with(combined_props(), {{"num.io.threads", "4"}}));
+  EXPECT_TRUE(c.describe_cluster_default({}).empty());
+  std::vector<ConfigDescription> all = c.describe_cluster_default({{"num.io.threads", "12"}, {"log.retention.hours", "5"}});
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].name, "log.retention.hours");
+  EXPECT_EQ(all[0].synonyms,
+            (std::vector<ConfigSynonym>{{"log.retention.hours", "5", ConfigSource::dynamic_default_broker_config}}));
+  EXPECT_EQ(all[1].name, "num.io.threads");
+  EXPECT_EQ(all[1].value, "12");
+  EXPECT_EQ(all[1].source, ConfigSource::dynamic_default_broker_config);
+  EXPECT_EQ(all[1].synonyms.size(), 1u);
+}
+
+// ---- Changes to a BROKER resource ----------------------------------------------------------------
+
+TEST(DynamicChange, ChangesApplyOverTheStoredConfigsBeforeTheyAreChecked) {
+  using C = ConfigChange;
+  EXPECT_TRUE(validate_broker_config_changes({}, {{"log.cleanup.policy", C::append, "compact"}}, false).ok());
+  EXPECT_TRUE(validate_broker_config_changes({{"num.io.threads", "4"}}, {{"num.io.threads", C::remove, {}}}, true).ok());
+  // The stored configs are checked with the change.
+  EXPECT_EQ(error_of(validate_broker_config_changes({{"log.cleanup.policy", "delete"}},
+                                                    {{"log.cleanup.policy", C::append, "forever"}}, false),
+                     ErrorCode::invalid_request),
+            "Invalid value forever for configuration log.cleanup.policy: String must be one of: compact, delete");
+  EXPECT_EQ(error_of(validate_broker_config_changes({}, {{"num.io.threads", C::subtract, "1"}}, false),
+                     ErrorCode::invalid_config),
+            "Config value subtract is not allowed for config key: num.io.threads");
+  EXPECT_EQ(error_of(validate_broker_config_changes({}, {{"num.io.threads", 7, "1"}}, false), ErrorCode::invalid_request),
+            "Unknown operations type 7");
+  // Subtracting the whole default leaves an empty list, which Kafka allows.
+  EXPECT_TRUE(validate_broker_config_changes({}, {{"log.cleanup.policy", C::subtract, "delete"}}, false).ok());
+  EXPECT_EQ(error_of(validate_broker_config_changes({}, {{"num.partitions", C::set, "2"}}, true),
+                     ErrorCode::invalid_request),
+            "Cannot update these configs dynamically: [num.partitions]");
+}
+
 }  // namespace
 }  // namespace gregor::config

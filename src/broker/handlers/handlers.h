@@ -29,6 +29,10 @@ asio::awaitable<HandlerResult> handle_describe_cluster(Broker& broker, const Req
 asio::awaitable<HandlerResult> handle_delete_records(Broker& broker, const RequestContext& ctx, BytesView body);
 asio::awaitable<HandlerResult> handle_offset_for_leader_epoch(Broker& broker, const RequestContext& ctx, BytesView body);
 asio::awaitable<HandlerResult> handle_describe_log_dirs(Broker& broker, const RequestContext& ctx, BytesView body);
+asio::awaitable<HandlerResult> handle_describe_configs(Broker& broker, const RequestContext& ctx, BytesView body);
+asio::awaitable<HandlerResult> handle_alter_configs(Broker& broker, const RequestContext& ctx, BytesView body);
+asio::awaitable<HandlerResult> handle_incremental_alter_configs(Broker& broker, const RequestContext& ctx,
+                                                                BytesView body);
 
 // ApiVersions for a version this broker does not serve (KIP-511): UNSUPPORTED_VERSION and the
 // supported ranges, encoded as version 0 so any client can read it.
