@@ -9,10 +9,8 @@
 
 #include "../broker/raw_client.h"
 #include "../storage/log_test_util.h"
-#include "../storage/temp_dir.h"
-#include "broker_process.h"
+#include "broker_process_test.h"
 #include "common/error_code.h"
-#include "process.h"
 #include "protocol/generated/message/create_topics_request.h"
 #include "protocol/generated/message/create_topics_response.h"
 #include "protocol/generated/message/metadata_request.h"
@@ -26,23 +24,13 @@ namespace {
 using namespace std::chrono_literals;
 using broker::Client;
 
-class LimitsTest : public ::testing::Test {
+class LimitsTest : public BrokerProcessTest {
  protected:
-  void SetUp() override {
-    broker = std::make_unique<BrokerProcess>(dir.path() + "/data");
-    ASSERT_TRUE(broker->start()) << broker->log();
-  }
-  void TearDown() override {
-    if (HasFailure()) std::cerr << broker->log();
-  }
   ProcessResult limits(std::vector<std::string> args) {
     std::vector<std::string> argv = {"/usr/bin/python3", std::string(GREGOR_SOURCE_DIR) + "/tests/clients/limits.py"};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_process(argv, 240s);
   }
-
-  storage::testing::TempDir dir;
-  std::unique_ptr<BrokerProcess> broker;
 };
 
 TEST_F(LimitsTest, OneMegabyteRecordsPassAndLargerOnesGetMessageTooLarge) {
