@@ -175,7 +175,10 @@ void Broker::stop() {
   stopped_ = true;
   for (auto& state : shards_) {
     ShardState* s = state.get();
-    asio::post(s->shard.context(), [s] {
+    asio::post(s->shard.context(), [this, s] {
+      // A JoinGroup can wait minutes for its group: the coordinators answer what waits now
+      // (NOT_COORDINATOR, which sends clients to find the coordinator again after the restart).
+      if (!groups_.empty()) groups_[s->shard.id()]->close();
       for (auto& acceptor : s->acceptors) {
         std::error_code ignored;
         acceptor->close(ignored);
@@ -196,7 +199,6 @@ void Broker::stop() {
   for (auto& state : shards_) {
     ShardState* s = state.get();
     asio::post(s->shard.context(), [this, s] {
-      if (!groups_.empty()) groups_[s->shard.id()]->close();
       if (metadata_ && s->shard.id() == 0) metadata_->close();
       if (logs_) logs_->stop_on_shard(s->shard.id());
     });
