@@ -36,6 +36,7 @@ BrokerOptions broker_options_from(const config::BrokerConfig& config, const std:
   logs.manager.cleaner_backoff_ms = config.log_cleaner_backoff_ms();
   logs.manager.cleaner_dedupe_buffer_size = static_cast<size_t>(config.log_cleaner_dedupe_buffer_size());
   logs.manager.cleaner_io_max_bytes_per_second = config.log_cleaner_io_max_bytes_per_second();
+  logs.manager.producer_id_expiration_ms = config.producer_id_expiration_ms();
   logs.checkpoint_interval_ms = config.log_flush_offset_checkpoint_interval_ms();
   o.storage = logs;
   o.auto_create_topics_enable = config.auto_create_topics_enable();
