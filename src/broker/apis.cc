@@ -16,6 +16,7 @@ constexpr ApiEntry kApis[] = {
     {3, 0, 12, handle_metadata},      // Metadata
     {18, 0, 4, handle_api_versions},  // ApiVersions
     {19, 2, 7, handle_create_topics},  // CreateTopics
+    {22, 0, 5, handle_init_producer_id},  // InitProducerId (idempotent producers; transactions answer COORDINATOR_NOT_AVAILABLE)
 };
 
 }  // namespace

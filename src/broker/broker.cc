@@ -56,6 +56,7 @@ Status Broker::start() {
       auto metadata = MetadataService::open(*this, fs_, clock_, *options_.metadata);
       if (!metadata.ok()) return metadata.status();
       metadata_ = std::move(*metadata);
+      producer_ids_ = ProducerIdManager::for_broker(*this);
     }
   }
   for (const ListenerOptions& l : options_.listeners) {

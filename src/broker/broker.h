@@ -15,6 +15,7 @@
 #include "broker/metadata_service.h"
 #include "broker/net/connection.h"
 #include "broker/net/shard.h"
+#include "broker/producer_id_manager.h"
 #include "broker/replica_manager.h"
 #include "common/status.h"
 #include "storage/posix_file_system.h"
@@ -40,6 +41,7 @@ struct BrokerOptions {
   // means the port bound.
   std::optional<MetadataService::Options> metadata;
   std::vector<AdvertisedListener> advertised;
+  int32_t transaction_max_timeout_ms = 900'000;  // transaction.max.timeout.ms
 };
 
 class Broker {
@@ -64,6 +66,8 @@ class Broker {
   // The partitions a shard leads; use it from that shard's thread only.
   ReplicaManager& replicas(unsigned shard) { return *replicas_[shard]; }
   MetadataService* metadata() { return metadata_.get(); }
+  // Producer ids for InitProducerId (with metadata); use it on shard 0 only.
+  ProducerIdManager* producer_ids() { return producer_ids_.get(); }
 
   // Handles one request on the calling shard.
   asio::awaitable<HandlerResult> dispatch(const RequestContext& ctx, const protocol::RequestFrame& frame);
@@ -88,6 +92,7 @@ class Broker {
   std::unique_ptr<LogService> logs_;  // destroyed before the shards its timers run on
   std::vector<std::unique_ptr<ReplicaManager>> replicas_;
   std::unique_ptr<MetadataService> metadata_;
+  std::unique_ptr<ProducerIdManager> producer_ids_;
   bool started_ = false;
   bool stopped_ = false;
   bool waited_ = false;

@@ -40,6 +40,7 @@ BrokerOptions broker_options_from(const config::BrokerConfig& config, const std:
   logs.checkpoint_interval_ms = config.log_flush_offset_checkpoint_interval_ms();
   o.storage = logs;
   o.auto_create_topics_enable = config.auto_create_topics_enable();
+  o.transaction_max_timeout_ms = config.transaction_max_timeout_ms();
   for (const config::Endpoint& e : config.advertised_listeners()) {
     o.advertised.push_back(AdvertisedListener{e.listener, e.host, e.port, 0});
   }

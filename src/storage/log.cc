@@ -948,7 +948,10 @@ Status Log::load_producer_state() {
   std::vector<int64_t> bases;
   for (const auto& [base, segment] : segments_) bases.push_back(base);
   if (Status s = producers_.remove_stray_snapshots(bases); !s.ok()) return s;
-  return rebuild_producer_state();
+  if (Status s = rebuild_producer_state(); !s.ok()) return s;
+  // Replayed producers expire on open as those loaded from the snapshot do.
+  producers_.remove_expired(clock_.now_ms());
+  return {};
 }
 
 Status Log::rebuild_producer_state() {

@@ -11,6 +11,7 @@ asio::awaitable<HandlerResult> handle_list_offsets(Broker& broker, const Request
 asio::awaitable<HandlerResult> handle_metadata(Broker& broker, const RequestContext& ctx, BytesView body);
 asio::awaitable<HandlerResult> handle_fetch(Broker& broker, const RequestContext& ctx, BytesView body);
 asio::awaitable<HandlerResult> handle_produce(Broker& broker, const RequestContext& ctx, BytesView body);
+asio::awaitable<HandlerResult> handle_init_producer_id(Broker& broker, const RequestContext& ctx, BytesView body);
 
 // ApiVersions for a version this broker does not serve (KIP-511): UNSUPPORTED_VERSION and the
 // supported ranges, encoded as version 0 so any client can read it.

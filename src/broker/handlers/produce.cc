@@ -1,6 +1,9 @@
 // Produce: each partition's batch goes to the shard that owns the partition; the shards append
 // in parallel and each answers once its appends count as written (durable, by default). acks=0
-// gets no response at all, as in Kafka.
+// gets no response at all, as in Kafka. An idempotent producer's errors (OUT_OF_ORDER_SEQUENCE_NUMBER,
+// INVALID_PRODUCER_EPOCH) come back as the partition's error; a retried batch gets its original
+// base offset and no error. A batch refused for some of its records lists them in record_errors
+// (v8+), each with its index in the batch.
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/generated/message/produce_request.h"
@@ -61,9 +64,12 @@ asio::awaitable<HandlerResult> handle_produce(Broker& broker, const RequestConte
     const int16_t acks = request->acks;
     appends.push_back(invoke_on_async<std::vector<ProduceResult>>(
         broker.shard(s), [&broker, s, targets = &per_shard[s], acks](auto reply) {
-          auto results = std::make_shared<std::vector<ProduceResult>>(targets->size());
-          auto remaining = std::make_shared<size_t>(targets->size());
-          for (size_t i = 0; i < targets->size(); ++i) {
+          // The last answer may come from inside produce() (an error, or a retried batch already durable), and then
+          // the handler may resume on its own shard and free the targets: after that, the loop must not read them.
+          const size_t count = targets->size();
+          auto results = std::make_shared<std::vector<ProduceResult>>(count);
+          auto remaining = std::make_shared<size_t>(count);
+          for (size_t i = 0; i < count; ++i) {
             const Target& target = (*targets)[i];
             broker.replicas(s).produce(target.tp, target.records, acks, [results, remaining, i, reply](ProduceResult r) {
               (*results)[i] = std::move(r);
@@ -85,6 +91,13 @@ asio::awaitable<HandlerResult> handle_produce(Broker& broker, const RequestConte
       }
       if (result.error != ErrorCode::none) {
         r.error_message = result.message;
+        if (ctx.api_version >= 8) {
+          for (const storage::RecordError& e : result.record_errors) {
+            auto& out = r.record_errors.emplace_back();
+            out.batch_index = e.batch_index;
+            out.batch_index_error_message = e.message;
+          }
+        }
         continue;
       }
       r.base_offset = result.base_offset;
