@@ -45,8 +45,9 @@
 // exactly where the segments it replaces did, as Log::replace_segments requires; Kafka keeps
 // only the last batch of the whole pass.
 //
-// Transactions and producers. Gregor has no transaction index and no producer state yet, so
-// the header scan (step 2) derives them from the log itself:
+// Transactions and producers. Gregor has no transaction index yet, and the cleaner does not
+// take the log's producer state (producer_state.h), so the header scan (step 2) derives both
+// from the log itself:
 //   - aborted transactions: from each producer's first transactional batch to its abort
 //     marker; their batches are discarded and never enter the offset map (as Kafka's
 //     CleanedTransactionMetadata with the aborted-transaction index);

@@ -34,16 +34,16 @@ bool expired(int64_t now_ms, int64_t last_timestamp, int64_t current_txn_first_o
 
 }  // namespace
 
+// Kafka's DefaultRecordBatch.incrementSequence and decrementSequence, in 64 bits: the operands
+// may come from damaged files, and must not overflow.
 int32_t increment_sequence(int32_t sequence, int32_t increment) {
-  if (sequence > std::numeric_limits<int32_t>::max() - increment) {
-    return increment - (std::numeric_limits<int32_t>::max() - sequence) - 1;
-  }
-  return sequence + increment;
+  const int64_t s = sequence, i = increment, max = std::numeric_limits<int32_t>::max();
+  return static_cast<int32_t>(s > max - i ? i - (max - s) - 1 : s + i);
 }
 
 int32_t decrement_sequence(int32_t sequence, int32_t decrement) {
-  if (sequence < decrement) return std::numeric_limits<int32_t>::max() - (decrement - sequence) + 1;
-  return sequence - decrement;
+  const int64_t s = sequence, d = decrement, max = std::numeric_limits<int32_t>::max();
+  return static_cast<int32_t>(s < d ? max - (d - s) + 1 : s - d);
 }
 
 ProducerBatch ProducerBatch::from_header(const uint8_t* header) {
@@ -127,23 +127,24 @@ Bytes encode_producer_snapshot(const std::vector<ProducerSnapshotEntry>& entries
 
 StatusOr<std::vector<ProducerSnapshotEntry>> decode_producer_snapshot(BytesView bytes) {
   if (bytes.size() < kEntriesOffset + 4) {
-    return corrupt_snapshot("the snapshot is " + std::to_string(bytes.size()) + " bytes, shorter than its header");
-  }
-  int16_t version = load_be<int16_t>(bytes.data());
-  if (version != kProducerSnapshotVersion) {
-    return corrupt_snapshot("the snapshot has unknown version " + std::to_string(version));
-  }
-  uint32_t stored = load_be<uint32_t>(bytes.data() + kCrcOffset);
-  uint32_t computed = record::crc32c(bytes.subview(kEntriesOffset, bytes.size() - kEntriesOffset));
-  if (stored != computed) {
-    return corrupt_snapshot("the snapshot's CRC " + std::to_string(stored) + " does not match its contents (" +
-                            std::to_string(computed) + ")");
+    return corrupt_snapshot("Snapshot failed schema validation: " + std::to_string(bytes.size()) +
+                            " bytes, shorter than the header");
   }
   int32_t count = load_be<int32_t>(bytes.data() + kEntriesOffset);
   size_t available = (bytes.size() - kEntriesOffset - 4) / kEntrySize;
   if (count < 0 || static_cast<size_t>(count) > available) {
-    return corrupt_snapshot("the snapshot claims " + std::to_string(count) + " producers but has room for " +
-                            std::to_string(available));
+    return corrupt_snapshot("Snapshot failed schema validation: " + std::to_string(count) +
+                            " producer entries, with room for " + std::to_string(available));
+  }
+  int16_t version = load_be<int16_t>(bytes.data());
+  if (version != kProducerSnapshotVersion) {
+    return corrupt_snapshot("Snapshot contained an unknown file version " + std::to_string(version));
+  }
+  uint32_t stored = load_be<uint32_t>(bytes.data() + kCrcOffset);
+  uint32_t computed = record::crc32c(bytes.subview(kEntriesOffset, bytes.size() - kEntriesOffset));
+  if (stored != computed) {
+    return corrupt_snapshot("Snapshot is corrupt (CRC is no longer valid). Stored crc: " + std::to_string(stored) +
+                            ". Computed crc: " + std::to_string(computed));
   }
   std::vector<ProducerSnapshotEntry> entries(static_cast<size_t>(count));
   const uint8_t* p = bytes.data() + kEntriesOffset + 4;

@@ -66,7 +66,10 @@ struct BatchMetadata {
   int64_t timestamp = -1;    // the batch's max timestamp
 
   int32_t first_seq() const { return decrement_sequence(last_seq, offset_delta); }
-  int64_t first_offset() const { return last_offset - offset_delta; }
+  // Wrapping: a damaged snapshot may hold any values.
+  int64_t first_offset() const {
+    return static_cast<int64_t>(static_cast<uint64_t>(last_offset) - static_cast<uint64_t>(int64_t{offset_delta}));
+  }
   friend bool operator==(const BatchMetadata&, const BatchMetadata&) = default;
 };
 
@@ -134,9 +137,10 @@ struct ProducerSnapshotEntry {
 };
 
 Bytes encode_producer_snapshot(const std::vector<ProducerSnapshotEntry>& entries);
-// Fails (corrupt_message, one line) on a short or unknown-version file, a CRC mismatch, or a
-// negative count; bytes after the entries are covered by the CRC and otherwise ignored, as in
-// Kafka.
+// Fails (corrupt_message, Kafka's one-line messages, in its order: the schema, then the
+// version, then the CRC) on a file too short for its header or its count of entries, a negative
+// count, another version, or a CRC mismatch; bytes after the entries are covered by the CRC and
+// otherwise ignored, as in Kafka.
 StatusOr<std::vector<ProducerSnapshotEntry>> decode_producer_snapshot(BytesView bytes);
 // "00000000000000000042.snapshot", and back (nullopt for any other name).
 std::string producer_snapshot_file_name(int64_t offset);

@@ -1,10 +1,12 @@
 // Real Kafka clients against a real `gregor server` process: kcat with every codec, keys,
 // headers and null values; confluent-kafka (librdkafka) and kafka-python producing and
-// consuming with explicit offsets; a restart that keeps every acknowledged record.
+// consuming with explicit offsets; a restart that keeps every acknowledged record; idempotent
+// producers (librdkafka, kafkajs), one of them riding out a broker crash and restart.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "../storage/temp_dir.h"
 #include "broker_process.h"
@@ -81,6 +83,54 @@ TEST_F(BrokerClientsTest, EveryAcknowledgedRecordSurvivesARestart) {
   // The second run produces 50 more and reads back all 100 from offset 0.
   auto second = python("confluent_roundtrip.py", {broker->bootstrap(), "durable", "50", "100"});
   EXPECT_EQ(second.exit_code, 0) << second.output;
+}
+
+// The number in the file the producer script rewrites after each delivery report (0 before it has).
+int read_progress(const std::string& path) {
+  std::ifstream in(path);
+  int n = 0;
+  return in >> n ? n : 0;
+}
+
+TEST_F(BrokerClientsTest, AnIdempotentProducerRidesOutABrokerCrashWithoutLossOrDuplicates) {
+  const std::string progress = dir.path() + "/progress";
+  const int port = broker->port();
+  const std::string bootstrap = broker->bootstrap();
+  constexpr int kCount = 3000;
+  ProcessResult produced;
+  std::thread producer([&] {
+    produced = python("confluent_idempotent_restart.py", {bootstrap, "restarted", std::to_string(kCount), progress});
+  });
+  // A third of the stream acknowledged: the broker dies with batches in flight and more queued behind them.
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (read_progress(progress) < kCount / 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);  // polling the producer's progress file, up to the deadline
+  }
+  const int at_crash = read_progress(progress);
+  broker->kill();
+  // Back on the same port, recovered without a clean shutdown: the producer state comes from the log.
+  const bool restarted = broker->start(60s, port);
+  producer.join();
+  EXPECT_GE(at_crash, kCount / 3) << "the producer did not get going";
+  EXPECT_LT(at_crash, kCount) << "the stream ended before the crash";
+  EXPECT_TRUE(restarted) << "the broker did not come back on port " << port;
+  EXPECT_EQ(produced.exit_code, 0) << produced.output;
+}
+
+TEST_F(BrokerClientsTest, KafkajsIdempotentProducer) {
+  auto produced = run_process({"node", std::string(GREGOR_SOURCE_DIR) + "/tests/clients/kafkajs_idempotent.js",
+                               broker->bootstrap(), "kafkajs-idempotent", "50"},
+                              90s);
+  ASSERT_EQ(produced.exit_code, 0) << produced.output;
+  std::string offsets;
+  for (int i = 0; i < 50; i += 10) offsets += std::to_string(i) + "\n";
+  EXPECT_EQ(produced.output, offsets);
+  if (!have_program("kcat")) return;
+  auto consumed = kcat({"-C", "-t", "kafkajs-idempotent", "-p", "0", "-o", "beginning", "-e", "-q", "-f", "%k=%s\n"});
+  ASSERT_EQ(consumed.exit_code, 0) << consumed.output;
+  std::string expected;
+  for (int i = 0; i < 50; ++i) expected += "k" + std::to_string(i) + "=v" + std::to_string(i) + "\n";
+  EXPECT_EQ(consumed.output, expected);
 }
 
 }  // namespace

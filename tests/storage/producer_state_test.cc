@@ -186,7 +186,7 @@ TEST(ProducerSnapshotTest, RefusesDamagedFiles) {
   EXPECT_EQ(decode_producer_snapshot(flipped).status().code(), ErrorCode::corrupt_message);
   Bytes version = good;
   version[1] = 2;
-  EXPECT_NE(decode_producer_snapshot(version).status().message().find("unknown version 2"), std::string::npos);
+  EXPECT_NE(decode_producer_snapshot(version).status().message().find("Snapshot contained an unknown file version 2"), std::string::npos);
   EXPECT_FALSE(decode_producer_snapshot(BytesView(good.data(), 9)).ok());
   // A count beyond the bytes, with a matching CRC.
   Bytes lying = encode_producer_snapshot({});
