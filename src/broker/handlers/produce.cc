@@ -28,7 +28,9 @@ asio::awaitable<HandlerResult> handle_produce(Broker& broker, const RequestConte
   if (!request) co_return HandlerResult::close(why);
 
   protocol::ProduceResponse response;
-  std::vector<std::vector<Target>> per_shard(broker.shard_count());
+  // Shared with the shards' appends: an append may answer at once, and the last answer can
+  // resume this coroutine (on its own thread) while the target shard is still in its loop.
+  auto per_shard = std::make_shared<std::vector<std::vector<Target>>>(broker.shard_count());
   const bool valid_acks = request->acks == 0 || request->acks == 1 || request->acks == -1;
   for (size_t t = 0; t < request->topic_data.size(); ++t) {
     const auto& topic = request->topic_data[t];
@@ -52,24 +54,22 @@ asio::awaitable<HandlerResult> handle_produce(Broker& broker, const RequestConte
       // The records are a view into the request frame, which the connection owns and keeps
       // until the response is sent: the append stamps offsets into it in place.
       std::span<uint8_t> records(const_cast<uint8_t*>(partition.records->data()), partition.records->size());
-      per_shard[shard_of(tp, static_cast<unsigned>(broker.shard_count()))].push_back(Target{t, p, tp, records});
+      (*per_shard)[shard_of(tp, static_cast<unsigned>(broker.shard_count()))].push_back(Target{t, p, tp, records});
     }
   }
 
   std::vector<asio::awaitable<std::vector<ProduceResult>>> appends;
   std::vector<unsigned> shards;
-  for (unsigned s = 0; s < per_shard.size(); ++s) {
-    if (per_shard[s].empty()) continue;
+  for (unsigned s = 0; s < per_shard->size(); ++s) {
+    if ((*per_shard)[s].empty()) continue;
     shards.push_back(s);
     const int16_t acks = request->acks;
     appends.push_back(invoke_on_async<std::vector<ProduceResult>>(
-        broker.shard(s), [&broker, s, targets = &per_shard[s], acks](auto reply) {
-          // The last answer may come from inside produce() (an error, or a retried batch already durable), and then
-          // the handler may resume on its own shard and free the targets: after that, the loop must not read them.
-          const size_t count = targets->size();
-          auto results = std::make_shared<std::vector<ProduceResult>>(count);
-          auto remaining = std::make_shared<size_t>(count);
-          for (size_t i = 0; i < count; ++i) {
+        broker.shard(s), [&broker, s, per_shard, acks](auto reply) {
+          const std::vector<Target>* targets = &(*per_shard)[s];
+          auto results = std::make_shared<std::vector<ProduceResult>>(targets->size());
+          auto remaining = std::make_shared<size_t>(targets->size());
+          for (size_t i = 0; i < targets->size(); ++i) {
             const Target& target = (*targets)[i];
             broker.replicas(s).produce(target.tp, target.records, acks, [results, remaining, i, reply](ProduceResult r) {
               (*results)[i] = std::move(r);
@@ -80,7 +80,7 @@ asio::awaitable<HandlerResult> handle_produce(Broker& broker, const RequestConte
   }
   std::vector<std::vector<ProduceResult>> results = co_await when_all(std::move(appends));
   for (size_t k = 0; k < shards.size(); ++k) {
-    const std::vector<Target>& targets = per_shard[shards[k]];
+    const std::vector<Target>& targets = (*per_shard)[shards[k]];
     for (size_t i = 0; i < targets.size(); ++i) {
       const ProduceResult& result = results[k][i];
       auto& r = response.responses[targets[i].topic].partition_responses[targets[i].partition];
