@@ -343,7 +343,15 @@ bool LogManager::start_cleaning() {
   options.dedupe_buffer_size = options_.cleaner_dedupe_buffer_size;
   options.io_max_bytes_per_second = options_.cleaner_io_max_bytes_per_second;
   if (auto it = cleaner_offsets_.find(*chosen); it != cleaner_offsets_.end()) options.first_dirty_offset = it->second;
-  auto pass = cleaner_->start(*logs_.at(*chosen).log, options, now);
+  // The producers the log knows keep their last batch, as Kafka's lastRecordsOfActiveProducers.
+  Log& log = *logs_.at(*chosen).log;
+  options.active_producers.emplace();
+  for (const auto& [id, producer] : log.producer_state().producers()) {
+    ProducerLastRecord& last = (*options.active_producers)[id];
+    if (!producer.empty()) last.last_data_offset = producer.last_data_offset();
+    last.producer_epoch = producer.producer_epoch;
+  }
+  auto pass = cleaner_->start(log, options, now);
   if (!pass.ok()) {
     spdlog::warn("compaction of {}: {}", chosen->to_string(), pass.status().message());
     return false;
