@@ -66,6 +66,7 @@ Status Broker::start() {
       for (auto& state : shards_) {
         groups_.push_back(std::make_unique<GroupService>(*this, state->shard.id(), options_.groups));
       }
+      producer_ids_ = ProducerIdManager::for_broker(*this);
     }
   }
   for (const ListenerOptions& l : options_.listeners) {

@@ -11,12 +11,13 @@
 #include <string>
 #include <vector>
 
-#include "broker/group_service.h"
 #include "broker/fetch_session.h"
+#include "broker/group_service.h"
 #include "broker/log_service.h"
 #include "broker/metadata_service.h"
 #include "broker/net/connection.h"
 #include "broker/net/shard.h"
+#include "broker/producer_id_manager.h"
 #include "broker/replica_manager.h"
 #include "common/status.h"
 #include "storage/posix_file_system.h"
@@ -46,6 +47,7 @@ struct BrokerOptions {
   GroupOptions groups;
   int32_t max_incremental_fetch_session_cache_slots = 1000;  // max.incremental.fetch.session.cache.slots
   int32_t fetch_max_bytes = 55 * 1024 * 1024;                // fetch.max.bytes
+  int32_t transaction_max_timeout_ms = 900'000;  // transaction.max.timeout.ms
 };
 
 class Broker {
@@ -75,6 +77,8 @@ class Broker {
   bool has_groups() const { return !groups_.empty(); }
   // The fetch sessions a shard holds (ids of its range); use it from that shard's thread only.
   FetchSessionCache& fetch_sessions(unsigned shard) { return *fetch_sessions_[shard]; }
+  // Producer ids for InitProducerId (with metadata); use it on shard 0 only.
+  ProducerIdManager* producer_ids() { return producer_ids_.get(); }
 
   // Handles one request on the calling shard.
   asio::awaitable<HandlerResult> dispatch(const RequestContext& ctx, const protocol::RequestFrame& frame);
@@ -101,6 +105,7 @@ class Broker {
   std::unique_ptr<MetadataService> metadata_;
   std::vector<std::unique_ptr<GroupService>> groups_;
   std::vector<std::unique_ptr<FetchSessionCache>> fetch_sessions_;
+  std::unique_ptr<ProducerIdManager> producer_ids_;
   bool started_ = false;
   bool stopped_ = false;
   bool waited_ = false;

@@ -4,6 +4,18 @@
 
 namespace gregor::broker {
 
+namespace {
+
+ProduceResult produce_error(ErrorCode error, std::string message, std::vector<storage::RecordError> record_errors = {}) {
+  ProduceResult r;
+  r.error = error;
+  r.message = std::move(message);
+  r.record_errors = std::move(record_errors);
+  return r;
+}
+
+}  // namespace
+
 StatusOr<ReplicaManager::Partition*> ReplicaManager::make_leader(const TopicPartition& tp, const Uuid& topic_id,
                                                                  int32_t leader_epoch,
                                                                  const storage::LogConfig& config) {
@@ -71,19 +83,20 @@ void ReplicaManager::produce(const TopicPartition& tp, std::span<uint8_t> record
                              std::function<void(ProduceResult)> done) {
   Partition* p = find(tp);
   if (!p) {
-    done(ProduceResult{ErrorCode::not_leader_or_follower, "this broker does not lead " + tp.to_string()});
+    done(produce_error(ErrorCode::not_leader_or_follower, "this broker does not lead " + tp.to_string()));
     return;
   }
   // min.insync.replicas against the ISR, which on a single node is this broker alone.
   if (acks == -1 && p->log->config().min_insync_replicas > 1) {
-    done(ProduceResult{ErrorCode::not_enough_replicas,
+    done(produce_error(ErrorCode::not_enough_replicas,
                        "the ISR of " + tp.to_string() + " has 1 replica, fewer than min.insync.replicas (" +
-                           std::to_string(p->log->config().min_insync_replicas) + ")"});
+                           std::to_string(p->log->config().min_insync_replicas) + ")"));
     return;
   }
-  auto appended = p->log->append_as_leader(records, p->leader_epoch);
+  std::vector<storage::RecordError> record_errors;
+  auto appended = p->log->append_as_leader(records, p->leader_epoch, &record_errors);
   if (!appended.ok()) {
-    done(ProduceResult{appended.status().code(), appended.status().message()});
+    done(produce_error(appended.status().code(), appended.status().message(), std::move(record_errors)));
     return;
   }
   ProduceResult result;
@@ -102,7 +115,7 @@ void ReplicaManager::produce(const TopicPartition& tp, std::span<uint8_t> record
     Partition* now = find(tp);
     if (now && now->log == log && s.ok()) advance_high_watermark(tp, *now, end);
     if (!s.ok()) {
-      result = ProduceResult{s.code() == ErrorCode::none ? ErrorCode::kafka_storage_error : s.code(), s.message()};
+      result = produce_error(s.code() == ErrorCode::none ? ErrorCode::kafka_storage_error : s.code(), s.message());
     }
     done(std::move(result));
   });

@@ -28,6 +28,8 @@ struct ProduceResult {
   int64_t base_offset = -1;
   int64_t log_append_time = -1;
   int64_t log_start_offset = -1;
+  // The records the validator refused, when it refused the batch for them (Produce v8+).
+  std::vector<storage::RecordError> record_errors;
 };
 
 struct ListOffsetResult {
@@ -87,6 +89,8 @@ class ReplicaManager {
 
   // Appends one partition's records (one batch, stamped in place) and calls done on this
   // shard once the append counts as written: at once for acks=0, after its sync otherwise.
+  // A retried batch of an idempotent producer is answered with the offsets it was written at,
+  // once those are durable.
   void produce(const TopicPartition& tp, std::span<uint8_t> records, int16_t acks,
                std::function<void(ProduceResult)> done);
   // Reads from offset up to the high watermark (the log end for a follower), whole batches, at

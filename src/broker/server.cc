@@ -36,11 +36,13 @@ BrokerOptions broker_options_from(const config::BrokerConfig& config, const std:
   logs.manager.cleaner_backoff_ms = config.log_cleaner_backoff_ms();
   logs.manager.cleaner_dedupe_buffer_size = static_cast<size_t>(config.log_cleaner_dedupe_buffer_size());
   logs.manager.cleaner_io_max_bytes_per_second = config.log_cleaner_io_max_bytes_per_second();
+  logs.manager.producer_id_expiration_ms = config.producer_id_expiration_ms();
   logs.checkpoint_interval_ms = config.log_flush_offset_checkpoint_interval_ms();
   o.storage = logs;
   o.auto_create_topics_enable = config.auto_create_topics_enable();
   o.max_incremental_fetch_session_cache_slots = config.max_incremental_fetch_session_cache_slots();
   o.fetch_max_bytes = config.fetch_max_bytes();
+  o.transaction_max_timeout_ms = config.transaction_max_timeout_ms();
   for (const config::Endpoint& e : config.advertised_listeners()) {
     o.advertised.push_back(AdvertisedListener{e.listener, e.host, e.port, 0});
   }

@@ -12,6 +12,7 @@
 #include "record/record.h"
 #include "record/record_batch.h"
 #include "storage/offset_index.h"
+#include "storage/producer_state.h"
 #include "storage/segment_scanner.h"
 #include "storage/time_index.h"
 
@@ -61,13 +62,6 @@ const char* control_type_name(int16_t id) {
     default:
       return "UNKNOWN";
   }
-}
-
-// Kafka's DefaultRecordBatch.incrementSequence: sequences wrap from INT32_MAX to 0.
-int32_t increment_sequence(int32_t sequence, int32_t increment) {
-  int64_t s = sequence, i = increment;
-  if (s > int64_t{INT32_MAX} - i) return static_cast<int32_t>(i - (int64_t{INT32_MAX} - s) - 1);
-  return static_cast<int32_t>(s + i);
 }
 
 int64_t wrapping_next(int64_t offset) { return static_cast<int64_t>(static_cast<uint64_t>(offset) + 1); }
@@ -224,7 +218,32 @@ Status LogDumper::dump(const std::string& path) {
   if (suffix == ".log") return dump_log(path);
   if (suffix == ".index") return dump_offset_index(path);
   if (suffix == ".timeindex") return dump_time_index(path);
+  if (suffix == ".snapshot") return dump_producer_snapshot(path);
   err_ << "Ignoring unknown file " << path << '\n';
+  return {};
+}
+
+Status LogDumper::dump_producer_snapshot(const std::string& path) {
+  auto bytes = read_file(fs_, path);
+  if (!bytes.ok()) return bytes.status();
+  auto entries = decode_producer_snapshot(*bytes);
+  if (!entries.ok()) {
+    err_ << entries.status().message() << '\n';
+    return {};
+  }
+  for (const ProducerSnapshotEntry& e : *entries) {
+    out_ << "producerId: " << e.producer_id << " producerEpoch: " << e.producer_epoch
+         << " coordinatorEpoch: " << e.coordinator_epoch << " currentTxnFirstOffset: "
+         << (e.current_txn_first_offset >= 0 ? "OptionalLong[" + std::to_string(e.current_txn_first_offset) + "]"
+                                             : std::string("OptionalLong.empty"))
+         << " lastTimestamp: " << e.timestamp << ' ';
+    if (e.last_offset >= 0) {
+      out_ << "firstSequence: " << decrement_sequence(e.last_sequence, e.offset_delta)
+           << " lastSequence: " << e.last_sequence << " lastOffset: " << e.last_offset
+           << " offsetDelta: " << e.offset_delta << " timestamp: " << e.timestamp;
+    }
+    out_ << '\n';
+  }
   return {};
 }
 

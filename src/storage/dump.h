@@ -18,8 +18,14 @@
 //               its position in the segment's .log (which must exist beside it).
 //   .timeindex  "timestamp: 1042 offset: 42" per entry; each entry is checked against the largest
 //               record timestamp of its batch, found through the .index and the .log.
+//   .snapshot   one line per producer of a producer state snapshot:
+//                 producerId: 7 producerEpoch: 0 coordinatorEpoch: -1 currentTxnFirstOffset:
+//                 OptionalLong.empty lastTimestamp: 1002 firstSequence: 0 lastSequence: 2
+//                 lastOffset: 2 offsetDelta: 2 timestamp: 1002
+//               (one line); a snapshot that does not decode gets Kafka's message on the error
+//               stream.
 // Every file starts with "Dumping <path>". Other files get "Ignoring unknown file <path>" on the
-// error stream: Gregor writes no producer snapshots, transaction indexes or KRaft snapshots.
+// error stream: Gregor writes no transaction indexes or KRaft snapshots.
 //
 // The checks' findings are collected across files and printed after all of them, as Kafka
 // prints them to stderr at exit:
@@ -92,6 +98,7 @@ class LogDumper {
   Status dump_log(const std::string& path);
   Status dump_offset_index(const std::string& path);
   Status dump_time_index(const std::string& path);
+  Status dump_producer_snapshot(const std::string& path);
 
   // Findings per file, in the order files were first seen.
   template <typename V>

@@ -47,6 +47,19 @@ int64_t first_to_sync(int64_t durable_offset, int64_t recovery_point, int64_t fu
   return full_flush_upto >= 0 ? std::min(from, full_flush_upto - 1) : from;
 }
 
+ProducerBatch producer_batch_of(const BatchInfo& b) {
+  ProducerBatch p;
+  p.producer_id = b.producer_id;
+  p.producer_epoch = b.producer_epoch;
+  p.base_sequence = b.base_sequence;
+  p.last_offset_delta = static_cast<int32_t>(b.last_offset - b.base_offset);
+  p.base_offset = b.base_offset;
+  p.max_timestamp = b.max_timestamp;
+  p.transactional = b.attributes & record::v2::kTransactionalFlag;
+  p.control = b.attributes & record::v2::kControlFlag;
+  return p;
+}
+
 }  // namespace
 
 Log::Log(FileSystem& fs, Clock& clock, SyncExecutor& syncs, Options options, LeaderEpochCache epochs)
@@ -56,7 +69,8 @@ Log::Log(FileSystem& fs, Clock& clock, SyncExecutor& syncs, Options options, Lea
       file_cache_(options.file_cache),
       dir_(std::move(options.dir)),
       config_(std::move(options.config)),
-      epochs_(std::move(epochs)) {}
+      epochs_(std::move(epochs)),
+      producers_(fs, dir_, file_name(dir_), options.producer_id_expiration_ms) {}
 
 Log::~Log() { *alive_ = false; }
 
@@ -182,6 +196,7 @@ Status Log::load(bool clean_shutdown, int64_t recovery_point) {
   auto swapped = complete_swaps();
   if (!swapped.ok()) return swapped.status();
   if (Status s = remove_leftovers(); !s.ok()) return s;
+  if (Status s = producers_.list_snapshots(); !s.ok()) return s;
   auto names = fs_.list(dir_);
   if (!names.ok()) return names.status();
   std::vector<int64_t> bases;
@@ -266,6 +281,7 @@ Status Log::load(bool clean_shutdown, int64_t recovery_point) {
   }
   if (Status s = epochs_.truncate_from_end(next_offset_); !s.ok()) return s;
   if (Status s = epochs_.truncate_from_start(log_start_offset_); !s.ok()) return s;
+  if (Status s = load_producer_state(); !s.ok()) return s;
 
   durable_offset_ = next_offset_;
   recovery_point_ = next_offset_;
@@ -304,6 +320,9 @@ Status Log::roll(int64_t base_offset) {
       return s;
     }
   }
+  // The producer state at the new segment's base, written once every batch below it is durable, so that a snapshot
+  // recovery finds at or below the log end always describes records that survived.
+  if (Status s = producers_.take_snapshot(base_offset); !s.ok()) return s;
   auto segment = Segment::create(fs_, dir_, base_offset, segment_options(config_), clock_.now_ms(), "", file_cache_);
   if (!segment.ok()) return segment.status();
   old.on_become_inactive();
@@ -323,14 +342,39 @@ Status Log::roll(int64_t base_offset) {
   return {};
 }
 
-StatusOr<AppendResult> Log::append_as_leader(std::span<uint8_t> batch, int32_t leader_epoch) {
+StatusOr<AppendResult> Log::append_as_leader(std::span<uint8_t> batch, int32_t leader_epoch,
+                                             std::vector<RecordError>* record_errors) {
   if (Status s = check_usable(); !s.ok()) return s;
-  auto v = validator_.validate_and_assign(batch, next_offset_, leader_epoch, validation_config(), clock_.now_ms());
+  auto v = validator_.validate_and_assign(batch, next_offset_, leader_epoch, validation_config(), clock_.now_ms(),
+                                          record_errors);
   if (!v.ok()) return v.status();
+  // The validator let exactly one batch through, its offsets assigned.
+  const ProducerBatch producer = ProducerBatch::from_header(batch.data());
+  if (producer.producer_id != kNoProducerId) {
+    auto checked = producers_.check_append(producer);
+    if (!checked.ok()) return checked.status();
+    if (const std::optional<BatchMetadata>& dup = *checked) {
+      // A retry of a batch already written: the client gets its offsets once that batch is durable, and nothing is
+      // written again.
+      AppendResult result;
+      result.base_offset = dup->first_offset();
+      result.last_offset = dup->last_offset;
+      result.max_timestamp = dup->timestamp;
+      if (config_.message_timestamp_type == record::TimestampType::log_append_time) {
+        result.log_append_time = dup->timestamp;
+      }
+      result.log_start_offset = log_start_offset_;
+      result.sync_required = dup->last_offset >= durable_offset_;
+      result.duplicate = true;
+      return result;
+    }
+  }
   if (leader_epoch >= 0 && leader_epoch > epochs_.latest_epoch().value_or(-1)) {
     if (Status s = epochs_.assign(leader_epoch, v->first_offset); !s.ok()) return s;
   }
-  return finish_append(batch, *v);
+  auto appended = finish_append(batch, *v);
+  if (appended.ok() && producer.producer_id != kNoProducerId) producers_.update(producer);
+  return appended;
 }
 
 StatusOr<AppendResult> Log::append_as_follower(std::span<const uint8_t> batches) {
@@ -347,7 +391,21 @@ StatusOr<AppendResult> Log::append_as_follower(std::span<const uint8_t> batches)
     }
     pos += static_cast<size_t>(load_be<int32_t>(p + v2::kBatchLength)) + v2::kLogOverhead;
   }
-  return finish_append(batches, *v);
+  auto appended = finish_append(batches, *v);
+  if (!appended.ok()) return appended;
+  // The leader checked the producers' batches; a replica only follows their state.
+  for (pos = 0; pos + v2::kHeaderSize <= batches.size();) {
+    const uint8_t* p = batches.data() + pos;
+    const size_t size = static_cast<size_t>(load_be<int32_t>(p + v2::kBatchLength)) + v2::kLogOverhead;
+    const ProducerBatch producer = ProducerBatch::from_header(p);
+    if (producer.producer_id != kNoProducerId) {
+      std::optional<int32_t> coordinator_epoch;
+      if (producer.control) coordinator_epoch = end_txn_coordinator_epoch(BytesView(p, size));
+      producers_.update(producer, coordinator_epoch);
+    }
+    pos += size;
+  }
+  return appended;
 }
 
 StatusOr<AppendResult> Log::finish_append(std::span<const uint8_t> batches, const ValidatedAppend& v) {
@@ -611,6 +669,9 @@ Status Log::truncate_to(int64_t offset) {
   if (*removed > 0) {
     if (Status s = active().sync_log(); !s.ok()) return unfinished(s);
   }
+  // Snapshots past the cut describe removed records: they go durably, before appends can reach their offsets again.
+  if (Status s = producers_.remove_snapshots_above(offset, true); !s.ok()) return unfinished(s);
+  if (Status s = rebuild_producer_state(); !s.ok()) return unfinished(s);
   return epochs_.truncate_from_end(offset);
 }
 
@@ -622,6 +683,12 @@ Status Log::truncate_fully_and_start_at(int64_t offset) {
   // operations, so it leaves the later old segments or the new one alone, never the new segment behind old ones:
   // records the truncation removed, then a gap up to its offset.
   if (Status s = delete_segments(all, "truncation"); !s.ok()) return s;
+  // The snapshots go with the records; the directory sync below makes it durable.
+  producers_.clear();
+  if (Status s = producers_.remove_all_snapshots(); !s.ok()) {
+    go_offline(s, Status(ErrorCode::kafka_storage_error, "the producer snapshots could not be removed"));
+    return s;
+  }
   auto segment = Segment::create(fs_, dir_, offset, segment_options(config_), clock_.now_ms(), "", file_cache_);
   if (!segment.ok()) {
     // No segment is left to append to; reopening the log starts it again at its log start.
@@ -729,6 +796,11 @@ StatusOr<int> Log::apply_retention() {
                        : count == by_time ? "retention.ms" : "retention.bytes";
   if (Status s = delete_segments(bases, reason); !s.ok()) return s;
   raise_log_start(segments_.begin()->first);
+  // The snapshots of deleted segments go with them. The producers stay, as in Kafka, until producer.id.expiration.ms:
+  // one that writes rarely to a partition with short retention keeps its sequence.
+  if (Status s = producers_.remove_snapshots_below(segments_.begin()->first); !s.ok()) {
+    spdlog::warn("[{}] could not remove old producer snapshots: {}", name(), s.message());
+  }
   return static_cast<int>(count);
 }
 
@@ -855,6 +927,8 @@ Status Log::load_segment_tails(int64_t from_offset) {
 
 Status Log::close() {
   Status s = flush();
+  // The next open finds the producers at the log end and replays nothing.
+  if (s.ok()) s = producers_.take_snapshot(next_offset_);
   for (auto& [base, segment] : segments_) {
     if (Status c = segment->close(); s.ok() && !c.ok()) s = c;
   }
@@ -864,6 +938,60 @@ Status Log::close() {
   pending_deletes_.clear();
   *alive_ = false;
   return s;
+}
+
+void Log::remove_expired_producers() { producers_.remove_expired(clock_.now_ms()); }
+
+Status Log::load_producer_state() {
+  // A snapshot past the log end describes records recovery dropped; it must be gone before appends reach its offset.
+  if (Status s = producers_.remove_snapshots_above(next_offset_, true); !s.ok()) return s;
+  std::vector<int64_t> bases;
+  for (const auto& [base, segment] : segments_) bases.push_back(base);
+  if (Status s = producers_.remove_stray_snapshots(bases); !s.ok()) return s;
+  if (Status s = rebuild_producer_state(); !s.ok()) return s;
+  // Replayed producers expire on open as those loaded from the snapshot do.
+  producers_.remove_expired(clock_.now_ms());
+  return {};
+}
+
+Status Log::rebuild_producer_state() {
+  auto loaded = producers_.load_latest(next_offset_, clock_.now_ms());
+  if (!loaded.ok()) return loaded.status();
+  const int64_t from = std::max(loaded->value_or(0), segments_.begin()->first);
+  if (from >= next_offset_) return {};
+  auto it = segments_.upper_bound(from);
+  if (it != segments_.begin()) --it;
+  for (; it != segments_.end(); ++it) {
+    Segment& segment = *it->second;
+    uint64_t start = 0;
+    if (segment.base_offset() < from) {
+      auto location = segment.translate_offset(from);
+      if (!location.ok()) return location.status();
+      if (!*location) continue;
+      start = (*location)->position;
+    }
+    SegmentScanner scan(segment.log_file(), start, segment.size());
+    BatchInfo b;
+    while (scan.next(b)) {
+      if (b.producer_id == kNoProducerId || b.last_offset < from) continue;
+      const ProducerBatch producer = producer_batch_of(b);
+      std::optional<int32_t> coordinator_epoch;
+      if (producer.control) {
+        auto bytes = scan.batch_bytes();
+        if (!bytes.ok()) return bytes.status();
+        coordinator_epoch = end_txn_coordinator_epoch(*bytes);
+      }
+      producers_.update(producer, coordinator_epoch);
+    }
+    if (scan.end() != SegmentScanner::End::clean) {
+      // Recovery left whole batches only: anything else is an I/O error.
+      return scan.status().ok() ? Status(ErrorCode::kafka_storage_error,
+                                         "segment " + std::to_string(segment.base_offset()) + " of " + name() +
+                                             " ends in a partial batch while rebuilding the producer state")
+                                : scan.status();
+    }
+  }
+  return {};
 }
 
 uint64_t Log::size_bytes() const {

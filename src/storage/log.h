@@ -42,6 +42,7 @@
 #include "storage/leader_epoch_cache.h"
 #include "storage/log_config.h"
 #include "storage/log_validator.h"
+#include "storage/producer_state.h"
 #include "storage/segment.h"
 #include "storage/sync_executor.h"
 
@@ -56,6 +57,9 @@ struct AppendResult {
   int64_t records = 0;
   // The flush policy wants this append synced before it is acknowledged: call when_durable.
   bool sync_required = false;
+  // The batch repeats one its producer already wrote (idempotent produce): nothing was
+  // appended, and the offsets are the original batch's.
+  bool duplicate = false;
 };
 
 struct ReadResult {
@@ -86,6 +90,7 @@ class Log {
     // of a broker (file_cache.h); it must outlive the log and its pending syncs. nullptr: a .log
     // stays open once used.
     FileCache* file_cache = nullptr;
+    int64_t producer_id_expiration_ms = 86'400'000;  // producer.id.expiration.ms
   };
 
   // Opens or creates the log, recovering it unless clean_shutdown.
@@ -93,8 +98,13 @@ class Log {
   ~Log();
 
   // A produce append as leader: validates the one batch, assigns offsets from the log end,
-  // stamps leader_epoch (and the time, for LogAppendTime) into batch, and writes it.
-  StatusOr<AppendResult> append_as_leader(std::span<uint8_t> batch, int32_t leader_epoch);
+  // stamps leader_epoch (and the time, for LogAppendTime) into batch, and writes it. A batch
+  // with a producer id goes through the producer state's checks first (producer_state.h): a
+  // duplicate is answered with its original offsets (AppendResult::duplicate). When the batch
+  // is refused for particular records, record_errors (if given) receives them, as Produce
+  // reports them.
+  StatusOr<AppendResult> append_as_leader(std::span<uint8_t> batch, int32_t leader_epoch,
+                                          std::vector<RecordError>* record_errors = nullptr);
   // A replication append: batches keep their offsets, which must follow the log end.
   StatusOr<AppendResult> append_as_follower(std::span<const uint8_t> batches);
 
@@ -174,6 +184,10 @@ class Log {
   std::vector<const Segment*> segments() const;
   // What recovery did when the log was opened ("" when nothing was truncated).
   const std::string& recovery_report() const { return recovery_report_; }
+  // The producers that wrote to the partition (idempotence), kept across restarts by snapshots.
+  const ProducerStateManager& producer_state() const { return producers_; }
+  // Forgets producers idle for producer.id.expiration.ms; the log manager calls it periodically.
+  void remove_expired_producers();
 
  private:
   Log(FileSystem& fs, Clock& clock, SyncExecutor& syncs, Options options, LeaderEpochCache epochs);
@@ -195,6 +209,10 @@ class Log {
   void complete_waiters(int64_t durable, const Status& failure);
   Status delete_segments(std::vector<int64_t> bases, const char* reason);
   void raise_log_start(int64_t offset);
+  // Producer state on open: drops snapshots past the log end and strays, then rebuilds.
+  Status load_producer_state();
+  // Loads the latest snapshot at or below the log end and replays the batches after it.
+  Status rebuild_producer_state();
   ValidationConfig validation_config() const;
   std::string name() const;
 
@@ -206,6 +224,7 @@ class Log {
   LogConfig config_;
   LeaderEpochCache epochs_;
   LogValidator validator_;
+  ProducerStateManager producers_;
   std::map<int64_t, std::unique_ptr<Segment>> segments_;
   int64_t next_offset_ = 0;
   int64_t log_start_offset_ = 0;

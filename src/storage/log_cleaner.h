@@ -45,8 +45,9 @@
 // exactly where the segments it replaces did, as Log::replace_segments requires; Kafka keeps
 // only the last batch of the whole pass.
 //
-// Transactions and producers. Gregor has no transaction index and no producer state yet, so
-// the header scan (step 2) derives them from the log itself:
+// Transactions and producers. Gregor has no transaction index yet, so the header scan (step 2)
+// derives transactions from the log itself, and the active producers too unless the caller
+// passes them (the log manager passes the log's producer state, producer_state.h):
 //   - aborted transactions: from each producer's first transactional batch to its abort
 //     marker; their batches are discarded and never enter the offset map (as Kafka's
 //     CleanedTransactionMetadata with the aborted-transaction index);
@@ -59,8 +60,8 @@
 //   - active producers: each producer's last batch in the scanned range, unless its last
 //     timestamp is older than producer_id_expiration_ms and it has no open transaction; that
 //     batch is kept (empty if need be) so its sequence and epoch survive. A producer whose
-//     newer batches lie in the uncleanable part keeps one batch more than in Kafka. Callers
-//     that know the producers (a future producer-state manager) pass active_producers instead.
+//     newer batches lie in the uncleanable part keeps one batch more than in Kafka. The log
+//     manager passes the log's producer state as active_producers instead, as Kafka does.
 // Missing: a transaction index in cleaned segments (there is none anywhere yet), and aborted
 // transactions whose marker lies beyond the scanned segments count as open, not aborted.
 //

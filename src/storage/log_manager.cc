@@ -38,6 +38,7 @@ LogManager::LogManager(FileSystem& fs, Clock& clock, SyncExecutor& syncs, Option
       file_cache_(options_.file_cache ? options_.file_cache : own_file_cache_.get()),
       next_clean_check_ms_(clock.monotonic_ms()),
       last_retention_ms_(clock.monotonic_ms()),
+      last_producer_expiration_ms_(clock.monotonic_ms()),
       last_recovery_checkpoint_ms_(clock.monotonic_ms()),
       last_start_checkpoint_ms_(clock.monotonic_ms()) {}
 
@@ -100,6 +101,7 @@ Status LogManager::load_dir(const std::string& dir) {
     o.config = options_.defaults;
     o.file_cache = file_cache_;
     o.clean_shutdown = clean;
+    o.producer_id_expiration_ms = options_.producer_id_expiration_ms;
     auto rp = recovery_points->find(*tp);
     o.recovery_point = rp == recovery_points->end() ? 0 : rp->second;
     auto start = log_starts->find(*tp);
@@ -181,6 +183,7 @@ StatusOr<Log*> LogManager::get_or_create(const TopicPartition& tp, const Uuid& t
   o.dir = path;
   o.config = config;
   o.file_cache = file_cache_;
+  o.producer_id_expiration_ms = options_.producer_id_expiration_ms;
   auto log = Log::open(fs_, clock_, syncs_, o);
   if (!log.ok()) return log.status();
   if (topic_id != Uuid()) {
@@ -257,6 +260,10 @@ void LogManager::tick() {
       auto deleted = entry.log->apply_retention();
       if (!deleted.ok()) spdlog::warn("retention of {}: {}", tp.to_string(), deleted.status().message());
     }
+  }
+  if (now - last_producer_expiration_ms_ >= options_.producer_id_expiration_check_interval_ms) {
+    last_producer_expiration_ms_ = now;
+    for (auto& [tp, entry] : logs_) entry.log->remove_expired_producers();
   }
   // Removing files (segments past file.delete.delay.ms, deleted partitions) runs on the
   // background thread when there is one: an unlink of a large file can take a while.
@@ -336,7 +343,15 @@ bool LogManager::start_cleaning() {
   options.dedupe_buffer_size = options_.cleaner_dedupe_buffer_size;
   options.io_max_bytes_per_second = options_.cleaner_io_max_bytes_per_second;
   if (auto it = cleaner_offsets_.find(*chosen); it != cleaner_offsets_.end()) options.first_dirty_offset = it->second;
-  auto pass = cleaner_->start(*logs_.at(*chosen).log, options, now);
+  // The producers the log knows keep their last batch, as Kafka's lastRecordsOfActiveProducers.
+  Log& log = *logs_.at(*chosen).log;
+  options.active_producers.emplace();
+  for (const auto& [id, producer] : log.producer_state().producers()) {
+    ProducerLastRecord& last = (*options.active_producers)[id];
+    if (!producer.empty()) last.last_data_offset = producer.last_data_offset();
+    last.producer_epoch = producer.producer_epoch;
+  }
+  auto pass = cleaner_->start(log, options, now);
   if (!pass.ok()) {
     spdlog::warn("compaction of {}: {}", chosen->to_string(), pass.status().message());
     return false;

@@ -13,7 +13,8 @@
 // point. The marker is removed once the logs are open, so a crash from then on is noticed.
 //
 // Periodic work happens in tick(), called by the owner's event loop: flush.ms flushes,
-// retention every log.retention.check.interval.ms, removal of deleted files after
+// retention every log.retention.check.interval.ms, the expiry of idle producers (producer
+// state, producer.id.expiration.ms) every 10 minutes, removal of deleted files after
 // file.delete.delay.ms, the checkpoints every log.flush.offset.checkpoint.interval.ms /
 // log.flush.start.offset.checkpoint.interval.ms, and compaction. Not thread-safe: one owner
 // thread.
@@ -77,6 +78,9 @@ class LogManager {
     // ...and then the per-directory files (checkpoints, clean-shutdown marker), which hold every
     // partition of a log dir, are written by whoever gathers checkpoints() from all managers.
     bool manage_dir_files = true;
+    int64_t producer_id_expiration_ms = 86'400'000;  // producer.id.expiration.ms
+    // How often idle producers are expired (Kafka's internal producer.id.expiration.check.interval.ms).
+    int64_t producer_id_expiration_check_interval_ms = 600'000;
   };
 
   // What one manager contributes to a log dir's checkpoint files.
@@ -172,6 +176,7 @@ class LogManager {
   Status last_pass_;  // how the last pass ended
   int64_t next_clean_check_ms_;
   int64_t last_retention_ms_;
+  int64_t last_producer_expiration_ms_;
   int64_t last_recovery_checkpoint_ms_;
   int64_t last_start_checkpoint_ms_;
   bool opened_clean_ = true;

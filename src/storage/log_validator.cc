@@ -52,12 +52,26 @@ Status for_each_batch(Batches batches, const ValidationConfig& config, F&& f) {
 }  // namespace
 
 Status LogValidator::check_records(const record::RecordBatchView& batch, int32_t batch_index,
-                                   const ValidationConfig& config, int64_t now_ms, int64_t& max_timestamp) {
+                                   const ValidationConfig& config, int64_t now_ms, int64_t& max_timestamp,
+                                   std::vector<RecordError>* record_errors) {
   if (auto err = reader_.open(batch)) return invalid_record(err->to_string());
   bool create_time = config.timestamp_type == record::TimestampType::create_time;
   record::Record r;
   int64_t expected = batch.base_offset();
   int32_t index = 0;
+  // Record errors, as Kafka collects them: every refused record, then one status for the batch.
+  int32_t refused = 0;
+  bool bad_timestamp = false;
+  std::string first_three;
+  auto refuse = [&](ErrorCode code, std::string message) {
+    if (refused < 3) {
+      first_three += (refused > 0 ? ", " : "") + std::string("RecordError(batchIndex=") + std::to_string(index) +
+                     ", message='" + message + "')";
+    }
+    ++refused;
+    bad_timestamp |= code == ErrorCode::invalid_timestamp;
+    if (record_errors) record_errors->push_back(RecordError{index, std::move(message)});
+  };
   while (reader_.next(r)) {
     if (r.offset != expected) {
       return invalid_record("record " + std::to_string(index) + " has offset delta " +
@@ -66,9 +80,8 @@ Status LogValidator::check_records(const record::RecordBatchView& batch, int32_t
     }
     ++expected;
     if (config.compacted && !r.key) {
-      return invalid_record("record " + std::to_string(index) + ": a compacted topic cannot accept a record without key");
-    }
-    if (create_time && r.timestamp != record::kNoTimestamp) {
+      refuse(ErrorCode::invalid_record, "Compacted topic cannot accept message without key");
+    } else if (create_time && r.timestamp != record::kNoTimestamp) {
       // now - timestamp and timestamp - now, saturating: timestamps come from clients.
       int64_t behind = 0, ahead = 0;
       if (__builtin_sub_overflow(now_ms, r.timestamp, &behind)) behind = INT64_MAX;
@@ -77,25 +90,32 @@ Status LogValidator::check_records(const record::RecordBatchView& batch, int32_t
         int64_t low = 0, high = 0;
         if (__builtin_sub_overflow(now_ms, config.timestamp_before_max_ms, &low)) low = INT64_MIN;
         if (__builtin_add_overflow(now_ms, config.timestamp_after_max_ms, &high)) high = INT64_MAX;
-        return Status(ErrorCode::invalid_timestamp,
-                      "timestamp " + std::to_string(r.timestamp) + " of record " + std::to_string(index) +
-                          " is out of range; it should be within [" + std::to_string(low) + ", " +
-                          std::to_string(high) + "]");
+        refuse(ErrorCode::invalid_timestamp, "Timestamp " + std::to_string(r.timestamp) +
+                                                 " of message with offset " + std::to_string(r.offset) +
+                                                 " is out of range. The timestamp should be within [" +
+                                                 std::to_string(low) + ", " + std::to_string(high) + "]");
       }
     } else if (!create_time && batch.timestamp_type() == record::TimestampType::log_append_time) {
-      return Status(ErrorCode::invalid_timestamp,
-                    "batch " + std::to_string(batch_index) + ": producers must not set the LogAppendTime type");
+      refuse(ErrorCode::invalid_timestamp, "Invalid timestamp type in message with offset " +
+                                               std::to_string(r.offset) + " of batch " + std::to_string(batch_index) +
+                                               ". Producer should not set timestamp type to LogAppendTime.");
     }
     if (r.timestamp > max_timestamp) max_timestamp = r.timestamp;
     ++index;
   }
   if (!reader_.ok()) return invalid_record(reader_.error().to_string());
-  return {};
+  if (refused == 0) return {};
+  if (bad_timestamp) {
+    return Status(ErrorCode::invalid_timestamp, "One or more records have been rejected due to invalid timestamp");
+  }
+  return invalid_record("One or more records have been rejected due to " + std::to_string(refused) +
+                        " record errors in total, and only showing the first three errors at most: [" + first_three +
+                        "]");
 }
 
 StatusOr<ValidatedAppend> LogValidator::validate_and_assign(std::span<uint8_t> batches, int64_t next_offset,
                                                             int32_t leader_epoch, const ValidationConfig& config,
-                                                            int64_t now_ms) {
+                                                            int64_t now_ms, std::vector<RecordError>* record_errors) {
   ValidatedAppend out;
   out.first_offset = next_offset;
   bool log_append_time = config.timestamp_type == record::TimestampType::log_append_time;
@@ -120,7 +140,7 @@ StatusOr<ValidatedAppend> LogValidator::validate_and_assign(std::span<uint8_t> b
                             " in a batch with producer id " + std::to_string(batch.producer_id()));
     }
     int64_t max_timestamp = record::kNoTimestamp;
-    if (Status st = check_records(batch, index, config, now_ms, max_timestamp); !st.ok()) return st;
+    if (Status st = check_records(batch, index, config, now_ms, max_timestamp, record_errors); !st.ok()) return st;
 
     record::set_base_offset(bytes, next_offset);
     record::set_partition_leader_epoch(bytes, leader_epoch);

@@ -11,10 +11,17 @@
 //   offset range, producer id without a base sequence, malformed or out-of-order records,
 //   a record without a key on a compacted topic ............ INVALID_RECORD
 //   CreateTime record outside message.timestamp.before/after.max.ms of now ... INVALID_TIMESTAMP
+//
+// The last two are record errors, as Kafka reports them in ProduceResponse v8+: every record of
+// the batch is checked, each one refused is listed (its index in the batch and why), and the
+// status carries Kafka's summary: "One or more records have been rejected due to invalid
+// timestamp" when any timestamp was refused, else the count and the first three errors.
 #pragma once
 
 #include <cstdint>
 #include <span>
+#include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "record/record.h"
@@ -31,6 +38,13 @@ struct ValidationConfig {
   bool compacted = false;  // cleanup.policy includes compact: every record needs a key
 };
 
+// A record the validator refused: its index in the batch (Kafka's batchIndex) and why.
+struct RecordError {
+  int32_t batch_index = 0;
+  std::string message;
+  friend bool operator==(const RecordError&, const RecordError&) = default;
+};
+
 struct ValidatedAppend {
   int64_t first_offset = -1;
   int64_t last_offset = -1;
@@ -45,9 +59,11 @@ struct ValidatedAppend {
 class LogValidator {
  public:
   // Leader append: checks everything and assigns offsets from next_offset, stamping
-  // leader_epoch and (for LogAppendTime) now_ms into each batch.
+  // leader_epoch and (for LogAppendTime) now_ms into each batch. Refused records are appended
+  // to record_errors when given.
   StatusOr<ValidatedAppend> validate_and_assign(std::span<uint8_t> batches, int64_t next_offset,
-                                                int32_t leader_epoch, const ValidationConfig& config, int64_t now_ms);
+                                                int32_t leader_epoch, const ValidationConfig& config, int64_t now_ms,
+                                                std::vector<RecordError>* record_errors = nullptr);
   // Follower (replication) append: framing, CRC and sizes only; offsets are kept and must
   // increase from next_offset.
   StatusOr<ValidatedAppend> validate_replicated(std::span<const uint8_t> batches, int64_t next_offset,
@@ -55,7 +71,7 @@ class LogValidator {
 
  private:
   Status check_records(const record::RecordBatchView& batch, int32_t batch_index, const ValidationConfig& config,
-                       int64_t now_ms, int64_t& max_timestamp);
+                       int64_t now_ms, int64_t& max_timestamp, std::vector<RecordError>* record_errors);
 
   // Reused across appends, so a compressed batch is inflated into the same buffer each time.
   record::RecordReader reader_{64u << 20};

@@ -65,6 +65,10 @@ bool SegmentScanner::next(BatchInfo& out) {
   current_.max_timestamp = load_be<int64_t>(p + v2::kMaxTimestamp);
   current_.leader_epoch = load_be<int32_t>(p + v2::kPartitionLeaderEpoch);
   current_.magic = magic;
+  current_.attributes = load_be<int16_t>(p + v2::kAttributes);
+  current_.producer_id = load_be<int64_t>(p + v2::kProducerId);
+  current_.producer_epoch = load_be<int16_t>(p + v2::kProducerEpoch);
+  current_.base_sequence = load_be<int32_t>(p + v2::kBaseSequence);
   if (current_.last_offset < base_offset) return corrupt("last offset delta is negative");
   if (verify_) {
     auto batch = record::RecordBatchView::parse(BytesView(p, size));

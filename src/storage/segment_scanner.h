@@ -21,6 +21,10 @@ struct BatchInfo {
   int64_t max_timestamp = -1;
   int32_t leader_epoch = -1;
   int8_t magic = 2;
+  int16_t attributes = 0;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+  int32_t base_sequence = -1;
 };
 
 class SegmentScanner {

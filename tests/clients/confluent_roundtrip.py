@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""confluent-kafka (librdkafka): produces COUNT keyed records with acks=all, then reads the
+"""confluent-kafka (librdkafka): produces COUNT keyed records with acks=all from an idempotent
+producer (enable.idempotence, as librdkafka and the Java client default to today), then reads the
 partition from offset 0 with assign() and checks it holds EXPECTED records (default COUNT), the
 last COUNT of them the ones just produced, in order.
 
@@ -14,7 +15,7 @@ bootstrap, topic, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 expected = int(sys.argv[4]) if len(sys.argv) > 4 else count
 run = uuid.uuid4().hex[:8]
 acked = []
-producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5})
+producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True, "linger.ms": 5})
 for i in range(count):
     producer.produce(topic, key=b"k%d" % i, value=("%s-%d" % (run, i)).encode(),
                      on_delivery=lambda err, msg: acked.append(err is None and msg.offset()))

@@ -16,8 +16,11 @@ class BrokerProcess {
   BrokerProcess(std::string data_dir, std::vector<std::string> overrides = {});
   ~BrokerProcess();
 
-  // Starts the broker and waits (up to the deadline) until it listens; false on failure.
-  bool start(std::chrono::milliseconds deadline = std::chrono::seconds(60));
+  // Starts the broker and waits (up to the deadline) until it listens; false on failure. port 0
+  // takes a free one; a restart may ask for the port it had, so clients find it again.
+  bool start(std::chrono::milliseconds deadline = std::chrono::seconds(60), int port = 0);
+  // SIGKILL, as a crash: no clean shutdown.
+  void kill();
   // SIGTERM and wait for the exit; returns the exit code (-1 when killed at the deadline).
   int stop(std::chrono::milliseconds deadline = std::chrono::seconds(60));
   int port() const { return port_; }

@@ -27,6 +27,12 @@
 //   acknowledged record lies: retention and DeleteRecords delete only below the log start (or, interrupted, below
 //   the high watermark). Reads below it fail.
 // - Indexes: every segment's pass their checks, and a lookup by timestamp finds the records.
+// - Producer state: some appends come from idempotent producers (new ones at any sequence, some near the INT32_MAX
+//   wrap, epoch bumps, and retries of recent batches, which must be answered as duplicates with their original
+//   offsets). After recovery, every producer whose last batch survives at or above the log start has exactly the
+//   state that batch gives (what a snapshot holds), as rebuilt from the surviving records, and no other producer
+//   claims a batch there; a retry of a surviving last batch is still recognised as a duplicate; and a clean reopen
+//   (from the snapshot close writes) has the same producers.
 //
 //   GREGOR_CRASH_SEEDS=n   how many seeds to run (default 500)
 //   GREGOR_SEED=s          run only seed s (a failure prints the seed that replays it)
@@ -35,6 +41,7 @@
 
 #include <cstdlib>
 #include <deque>
+#include <limits>
 #include <map>
 #include <optional>
 #include <random>
@@ -42,6 +49,7 @@
 #include "common/endian.h"
 #include "log_test_util.h"
 #include "storage/log.h"
+#include "storage/producer_state.h"
 #include "storage/sim_file_system.h"
 
 namespace gregor::storage {
@@ -162,17 +170,64 @@ bool tracing() {
   return on;
 }
 
+// The idempotent producers of the workload.
+constexpr int64_t kFirstProducerId = 1000;
+constexpr int kProducers = 3;
+
+// How much of the producer state the seeds exercised: retries answered as duplicates during the workloads, and
+// producers checked after recovery.
+struct ProducerCoverage {
+  int retries = 0;
+  int recovered = 0;
+};
+ProducerCoverage coverage;
+
+// The producer fields of the next batch: a producer's next sequence as the log knows it, sometimes a new epoch, and
+// for a producer the log does not know any sequence (often near the wrap). Sets retry to one of the producer's
+// recent batches when the batch repeats it.
+testing::ProducerFields next_producer_batch(std::mt19937_64& rng, const Log& log, int& count,
+                                            std::optional<BatchMetadata>& retry) {
+  const int64_t id = kFirstProducerId + static_cast<int64_t>(rng() % kProducers);
+  const ProducerStateEntry* e = log.producer_state().find(id);
+  if (!e || e->empty()) {
+    int32_t seq = rng() % 3 == 0 ? std::numeric_limits<int32_t>::max() - static_cast<int32_t>(rng() % 8) : 0;
+    return {id, static_cast<int16_t>(e ? e->producer_epoch : 0), seq};
+  }
+  if (rng() % 10 == 0) return {id, static_cast<int16_t>(e->producer_epoch + 1), 0};
+  if (rng() % 6 == 0) {
+    const BatchMetadata& b = e->batch(static_cast<int>(rng() % static_cast<uint64_t>(e->size())));
+    retry = b;
+    count = b.offset_delta + 1;
+    return {id, e->producer_epoch, b.first_seq()};
+  }
+  return {id, e->producer_epoch, increment_sequence(e->last_seq(), 1)};
+}
+
 Status append(std::mt19937_64& rng, Log& log, ManualClock& clock, Model& model, int32_t leader_epoch) {
   static constexpr record::Compression kCodecs[] = {record::Compression::none, record::Compression::none,
                                                     record::Compression::lz4, record::Compression::zstd};
   int count = 1 + static_cast<int>(rng() % 6);
   int64_t first = log.log_end_offset();
   EXPECT_EQ(first, model.now.end());
+  testing::ProducerFields producer;
+  std::optional<BatchMetadata> retry;
+  if (rng() % 5 < 2) producer = next_producer_batch(rng, log, count, retry);
   int id = model.next_id;
   size_t padding = rng() % 80;
-  Bytes batch = make_batch(count, clock.now_ms(), id, kCodecs[rng() % 4], padding);
+  Bytes batch = make_batch(count, clock.now_ms(), id, kCodecs[rng() % 4], padding, true, producer);
   model.next_id += count;
   auto r = log.append_as_leader(batch, leader_epoch);
+  if (retry) {
+    // Nothing is written; the answer is the original batch's offsets, once that batch is durable.
+    if (!r.ok()) return r.status();
+    EXPECT_TRUE(r->duplicate) << "a retry of producer " << producer.id << "'s batch " << retry->first_seq() << ".."
+                              << retry->last_seq << " was appended again";
+    EXPECT_EQ(r->base_offset, retry->first_offset());
+    EXPECT_EQ(r->last_offset, retry->last_offset);
+    EXPECT_EQ(log.log_end_offset(), first);
+    ++coverage.retries;
+    return {};
+  }
   std::vector<Rec>& into = r.ok() ? model.now.records : model.interrupted;
   for (int i = 0; i < count; ++i) {
     std::string n = std::to_string(id + i);
@@ -180,6 +235,7 @@ Status append(std::mt19937_64& rng, Log& log, ManualClock& clock, Model& model, 
   }
   if (!r.ok()) return r.status();
   EXPECT_EQ(r->base_offset, first);
+  EXPECT_FALSE(r->duplicate);
   if (r->sync_required) {
     log.when_durable(r->last_offset + 1, [&model, end = r->last_offset + 1](Status s) {
       if (s.ok()) model.acknowledged = std::max(model.acknowledged, end);
@@ -357,6 +413,55 @@ void check_recovered(Log& log, const Model& model) {
          << (model.before_truncation ? "; nor the one before the interrupted truncation: " + why_not_before : "");
 }
 
+// The producers whose last batch lies at or above from, as a snapshot holds them.
+std::vector<ProducerSnapshotEntry> producers_from(const ProducerStateManager& state, int64_t from) {
+  std::vector<ProducerSnapshotEntry> out;
+  for (const ProducerSnapshotEntry& e : state.snapshot_entries()) {
+    if (e.last_offset >= from) out.push_back(e);
+  }
+  return out;
+}
+
+// The producer state rebuilt from the records the log holds from its log start.
+std::vector<ProducerSnapshotEntry> producers_in_records(Log& log) {
+  SimFileSystem unused;
+  ProducerStateManager rebuilt(unused, "/unused", "rebuilt", INT64_MAX);
+  int64_t offset = log.log_start_offset();
+  while (offset < log.log_end_offset()) {
+    auto r = log.read(offset, 64 * 1024);
+    EXPECT_TRUE(r.ok()) << r.status().to_string();
+    if (!r.ok() || r->slice.size == 0) break;
+    Bytes bytes = testing::slice_bytes(r->slice);
+    for (size_t pos = 0; pos + record::v2::kHeaderSize <= bytes.size();) {
+      ProducerBatch b = ProducerBatch::from_header(bytes.data() + pos);
+      if (b.producer_id != kNoProducerId) rebuilt.update(b);
+      offset = b.last_offset() + 1;
+      pos += static_cast<size_t>(load_be<int32_t>(bytes.data() + pos + record::v2::kBatchLength)) +
+             record::v2::kLogOverhead;
+    }
+  }
+  return producers_from(rebuilt, log.log_start_offset());
+}
+
+void check_producers(Log& log, ManualClock& clock, int next_id) {
+  std::vector<ProducerSnapshotEntry> want = producers_in_records(log);
+  ASSERT_EQ(producers_from(log.producer_state(), log.log_start_offset()), want)
+      << "the recovered producer state is not the one the surviving records give";
+  // A retry of each surviving last batch is a duplicate, answered with its offsets.
+  coverage.recovered += static_cast<int>(want.size());
+  for (const ProducerSnapshotEntry& e : want) {
+    int count = e.offset_delta + 1;
+    Bytes retry = make_batch(count, clock.now_ms(), next_id, record::Compression::none, 0, true,
+                             {e.producer_id, e.producer_epoch, decrement_sequence(e.last_sequence, e.offset_delta)});
+    int64_t end = log.log_end_offset();
+    auto r = log.append_as_leader(retry, 100);
+    ASSERT_TRUE(r.ok()) << r.status().to_string();
+    EXPECT_TRUE(r->duplicate) << "producer " << e.producer_id << "'s last batch is no longer recognised";
+    EXPECT_EQ(r->base_offset, e.last_offset - e.offset_delta);
+    EXPECT_EQ(log.log_end_offset(), end);
+  }
+}
+
 void trace_directory(SimFileSystem& fs, const char* when) {
   if (!tracing()) return;
   std::cout << when << ":";
@@ -428,6 +533,8 @@ void run_seed(uint64_t seed, std::map<std::string, int>& crash_points) {
   ASSERT_TRUE(log.ok()) << log.status().to_string();
   check_recovered(**log, model);
   if (::testing::Test::HasFatalFailure()) return;
+  check_producers(**log, clock, model.next_id);
+  if (::testing::Test::HasFatalFailure()) return;
 
   // The recovered log takes appends again, and a clean reopen agrees with it.
   int64_t start = (*log)->log_start_offset();
@@ -436,6 +543,7 @@ void run_seed(uint64_t seed, std::map<std::string, int>& crash_points) {
   auto r = (*log)->append_as_leader(batch, 100);
   ASSERT_TRUE(r.ok()) << r.status().to_string();
   EXPECT_EQ(r->base_offset, end);
+  std::vector<ProducerSnapshotEntry> producers = (*log)->producer_state().snapshot_entries();
   ASSERT_TRUE((*log)->close().ok());
   Log::Options o;
   o.dir = kDir;
@@ -448,6 +556,7 @@ void run_seed(uint64_t seed, std::map<std::string, int>& crash_points) {
   EXPECT_EQ((*reopened)->log_start_offset(), start);
   EXPECT_EQ((*reopened)->log_end_offset(), end + 3);
   EXPECT_EQ(testing::read_all(**reopened, start).size(), static_cast<size_t>(end + 3 - start));
+  EXPECT_EQ((*reopened)->producer_state().snapshot_entries(), producers) << "the clean reopen lost producers";
 }
 
 uint64_t env_or(const char* name, uint64_t fallback) {
@@ -472,12 +581,16 @@ TEST(CrashRecovery, LogIsAStateItWentThroughHoldingEveryAcknowledgedRecord) {
   std::string where;
   for (const auto& [op, count] : crash_points) where += " " + op + ": " + std::to_string(count) + ",";
   std::cout << "crash points fell in" << where << "\n";
+  std::cout << "duplicates answered: " << coverage.retries << ", producers checked after recovery: "
+            << coverage.recovered << "\n";
   // A workload change that no longer crashes inside an operation would stop testing its recovery unnoticed.
   if (seeds >= 500) {
     for (const char* op : {"append", "sync", "flush", "delete_records", "retention", "delete_expired", "truncate_to",
                            "truncate_fully"}) {
       EXPECT_GT(crash_points[op], 0) << "no crash point fell in " << op;
     }
+    EXPECT_GT(coverage.retries, 0) << "no retry was answered as a duplicate";
+    EXPECT_GT(coverage.recovered, 0) << "no producer survived a crash to be checked";
   }
 }
 

@@ -482,6 +482,33 @@ TEST_F(DumpTest, DumpFilesPrintsFindingsAfterAllFilesOnTheErrorStream) {
                            "\n  -1 is followed by 6\n");
 }
 
+TEST_F(DumpTest, DumpsProducerSnapshotsAsKafka) {
+  {
+    auto log = open(config());
+    append(*log, make_batch(3, 1000, 0, record::Compression::none, 0, true, {7, 2, 40}));
+    append(*log, make_batch(2, 2000, 3, record::Compression::none, 0, true, {9, 0, 2147483647}));
+    ASSERT_TRUE(log->close().ok());
+  }
+  const std::string snapshot = std::string(kDir) + "/00000000000000000005.snapshot";
+  std::ostringstream out;
+  ASSERT_TRUE(dump_file(fs, snapshot, DumpOptions{}, out).ok());
+  EXPECT_EQ(out.str(), "Dumping " + snapshot +
+                           "\nproducerId: 7 producerEpoch: 2 coordinatorEpoch: -1 currentTxnFirstOffset: "
+                           "OptionalLong.empty lastTimestamp: 1002 firstSequence: 40 lastSequence: 42 lastOffset: 2 "
+                           "offsetDelta: 2 timestamp: 1002\n"
+                           "producerId: 9 producerEpoch: 0 coordinatorEpoch: -1 currentTxnFirstOffset: "
+                           "OptionalLong.empty lastTimestamp: 2001 firstSequence: 2147483647 lastSequence: 0 "
+                           "lastOffset: 4 offsetDelta: 1 timestamp: 2001\n");
+  // A damaged one: Kafka's message on the error stream, and the dump goes on.
+  Bytes bytes = *fs.contents(snapshot);
+  bytes.back() ^= 1;
+  ASSERT_TRUE(write_file_atomically(fs, snapshot, bytes).ok());
+  std::ostringstream out2, err;
+  ASSERT_TRUE(dump_files(fs, {snapshot}, DumpOptions{}, out2, err).ok());
+  EXPECT_EQ(out2.str(), "Dumping " + snapshot + "\n");
+  EXPECT_EQ(err.str().rfind("Snapshot is corrupt (CRC is no longer valid). Stored crc: ", 0), 0u) << err.str();
+}
+
 TEST_F(DumpTest, DumpFailsOnFilesItCannotRead) {
   write_three_batches(config());
   std::ostringstream out;

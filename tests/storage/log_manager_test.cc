@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include "common/endian.h"
 #include "log_test_util.h"
 #include "storage/checkpoint_file.h"
 #include "storage/partition_metadata.h"
+#include "storage/producer_state.h"
 #include "storage/sim_file_system.h"
 
 namespace gregor::storage {
@@ -195,6 +197,60 @@ TEST_F(LogManagerTest, TickCompactsCompactedTopicsAndCheckpointsTheCleanerOffset
   EXPECT_LT(testing::read_all(*log, 0).size(), before);
   ASSERT_TRUE(cleaner_checkpoint(fs));
   EXPECT_GT(*cleaner_checkpoint(fs), 0);
+}
+
+// The producers whose batches a batch header walk finds from offset 0, in order.
+std::vector<int64_t> producer_ids_in(Log& log) {
+  std::vector<int64_t> ids;
+  int64_t offset = log.log_start_offset();
+  while (offset < log.log_end_offset()) {
+    auto r = log.read(offset, 64 * 1024);
+    EXPECT_TRUE(r.ok());
+    if (!r.ok() || r->slice.size == 0) break;
+    Bytes bytes = testing::slice_bytes(r->slice);
+    for (size_t pos = 0; pos + record::v2::kHeaderSize <= bytes.size();) {
+      ProducerBatch b = ProducerBatch::from_header(bytes.data() + pos);
+      if (b.producer_id >= 0) ids.push_back(b.producer_id);
+      offset = b.last_offset() + 1;
+      pos += static_cast<size_t>(load_be<int32_t>(bytes.data() + pos + record::v2::kBatchLength)) +
+             record::v2::kLogOverhead;
+    }
+  }
+  return ids;
+}
+
+TEST_F(LogManagerTest, CompactionKeepsTheLastBatchOfTheProducersTheLogKnows) {
+  LogManager::Options o = options();
+  o.cleaner_thread = false;
+  o.producer_id_expiration_ms = 60'000;
+  o.producer_id_expiration_check_interval_ms = 1'000;
+  auto m = LogManager::open(fs, clock, syncs, o);
+  ASSERT_TRUE(m.ok());
+  Log* log = *(*m)->get_or_create(kOffsets, orders_id, compacted(o.defaults));
+  // Two idempotent producers write group-0 once each, 30 s apart; then everything is superseded.
+  for (int64_t id : {5, 6}) {
+    record::BatchOptions options;
+    options.producer_id = id;
+    options.producer_epoch = 0;
+    options.base_sequence = 0;
+    record::RecordBatchBuilder builder(options);
+    builder.append(clock.now_ms(), BytesView::of("group-0"), BytesView::of("idempotent"));
+    Bytes batch;
+    ASSERT_FALSE(builder.finish(batch));
+    ASSERT_TRUE(log->append_as_leader(batch, 0).ok());
+    clock.advance(30'000);
+  }
+  fill_compacted(*log);
+  ASSERT_EQ(producer_ids_in(*log), (std::vector<int64_t>{5, 6}));
+  // Producer 5 has been idle for producer.id.expiration.ms, producer 6 not yet.
+  clock.advance(5'000);
+  (*m)->tick();
+  auto cleaned = (*m)->clean_one();
+  ASSERT_TRUE(cleaned.ok()) << cleaned.status().to_string();
+  EXPECT_EQ(log->producer_state().find(5), nullptr);
+  ASSERT_NE(log->producer_state().find(6), nullptr);
+  // Its records superseded, producer 6's batch stays (empty) so its sequence survives; producer 5's goes.
+  EXPECT_EQ(producer_ids_in(*log), (std::vector<int64_t>{6}));
 }
 
 TEST_F(LogManagerTest, ThePassReadsAndWritesOnTheCleanerThreadWhileAppendsGoOn) {

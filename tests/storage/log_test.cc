@@ -236,10 +236,24 @@ TEST_F(LogTest, RejectsInvalidBatchesWithKafkasErrorCodes) {
   Bytes big = make_batch(1, clock.now_ms(), 0, record::Compression::none, 3000);
   EXPECT_EQ(log->append_as_leader(big, 0).status().code(), ErrorCode::message_too_large);
 
-  Bytes old = make_batch(1, clock.now_ms() - 120'000);
-  auto r = log->append_as_leader(old, 0);
+  // Records 1 and 2 are too old: each is reported with its index in the batch, as Produce v8+ does.
+  Bytes old;
+  {
+    record::RecordBatchBuilder builder({});
+    builder.append(clock.now_ms(), BytesView::of("k"), BytesView::of("v"));
+    builder.append(clock.now_ms() - 120'000, BytesView::of("k"), BytesView::of("v"));
+    builder.append(clock.now_ms() - 130'000, BytesView::of("k"), BytesView::of("v"));
+    ASSERT_FALSE(builder.finish(old));
+  }
+  std::vector<RecordError> record_errors;
+  auto r = log->append_as_leader(old, 0, &record_errors);
   EXPECT_EQ(r.status().code(), ErrorCode::invalid_timestamp);
-  EXPECT_NE(r.status().message().find("out of range"), std::string::npos);
+  EXPECT_EQ(r.status().message(), "One or more records have been rejected due to invalid timestamp");
+  ASSERT_EQ(record_errors.size(), 2u);
+  EXPECT_EQ(record_errors[0].batch_index, 1);
+  EXPECT_EQ(record_errors[1].batch_index, 2);
+  EXPECT_NE(record_errors[0].message.find("of message with offset 1 is out of range"), std::string::npos)
+      << record_errors[0].message;
 
   Bytes two = make_batch(1, clock.now_ms());
   Bytes second = make_batch(1, clock.now_ms());
@@ -258,7 +272,15 @@ TEST_F(LogTest, CompactedTopicsNeedKeys) {
   c.cleanup_policy_compact = true;
   auto log = open(c);
   Bytes keyless = make_batch(2, clock.now_ms(), 0, record::Compression::none, 0, /*with_keys=*/false);
-  EXPECT_EQ(log->append_as_leader(keyless, 0).status().code(), ErrorCode::invalid_record);
+  std::vector<RecordError> record_errors;
+  auto refused = log->append_as_leader(keyless, 0, &record_errors);
+  EXPECT_EQ(refused.status().code(), ErrorCode::invalid_record);
+  EXPECT_EQ(refused.status().message(),
+            "One or more records have been rejected due to 2 record errors in total, and only showing the first three "
+            "errors at most: [RecordError(batchIndex=0, message='Compacted topic cannot accept message without key'), "
+            "RecordError(batchIndex=1, message='Compacted topic cannot accept message without key')]");
+  EXPECT_EQ(record_errors, (std::vector<RecordError>{{0, "Compacted topic cannot accept message without key"},
+                                                     {1, "Compacted topic cannot accept message without key"}}));
   Bytes keyed = make_batch(2, clock.now_ms());
   EXPECT_TRUE(log->append_as_leader(keyed, 0).ok());
 }

@@ -25,11 +25,21 @@ inline std::ostream& operator<<(std::ostream& os, const Rec& r) {
   return os << "{" << r.offset << " @" << r.timestamp << " " << r.key << "=" << r.value << "}";
 }
 
+// The idempotent producer fields of a batch (none by default).
+struct ProducerFields {
+  int64_t id = -1;
+  int16_t epoch = -1;
+  int32_t base_sequence = -1;
+};
+
 // One batch of count records "k<first+i>" = "v<first+i>" (padded with value_size bytes).
 inline Bytes make_batch(int count, int64_t timestamp, int first = 0, record::Compression codec = record::Compression::none,
-                        size_t value_size = 0, bool with_keys = true) {
+                        size_t value_size = 0, bool with_keys = true, ProducerFields producer = {}) {
   record::BatchOptions options;
   options.compression = codec;
+  options.producer_id = producer.id;
+  options.producer_epoch = producer.epoch;
+  options.base_sequence = producer.base_sequence;
   record::RecordBatchBuilder builder(options);
   for (int i = 0; i < count; ++i) {
     std::string key = "k" + std::to_string(first + i);

@@ -1,6 +1,9 @@
 // Produce: each partition's batch goes to the shard that owns the partition; the shards append
 // in parallel and each answers once its appends count as written (durable, by default). acks=0
-// gets no response at all, as in Kafka.
+// gets no response at all, as in Kafka. An idempotent producer's errors (OUT_OF_ORDER_SEQUENCE_NUMBER,
+// INVALID_PRODUCER_EPOCH) come back as the partition's error; a retried batch gets its original
+// base offset and no error. A batch refused for some of its records lists them in record_errors
+// (v8+), each with its index in the batch.
 #include "broker/broker.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/generated/message/produce_request.h"
@@ -88,6 +91,13 @@ asio::awaitable<HandlerResult> handle_produce(Broker& broker, const RequestConte
       }
       if (result.error != ErrorCode::none) {
         r.error_message = result.message;
+        if (ctx.api_version >= 8) {
+          for (const storage::RecordError& e : result.record_errors) {
+            auto& out = r.record_errors.emplace_back();
+            out.batch_index = e.batch_index;
+            out.batch_index_error_message = e.message;
+          }
+        }
         continue;
       }
       r.base_offset = result.base_offset;
