@@ -88,7 +88,8 @@ struct GroupCoordinator::Group {
   std::vector<std::string> candidates() const {
     std::vector<std::string> out;
     if (members.empty()) return out;
-    for (const auto& [name, metadata] : members.begin()->second.protocols) {
+    for (const auto& protocol : members.begin()->second.protocols) {
+      const std::string& name = protocol.first;  // not a structured binding: lambdas capture it
       bool everyone = std::all_of(members.begin(), members.end(),
                                   [&](const auto& m) { return m.second.metadata(name) != nullptr; });
       if (everyone) out.push_back(name);

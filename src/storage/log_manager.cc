@@ -111,7 +111,9 @@ Status LogManager::load_dir(const std::string& dir) {
     logs_.emplace(*tp, Entry{std::move(*log), dir, topic_id});
     ++loaded;
   }
-  spdlog::info("loaded {} logs from {} ({})", loaded, dir, clean ? "clean shutdown" : "recovered");
+  if (loaded > 0) {
+    spdlog::info("loaded {} logs from {} ({})", loaded, dir, clean ? "clean shutdown" : "recovered");
+  }
   if (clean && options_.manage_dir_files) return remove_clean_shutdown_marker(fs_, dir);
   return {};
 }
