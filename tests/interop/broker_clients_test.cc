@@ -48,6 +48,13 @@ TEST_F(BrokerClientsTest, KcatProducesAndConsumesWithEveryCodec) {
   EXPECT_EQ(read_null.output.substr(0, 5), "k=-1 ") << read_null.output;
 }
 
+TEST_F(BrokerClientsTest, KafkajsProducesAndConsumesInAGroup) {
+  auto run = run_process({"node", std::string(GREGOR_SOURCE_DIR) + "/tests/clients/kafkajs_roundtrip.js",
+                          broker->bootstrap(), "kafkajs-topic", "200"},
+                         120s);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+}
+
 TEST_F(BrokerClientsTest, ConfluentKafkaAndKafkaPythonProduceAndConsume) {
   auto ck = python("confluent_roundtrip.py", {broker->bootstrap(), "ck-topic", "100"});
   EXPECT_EQ(ck.exit_code, 0) << ck.output;
