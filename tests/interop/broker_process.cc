@@ -92,4 +92,13 @@ int BrokerProcess::stop(std::chrono::milliseconds deadline) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+void BrokerProcess::crash() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  port_ = -1;
+}
+
 }  // namespace gregor::testing

@@ -20,6 +20,8 @@ class BrokerProcess {
   bool start(std::chrono::milliseconds deadline = std::chrono::seconds(60));
   // SIGTERM and wait for the exit; returns the exit code (-1 when killed at the deadline).
   int stop(std::chrono::milliseconds deadline = std::chrono::seconds(60));
+  // SIGKILL, as a crash: nothing is flushed or closed; returns once the process is gone.
+  void crash();
   int port() const { return port_; }
   std::string bootstrap() const { return "127.0.0.1:" + std::to_string(port_); }
   // Everything the broker printed so far.
