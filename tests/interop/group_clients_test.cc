@@ -17,8 +17,14 @@ class GroupClientsTest : public BrokerProcessTest {
  protected:
   void SetUp() override {
     broker = std::make_unique<BrokerProcess>(dir.path() + "/data",
-                                             std::vector<std::string>{"group.min.session.timeout.ms=1000"});
+                                             std::vector<std::string>{"group.min.session.timeout.ms=1000", "offsets.topic.num.partitions=5"});
     ASSERT_TRUE(broker->start()) << broker->log();
+  }
+  void TearDown() override {
+    // The broker stops cleanly after whatever the clients did (a crash, or what the sanitizers
+    // found, would exit otherwise).
+    EXPECT_EQ(broker->stop(), 0);
+    BrokerProcessTest::TearDown();
   }
   ProcessResult node(const std::string& script, std::vector<std::string> args) {
     std::vector<std::string> argv = {"node", std::string(GREGOR_SOURCE_DIR) + "/tests/clients/" + script};
