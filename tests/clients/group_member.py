@@ -22,6 +22,7 @@ usage: group_member.py CONFIG_JSON
 """
 import json
 import os
+import struct
 import sys
 import threading
 import time
@@ -95,7 +96,10 @@ class Confluent:
         return sorted(p.partition for p in self.consumer.assignment())
 
     def generation(self):
-        return None  # confluent-kafka does not show it
+        # Only in the group metadata librdkafka serialises for transactions: "CGMDv2:", the
+        # generation (int32, host order), then the group and member ids.
+        raw = self.consumer.consumer_group_metadata()
+        return struct.unpack("=i", raw[7:11])[0] if raw.startswith(b"CGMDv2:") else None
 
     def commit(self, offsets):
         from confluent_kafka import TopicPartition

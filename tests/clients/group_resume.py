@@ -6,15 +6,19 @@ partitions of 10 records.
            and leaves; then a confluent-kafka, a kafka-python and a kafkajs consumer, each in
            such a group, read from exactly those offsets: every later record once, none before.
   commit GROUP OFFSETS: a member of GROUP commits OFFSETS (P=O,P=O,...) and leaves (the topic is
-           made on first use); with "stay" it is still in the group when the script ends.
+           made on first use); with "stay" it is still in the group when the script ends; with
+           "crash=PID" the broker process PID is killed (SIGKILL) as soon as the commit is
+           acknowledged.
   verify GROUP OFFSETS: GROUP's committed offsets are OFFSETS (read by another client), and a new
            member starts at them.
 
 Prints "ok" when every check passed.
 
 usage: group_resume.py BOOTSTRAP TOPIC resume
-       group_resume.py BOOTSTRAP TOPIC commit|verify GROUP OFFSETS [stay]
+       group_resume.py BOOTSTRAP TOPIC commit|verify GROUP OFFSETS [stay] [crash=PID]
 """
+import os
+import signal
 import sys
 
 from confluent_kafka import KafkaError, KafkaException
@@ -40,12 +44,14 @@ def make_topic():
     produce(bootstrap, topic, PER_PARTITION, PARTITIONS)
 
 
-def commit(group, offsets, stay=False):
+def commit(group, offsets, stay=False, crash=None):
     m = Member("confluent", bootstrap, topic, group, "committer", offset_reset="error")
     wait_until(lambda: m.assignment() == list(range(PARTITIONS)), 30, "the committer's partitions", [m])
     done = m.commit(offsets)
+    if crash:
+        os.kill(crash, signal.SIGKILL)  # the broker, the moment it acknowledged the commit
     check(done == offsets, "committed %r, asked for %r" % (done, offsets))
-    if stay:
+    if stay or crash:
         m.kill()  # still a member when the broker goes
     else:
         close_all([m])
@@ -69,7 +75,8 @@ if mode == "resume":
         commit(group, offsets)
         resume(lib, group, offsets)
 elif mode == "commit":
-    commit(sys.argv[4], parse(sys.argv[5]), stay=len(sys.argv) > 6 and sys.argv[6] == "stay")
+    crash = [int(a[len("crash="):]) for a in sys.argv[6:] if a.startswith("crash=")]
+    commit(sys.argv[4], parse(sys.argv[5]), stay="stay" in sys.argv[6:], crash=crash[0] if crash else None)
 else:
     group, offsets = sys.argv[4], parse(sys.argv[5])
     check(committed(admin(bootstrap), group, topic) == offsets,

@@ -2,9 +2,10 @@
 """Static membership (group.instance.id, KIP-345) with confluent-kafka (librdkafka): three static
 members share a 6-partition topic; one of them (not the leader) is closed, which does not leave
 the group, and started again as a new process with the same instance id. It comes back to its old
-partitions without a rebalance: the others get no rebalance callback and keep their partitions,
-DescribeGroups shows the group Stable throughout with the others' member ids and assignments
-unchanged, and the instance under a new member id. Prints "ok" when every check passed.
+partitions without a rebalance: the others get no rebalance callback and keep their partitions
+and generation (which the restarted one joins), and DescribeGroups shows the group Stable
+throughout with the others' member ids and assignments unchanged and the instance under a new
+member id. Prints "ok" when every check passed.
 
 usage: group_static.py BOOTSTRAP TOPIC
 """
@@ -44,6 +45,9 @@ wait_until(lambda: describe()[0] == "Stable" and len(describe()[1]) == 3, 10, "a
 state, before = describe()
 callbacks = [len(m.of("assign_cb")) + len(m.of("revoke_cb")) for m in members]
 owned = [m.assignment() for m in members]
+generation = lambda m: m.of("assignment")[-1]["generation"]
+wait_until(lambda: len({generation(m) for m in members}) == 1, 10, "the members on one generation", members)
+generations = [generation(m) for m in members]
 
 # A static member's close does not leave the group: the group stays as it is until the instance
 # comes back (or its session expires).
@@ -67,5 +71,7 @@ for i in (0, 1):
     check(len(m.of("assign_cb")) + len(m.of("revoke_cb")) == callbacks[i] and m.assignment() == owned[i],
           "%s saw a rebalance\n%s" % (m.name, m.describe()))
 check(restarted.of("revoke_cb") == [], "the restarted member had something revoked:\n" + restarted.describe())
+after_generations = [generation(m) for m in (members[0], members[1], restarted)]
+check(after_generations == generations, "the generation moved: %r -> %r" % (generations, after_generations))
 close_all([members[0], members[1], restarted])
 print("ok")

@@ -23,6 +23,7 @@ class BrokerProcess {
   // SIGKILL, as a crash: nothing is flushed or closed; returns once the process is gone.
   void crash();
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   std::string bootstrap() const { return "127.0.0.1:" + std::to_string(port_); }
   // Everything the broker printed so far.
   std::string log() const;

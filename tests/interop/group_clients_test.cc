@@ -107,8 +107,9 @@ TEST_F(GroupClientsTest, OffsetsSurviveBrokerRestartAndCrash) {
   expect_ok(script("verify", "stayed", "0=1,1=0,2=9"));
 
   expect_ok(script("commit", "left", "0=4,1=8,2=5"));
-  expect_ok(script("commit", "stayed", "0=2,1=6,2=10", {"stay"}));
-  broker->crash();
+  // The script kills the broker the moment it acknowledges the commit.
+  expect_ok(script("commit", "stayed", "0=2,1=6,2=10", {"stay", "crash=" + std::to_string(broker->pid())}));
+  broker->crash();  // reaps it
   ASSERT_TRUE(broker->start()) << broker->log();
   expect_ok(script("verify", "left", "0=4,1=8,2=5"));
   expect_ok(script("verify", "stayed", "0=2,1=6,2=10"));
