@@ -76,6 +76,7 @@ if mode == "resume":
         resume(lib, group, offsets)
 elif mode == "commit":
     crash = [int(a[len("crash="):]) for a in sys.argv[6:] if a.startswith("crash=")]
+    check(all(pid > 1 for pid in crash), "crash= needs the broker's process id")  # never -1: every process
     commit(sys.argv[4], parse(sys.argv[5]), stay="stay" in sys.argv[6:], crash=crash[0] if crash else None)
 else:
     group, offsets = sys.argv[4], parse(sys.argv[5])

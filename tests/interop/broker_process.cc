@@ -29,10 +29,11 @@ std::string BrokerProcess::log() const {
   return s.str();
 }
 
-bool BrokerProcess::start(std::chrono::milliseconds deadline) {
+bool BrokerProcess::start(std::chrono::milliseconds deadline, int port) {
   std::vector<std::string> argv = {GREGOR_BINARY, "server",
                                    "--override", "log.dirs=" + data_dir_,
-                                   "--override", "listeners=PLAINTEXT://127.0.0.1:0,CONTROLLER://127.0.0.1:0"};
+                                   "--override", "listeners=PLAINTEXT://127.0.0.1:" + std::to_string(port) +
+                                                     ",CONTROLLER://127.0.0.1:0"};
   for (const std::string& o : overrides_) {
     argv.push_back("--override");
     argv.push_back(o);
@@ -73,14 +74,23 @@ bool BrokerProcess::start(std::chrono::milliseconds deadline) {
   return false;
 }
 
+void BrokerProcess::kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  port_ = -1;
+}
+
 int BrokerProcess::stop(std::chrono::milliseconds deadline) {
   if (pid_ <= 0) return -1;
-  kill(pid_, SIGTERM);
+  ::kill(pid_, SIGTERM);
   const auto until = std::chrono::steady_clock::now() + deadline;
   int status = 0;
   while (waitpid(pid_, &status, WNOHANG) == 0) {
     if (std::chrono::steady_clock::now() >= until) {
-      kill(pid_, SIGKILL);
+      ::kill(pid_, SIGKILL);
       waitpid(pid_, &status, 0);
       pid_ = -1;
       return -1;
@@ -90,15 +100,6 @@ int BrokerProcess::stop(std::chrono::milliseconds deadline) {
   pid_ = -1;
   port_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-void BrokerProcess::crash() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  int status = 0;
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
-  port_ = -1;
 }
 
 }  // namespace gregor::testing

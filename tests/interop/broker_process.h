@@ -16,14 +16,14 @@ class BrokerProcess {
   BrokerProcess(std::string data_dir, std::vector<std::string> overrides = {});
   ~BrokerProcess();
 
-  // Starts the broker and waits (up to the deadline) until it listens; false on failure.
-  bool start(std::chrono::milliseconds deadline = std::chrono::seconds(60));
+  // Starts the broker and waits (up to the deadline) until it listens; false on failure. port 0
+  // takes a free one; a restart may ask for the port it had, so clients find it again.
+  bool start(std::chrono::milliseconds deadline = std::chrono::seconds(60), int port = 0);
+  // SIGKILL, as a crash: no clean shutdown.
+  void kill();
   // SIGTERM and wait for the exit; returns the exit code (-1 when killed at the deadline).
   int stop(std::chrono::milliseconds deadline = std::chrono::seconds(60));
-  // SIGKILL, as a crash: nothing is flushed or closed; returns once the process is gone.
-  void crash();
   int port() const { return port_; }
-  pid_t pid() const { return pid_; }
   std::string bootstrap() const { return "127.0.0.1:" + std::to_string(port_); }
   // Everything the broker printed so far.
   std::string log() const;

@@ -5,6 +5,12 @@
 // group APIs. The checks are the scripts tests/clients/group_*; the broker runs with
 // group.min.session.timeout.ms=1000 so that the members' short sessions keep each test quick.
 #include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <string>
 
 #include "broker_process_test.h"
 
@@ -17,7 +23,8 @@ class GroupClientsTest : public BrokerProcessTest {
  protected:
   void SetUp() override {
     broker = std::make_unique<BrokerProcess>(dir.path() + "/data",
-                                             std::vector<std::string>{"group.min.session.timeout.ms=1000", "offsets.topic.num.partitions=5"});
+                                             std::vector<std::string>{"group.min.session.timeout.ms=1000",
+                                                                      "offsets.topic.num.partitions=5"});
     ASSERT_TRUE(broker->start()) << broker->log();
   }
   void TearDown() override {
@@ -25,6 +32,23 @@ class GroupClientsTest : public BrokerProcessTest {
     // found, would exit otherwise).
     EXPECT_EQ(broker->stop(), 0);
     BrokerProcessTest::TearDown();
+  }
+  // The broker's process id, for a script that kills it at a moment of its own choosing: the
+  // process whose command line names this test's data dir.
+  pid_t broker_pid() {
+    const std::string wanted = "log.dirs=" + dir.path() + "/data";
+    std::error_code ec;  // processes come and go while this looks
+    for (auto it = std::filesystem::directory_iterator("/proc", ec); !ec && it != std::filesystem::directory_iterator();
+         it.increment(ec)) {
+      const std::string name = it->path().filename();
+      if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::ifstream in(it->path() / "cmdline");
+      std::string arg;
+      while (std::getline(in, arg, '\0')) {
+        if (arg == wanted) return static_cast<pid_t>(std::stol(name));
+      }
+    }
+    return -1;
   }
   ProcessResult node(const std::string& script, std::vector<std::string> args) {
     std::vector<std::string> argv = {"node", std::string(GREGOR_SOURCE_DIR) + "/tests/clients/" + script};
@@ -108,11 +132,34 @@ TEST_F(GroupClientsTest, OffsetsSurviveBrokerRestartAndCrash) {
 
   expect_ok(script("commit", "left", "0=4,1=8,2=5"));
   // The script kills the broker the moment it acknowledges the commit.
-  expect_ok(script("commit", "stayed", "0=2,1=6,2=10", {"stay", "crash=" + std::to_string(broker->pid())}));
-  broker->crash();  // reaps it
+  const pid_t pid = broker_pid();
+  ASSERT_GT(pid, 1);
+  expect_ok(script("commit", "stayed", "0=2,1=6,2=10", {"stay", "crash=" + std::to_string(pid)}));
+  broker->kill();  // reaps it
   ASSERT_TRUE(broker->start()) << broker->log();
   expect_ok(script("verify", "left", "0=4,1=8,2=5"));
   expect_ok(script("verify", "stayed", "0=2,1=6,2=10"));
+}
+
+// A running group rides out a broker crash: the broker comes back on the same port and loads
+// the group, which carries on reading and committing.
+TEST_F(GroupClientsTest, RunningGroupCarriesOnAcrossABrokerCrash) {
+  const std::string ready = dir.path() + "/ready", restarted = dir.path() + "/restarted";
+  auto script = std::async(std::launch::async, [&, bootstrap = broker->bootstrap()] {
+    return python("group_live_restart.py", {bootstrap, "live", ready, restarted});
+  });
+  const auto until = std::chrono::steady_clock::now() + 60s;
+  // Polling for the file the script writes, until it does, the script ends, or the deadline.
+  while (!std::filesystem::exists(ready) && std::chrono::steady_clock::now() < until &&
+         script.wait_for(20ms) == std::future_status::timeout) {
+  }
+  if (std::filesystem::exists(ready)) {
+    const int port = broker->port();
+    broker->kill();
+    ASSERT_TRUE(broker->start(60s, port)) << broker->log();
+    std::ofstream(restarted) << "restarted\n";
+  }
+  expect_ok(script.get());
 }
 
 // 10. A new consumer starts at the committed offsets, whichever library committed them.
