@@ -649,7 +649,11 @@ void GroupCoordinator::sync_group(RequestId id, const protocol::SyncGroupRequest
       }
       set_state(*g, GroupState::stable, now);
       store_group(*g);
-      for (auto& [mid, member] : g->members) answer(member);
+      for (auto& [mid, member] : g->members) {
+        // Those that waited get a full session from their assignment on.
+        if (member.awaiting_sync) schedule_heartbeat(*g, member, now);
+        answer(member);
+      }
       if (g->pending_sync.empty()) timers_.cancel({TimerKind::sync, g->id, ""});
       return;
     }
@@ -819,8 +823,11 @@ void GroupCoordinator::tick(int64_t now) {
       case TimerKind::heartbeat: {
         auto it = g->members.find(member_id);
         if (it == g->members.end()) break;
-        // A member waiting in a join is kept alive by it, unless it is new to the group.
-        if (it->second.awaiting_join && !it->second.is_new && g->state == GroupState::preparing_rebalance) {
+        // A member waiting in a join, or in a sync for the leader's assignment, is kept alive
+        // by it, unless it is new to the group.
+        const Member& m = it->second;
+        const bool waiting = (m.awaiting_join && g->state == GroupState::preparing_rebalance) || m.awaiting_sync;
+        if (waiting && !m.is_new) {
           schedule_heartbeat(*g, it->second, now);
           break;
         }

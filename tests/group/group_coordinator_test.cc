@@ -344,6 +344,30 @@ TEST(GroupCoordinator, AMemberThatNeverSyncsIsRemovedAndTheGroupRebalances) {
   EXPECT_EQ(h.heartbeat("g", b, 2), code(ErrorCode::unknown_member_id));
 }
 
+
+TEST(GroupCoordinator, AFollowerWaitingInSyncOutlivesItsSessionUntilTheLeaderAssigns) {
+  Harness h;
+  const std::string a = stable_group(h, "g");
+  auto [b, jb] = h.join_new("g", {.session_timeout_ms = 10000});
+  h.join("g", {.member_id = a});
+  ASSERT_TRUE(h.joins.count(jb));
+  RequestId sb = h.sync("g", b, 2);
+  // The leader takes longer than b's session to send its assignment (but less than the
+  // rebalance timeout): b, waiting in SyncGroup, is not expired meanwhile.
+  for (int i = 0; i < 5; ++i) {
+    h.advance(3000);
+    EXPECT_EQ(h.heartbeat("g", a, 2), 0);
+  }
+  EXPECT_FALSE(h.syncs.count(sb));
+  RequestId sa = h.sync("g", a, 2, {{a, "A"}, {b, "B"}});
+  ASSERT_TRUE(h.syncs.count(sa) && h.syncs.count(sb));
+  EXPECT_EQ(h.syncs[sb].error_code, 0);
+  EXPECT_EQ(std::string(h.syncs[sb].assignment.begin(), h.syncs[sb].assignment.end()), "B");
+  // With its assignment it gets a full session from then on to send its first heartbeat.
+  h.advance(9000);
+  EXPECT_EQ(h.heartbeat("g", b, 2), 0);
+  EXPECT_EQ(h.state("g"), "Stable");
+}
 TEST(GroupCoordinator, LeavingRebalancesAndTheLastOneLeavingEmptiesTheGroup) {
   Harness h;
   const std::string a = stable_group(h, "g");
