@@ -284,7 +284,10 @@ void ConsumerGroup::apply(const ConsumerGroupRecord& r) {
       if (!v) return remove_member(r.member);
       ConsumerGroupMember& m = members_[r.member];
       count_subscriptions(m, -1);
-      if (m.instance_id && static_members_[*m.instance_id] == r.member) static_members_.erase(*m.instance_id);
+      if (m.instance_id) {
+        auto s = static_members_.find(*m.instance_id);
+        if (s != static_members_.end() && s->second == r.member) static_members_.erase(s);
+      }
       m.id = r.member;
       m.instance_id = v->instance_id;
       m.rack_id = v->rack_id;
