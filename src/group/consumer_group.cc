@@ -1,5 +1,7 @@
 #include "group/consumer_group.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 
 namespace gregor::group {
@@ -105,6 +107,12 @@ void TopicTable::remove(const std::string& name) { topics_.erase(name); }
 std::optional<TopicInfo> TopicTable::by_name(const std::string& name) const {
   auto it = topics_.find(name);
   return it == topics_.end() ? std::nullopt : std::optional<TopicInfo>(it->second);
+}
+
+std::vector<std::string> TopicTable::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, t] : topics_) out.push_back(name);
+  return out;
 }
 
 std::optional<TopicInfo> TopicTable::by_id(const Uuid& id) const {
@@ -216,6 +224,13 @@ int32_t ConsumerGroup::partition_epoch(const Uuid& topic, int32_t partition) con
   if (t == partition_epochs_.end()) return -1;
   auto p = t->second.find(partition);
   return p == t->second.end() ? -1 : p->second;
+}
+
+std::set<std::string> ConsumerGroup::subscribed_topic_names() const {
+  std::set<std::string> out;
+  for (const auto& [name, n] : subscribed_topics_) out.insert(name);
+  for (const auto& [name, t] : subscription_metadata_) out.insert(name);
+  return out;
 }
 
 std::optional<std::string> ConsumerGroup::preferred_assignor() const {
@@ -385,9 +400,50 @@ protocol::ConsumerGroupDescribeResponse::DescribedGroup ConsumerGroup::describe(
 // ---------------------------------------------------------------------------------------------
 // The manager
 
+struct ConsumerGroupManager::Compiled {
+  std::unique_ptr<RE2> re;
+  std::string error;  // set: the expression does not compile
+};
+
 ConsumerGroupManager::ConsumerGroupManager(ConsumerGroupConfig config, Lookup lookup, uint64_t random_seed)
     : config_(std::move(config)), lookup_(std::move(lookup)), random_(random_seed) {
   if (config_.assignors.empty()) config_.assignors.emplace_back(kUniformAssignor);
+}
+
+ConsumerGroupManager::~ConsumerGroupManager() = default;
+
+namespace {
+
+constexpr size_t kMaxCompiledRegexes = 1024;  // beyond, the cache starts over
+
+// Topics a regular expression never picks up (Kafka's internal topics).
+bool internal_topic(const std::string& name) { return name == "__consumer_offsets" || name == "__transaction_state"; }
+
+}  // namespace
+
+std::optional<std::string> ConsumerGroupManager::regex_error(const std::string& regex) const {
+  auto it = regexes_.find(regex);
+  if (it == regexes_.end()) {
+    if (regexes_.size() >= kMaxCompiledRegexes) regexes_.clear();
+    auto compiled = std::make_shared<Compiled>();
+    RE2::Options options;
+    options.set_log_errors(false);
+    compiled->re = std::make_unique<RE2>(regex, options);
+    if (!compiled->re->ok()) compiled->error = compiled->re->error();
+    it = regexes_.emplace(regex, std::move(compiled)).first;
+  }
+  if (it->second->error.empty()) return std::nullopt;
+  return it->second->error;
+}
+
+bool ConsumerGroupManager::matches(const std::string& regex, const std::string& topic) const {
+  if (regex_error(regex)) return false;
+  return !internal_topic(topic) && RE2::FullMatch(topic, *regexes_.at(regex)->re);
+}
+
+bool ConsumerGroupManager::subscribes(const ConsumerGroupMember& m, const std::string& topic) const {
+  if (m.subscribed_topic_names.count(topic)) return true;
+  return m.subscribed_topic_regex && !m.subscribed_topic_regex->empty() && matches(*m.subscribed_topic_regex, topic);
 }
 
 std::string ConsumerGroupManager::new_member_id() {
@@ -425,9 +481,12 @@ std::optional<std::pair<ErrorCode, std::string>> ConsumerGroupManager::validate(
   } else if (epoch < kStaticLeaveEpoch) {
     return invalid("MemberEpoch is invalid.");
   }
-  // Topic regular expressions (KIP-848's SubscribedTopicRegex) are not resolved here yet.
   if (request.subscribed_topic_regex && !request.subscribed_topic_regex->empty()) {
-    return invalid("SubscribedTopicRegex is not supported yet.");
+    if (auto error = regex_error(*request.subscribed_topic_regex)) {
+      return std::make_pair(ErrorCode::invalid_regular_expression, "SubscribedTopicRegex `" +
+                                                                       *request.subscribed_topic_regex +
+                                                                       "` is not a valid regular expression: " + *error + ".");
+    }
   }
   if (request.server_assignor &&
       std::find(config_.assignors.begin(), config_.assignors.end(), *request.server_assignor) == config_.assignors.end()) {
@@ -551,7 +610,10 @@ HeartbeatResult ConsumerGroupManager::heartbeat(const ConsumerGroup* existing, c
   bool bump = g.group_epoch() == 0;  // a new group moves away from epoch 0 at once
   if (is_new || !updated.same_metadata(member)) {
     out.push_back(member_metadata_record(group_id, updated));
-    if (is_new || updated.subscribed_topic_names != member.subscribed_topic_names) bump = true;
+    if (is_new || updated.subscribed_topic_names != member.subscribed_topic_names ||
+        updated.subscribed_topic_regex.value_or("") != member.subscribed_topic_regex.value_or("")) {
+      bump = true;
+    }
   }
 
   // The sizes of the subscribed topics, from the metadata image: a change (a topic created,
@@ -564,6 +626,20 @@ HeartbeatResult ConsumerGroupManager::heartbeat(const ConsumerGroup* existing, c
   };
   if (!is_new) count(member, -1);
   count(updated, +1);
+  // Regular expressions are resolved against the image's topics at every heartbeat.
+  std::set<std::string> regexes;
+  for (const auto& [id, m] : g.members()) {
+    if (id != member_id && id != replaced && m.subscribed_topic_regex) regexes.insert(*m.subscribed_topic_regex);
+  }
+  if (updated.subscribed_topic_regex) regexes.insert(*updated.subscribed_topic_regex);
+  regexes.erase("");
+  if (!regexes.empty()) {
+    for (const std::string& name : topics.names()) {
+      if (std::any_of(regexes.begin(), regexes.end(), [&](const std::string& r) { return matches(r, name); })) {
+        ++names[name];
+      }
+    }
+  }
   std::map<std::string, TopicInfo> metadata;
   for (const auto& [name, n] : names) {
     if (std::optional<TopicInfo> t = topics.by_name(name)) metadata[name] = *t;
@@ -617,9 +693,8 @@ TopicPartitionSet ConsumerGroupManager::update_target(const ConsumerGroup& g, in
   auto add = [&](const ConsumerGroupMember& m, const TopicPartitionSet* current) {
     AssignmentMember& a = spec.members[m.id];
     a.instance_id = m.instance_id;
-    for (const std::string& name : m.subscribed_topic_names) {
-      auto t = metadata.find(name);
-      if (t != metadata.end()) a.topics.insert(t->second.id);
+    for (const auto& [name, t] : metadata) {
+      if (subscribes(m, name)) a.topics.insert(t.id);
     }
     if (current) a.current = *current;
   };
@@ -767,11 +842,15 @@ void ConsumerGroupManager::fence(const ConsumerGroup& g, const ConsumerGroupMemb
   out.push_back(consumer_group_tombstone(Kind::current_member_assignment, g.id(), m.id));
   out.push_back(consumer_group_tombstone(Kind::target_assignment_member, g.id(), m.id));
   out.push_back(consumer_group_tombstone(Kind::member_metadata, g.id(), m.id));
-  // Topics only this member subscribed to leave the subscription metadata.
-  std::map<std::string, TopicInfo> metadata = g.subscription_metadata();
-  for (const std::string& t : m.subscribed_topic_names) {
-    auto n = g.subscribed_topics().find(t);
-    if (n != g.subscribed_topics().end() && n->second <= 1) metadata.erase(t);
+  // Topics only this member subscribed to (by name or expression) leave the subscription metadata.
+  std::map<std::string, TopicInfo> metadata;
+  for (const auto& [name, t] : g.subscription_metadata()) {
+    for (const auto& [id, other] : g.members()) {
+      if (id != m.id && subscribes(other, name)) {
+        metadata[name] = t;
+        break;
+      }
+    }
   }
   if (metadata != g.subscription_metadata()) out.push_back(subscription_metadata_record(g.id(), metadata));
   out.push_back(group_epoch_record(g.id(), g.group_epoch() + 1));

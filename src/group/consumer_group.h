@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -60,6 +61,8 @@ class TopicsView {
   virtual ~TopicsView() = default;
   virtual std::optional<TopicInfo> by_name(const std::string& name) const = 0;
   virtual std::optional<TopicInfo> by_id(const Uuid& id) const = 0;
+  // Every topic name, for subscriptions by regular expression.
+  virtual std::vector<std::string> names() const = 0;
 };
 
 // A fixed set of topics, for tests and callers without a metadata image.
@@ -69,6 +72,7 @@ class TopicTable : public TopicsView {
   void remove(const std::string& name);
   std::optional<TopicInfo> by_name(const std::string& name) const override;
   std::optional<TopicInfo> by_id(const Uuid& id) const override;
+  std::vector<std::string> names() const override;
 
  private:
   std::map<std::string, TopicInfo> topics_;
@@ -130,7 +134,9 @@ class ConsumerGroup {
   int32_t partition_epoch(const Uuid& topic, int32_t partition) const;
   // Topics some member subscribes to, with how many do.
   const std::map<std::string, int32_t>& subscribed_topics() const { return subscribed_topics_; }
-  bool subscribed_to(const std::string& topic) const { return subscribed_topics_.count(topic) != 0; }
+  // The topics the group reads: subscribed by name, or matched by a member's regular expression
+  // when its subscription metadata was last computed.
+  std::set<std::string> subscribed_topic_names() const;
   // The assignor most members ask for, if any asks.
   std::optional<std::string> preferred_assignor() const;
 
@@ -171,6 +177,7 @@ class ConsumerGroupManager {
   using Lookup = std::function<const ConsumerGroup*(const std::string& group_id)>;
 
   ConsumerGroupManager(ConsumerGroupConfig config, Lookup lookup, uint64_t random_seed);
+  ~ConsumerGroupManager();
 
   // A heartbeat (or a leave, epoch -1 or -2) of a member of group, which may be null when the
   // group does not exist yet (the caller checks that the id is free or a consumer group's).
@@ -206,6 +213,12 @@ class ConsumerGroupManager {
                                 const TopicPartitionSet& target,
                                 const std::optional<std::vector<protocol::ConsumerGroupHeartbeatRequest::TopicPartitions>>& owned,
                                 std::vector<ConsumerGroupRecord>& out, int64_t now);
+  // A member's subscription covers the topic: by name, or by its regular expression (RE2 syntax,
+  // the whole name, as Kafka's RE2/J matches()).
+  bool subscribes(const ConsumerGroupMember& member, const std::string& topic) const;
+  bool matches(const std::string& regex, const std::string& topic) const;
+  // The error RE2 gives for the expression, or nullopt when it compiles.
+  std::optional<std::string> regex_error(const std::string& regex) const;
   void schedule_session(const std::string& group_id, const std::string& member_id, int64_t now);
   void cancel_timers(const std::string& group_id, const std::string& member_id);
   std::string new_member_id();
@@ -215,6 +228,8 @@ class ConsumerGroupManager {
   Timers<TimerKey> timers_;
   std::map<std::pair<std::string, std::string>, int32_t> rebalance_epochs_;  // the epoch a revocation is due at
   uint64_t random_;
+  struct Compiled;  // regular expressions, compiled once
+  mutable std::map<std::string, std::shared_ptr<Compiled>> regexes_;
 };
 
 // The records a group change is made of.

@@ -1078,8 +1078,7 @@ protocol::OffsetDeleteResponse GroupCoordinator::offset_delete(const protocol::O
   }
   std::optional<std::set<std::string>> subscribed;
   if (g->consumer) {
-    subscribed.emplace();
-    for (const auto& [topic, n] : g->consumer->subscribed_topics()) subscribed->insert(topic);
+    subscribed = g->consumer->subscribed_topic_names();
   } else if (g->state != GroupState::empty) {
     subscribed = g->subscribed_topics();
     if (!subscribed) {
@@ -1114,8 +1113,7 @@ void GroupCoordinator::expire_offsets(int64_t now) {
     if (g->consumer) {
       // A consumer group's offsets of topics it does not subscribe to expire a retention period
       // after their commit, whatever its state.
-      subscribed.emplace();
-      for (const auto& [topic, n] : g->consumer->subscribed_topics()) subscribed->insert(topic);
+      subscribed = g->consumer->subscribed_topic_names();
     } else if (g->state == GroupState::stable) {
       subscribed = g->subscribed_topics();
       if (!subscribed) continue;  // only consumers say which offsets they no longer use

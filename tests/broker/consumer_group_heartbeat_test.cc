@@ -300,6 +300,31 @@ TEST_F(ConsumerGroupHeartbeatTest, GroupSurvivesARestart) {
   }
 }
 
+TEST_F(ConsumerGroupHeartbeatTest, SubscriptionByRegularExpression) {
+  topic = create_topic("orders", 3);
+  create_topic("payments", 2);
+  find_coordinator("cg");  // __consumer_offsets exists now: a regex never takes it
+  Heartbeat r;
+  r.group_id = "cg";
+  r.member_id = "regex-member";
+  r.member_epoch = 0;
+  r.rebalance_timeout_ms = 30000;
+  r.subscribed_topic_regex = ".*";
+  r.topic_partitions.emplace();
+  auto joined = heartbeat(r);
+  ASSERT_EQ(joined.error_code, 0) << joined.error_message.value_or("");
+  ASSERT_TRUE(joined.assignment);
+  size_t partitions = 0;
+  for (const auto& tp : joined.assignment->topic_partitions) partitions += tp.partitions.size();
+  EXPECT_EQ(partitions, 5u);
+  auto d = describe();
+  ASSERT_EQ(d.members.size(), 1u);
+  EXPECT_EQ(d.members[0].subscribed_topic_regex, ".*");
+  r.member_id = "bad-regex";
+  r.subscribed_topic_regex = "[";
+  EXPECT_EQ(heartbeat(r).error_code, code(ErrorCode::invalid_regular_expression));
+}
+
 TEST_F(ConsumerGroupHeartbeatTest, ErrorsComeBackWithKafkasMessages) {
   topic = create_topic("orders", 2);
   find_coordinator("cg");

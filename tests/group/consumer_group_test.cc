@@ -297,8 +297,11 @@ TEST(ConsumerGroup, RequestErrors) {
   EXPECT_EQ(assignor.error_code, code(ErrorCode::unsupported_assignor));
   EXPECT_EQ(assignor.error_message, "ServerAssignor sticky is not supported. Supported assignors: uniform, range.");
   r.server_assignor.reset();
-  r.subscribed_topic_regex = "t.*";
-  EXPECT_EQ(h.send(r).error_code, code(ErrorCode::invalid_request));
+  r.subscribed_topic_regex = "t(";
+  auto regex = h.send(r);
+  EXPECT_EQ(regex.error_code, code(ErrorCode::invalid_regular_expression));
+  ASSERT_TRUE(regex.error_message);
+  EXPECT_EQ(regex.error_message->rfind("SubscribedTopicRegex `t(` is not a valid regular expression: ", 0), 0u);
   r.subscribed_topic_regex.reset();
   r.member_epoch = -3;
   EXPECT_EQ(h.send(r).error_code, code(ErrorCode::invalid_request));
@@ -364,6 +367,60 @@ TEST(ConsumerGroup, TopicGrowthBumpsTheGroupEpoch) {
   r = h.beat("a", h.describe().members[0].member_epoch, all(8));
   ASSERT_TRUE(r.assignment);
   EXPECT_EQ(r.assignment->topic_partitions.size(), 2u);
+}
+
+// How many partitions, of any topic, a response assigns.
+size_t assigned_count(const HeartbeatResponse& r) {
+  size_t n = 0;
+  if (r.assignment) {
+    for (const auto& tp : r.assignment->topic_partitions) n += tp.partitions.size();
+  }
+  return n;
+}
+
+TEST(ConsumerGroup, SubscriptionByRegularExpression) {
+  Harness h;
+  h.topics.put({topic_id(9), "__consumer_offsets", 50});  // never matched
+  Heartbeat r;
+  r.member_id = "a";
+  r.member_epoch = 0;
+  r.rebalance_timeout_ms = 30000;
+  r.subscribed_topic_regex = ".*";
+  r.topic_partitions.emplace();
+  auto a = h.send(r);
+  ASSERT_EQ(a.error_code, 0) << a.error_message.value_or("");
+  EXPECT_EQ(assigned_count(a), 8u);  // t and u, not the internal topic
+  EXPECT_EQ(h.describe().members[0].subscribed_topic_regex, ".*");
+  // A new topic that matches joins the subscription at the next heartbeat.
+  h.topics.put({topic_id(4), "t2", 3});
+  auto again = h.beat("a", a.member_epoch, all(6));
+  EXPECT_EQ(again.member_epoch, a.member_epoch + 1);
+  EXPECT_EQ(assigned_count(again), 11u);
+  // A narrower expression bumps the epoch and drops what it no longer matches.
+  r.member_epoch = again.member_epoch;
+  r.subscribed_topic_regex = "t.*";
+  r.topic_partitions.reset();
+  auto narrower = h.send(r);
+  EXPECT_EQ(narrower.member_epoch, again.member_epoch);  // u must be revoked first
+  EXPECT_EQ(assigned_count(narrower), 9u);
+  // Another member by name shares t; when the regex member leaves, u and t2 leave the subscription.
+  h.join("b", {"t"});
+  h.leave("a");
+  auto b = h.beat("b", h.describe().members[0].member_epoch, {});
+  EXPECT_EQ(b.error_code, 0);
+  EXPECT_EQ(assigned(b), all(6));
+  EXPECT_EQ(assigned_count(b), 6u);
+  // Offsets of u may go now; t's may not.
+  protocol::OffsetDeleteRequest del;
+  del.group_id = "g";
+  for (const std::string topic : {"t", "u"}) {
+    auto& t = del.topics.emplace_back();
+    t.name = topic;
+    t.partitions.emplace_back().partition_index = 0;
+  }
+  auto deleted = h.c.offset_delete(del, h.now);
+  EXPECT_EQ(deleted.topics.at(0).partitions.at(0).error_code, code(ErrorCode::group_subscribed_to_topic));
+  EXPECT_EQ(deleted.topics.at(1).partitions.at(0).error_code, 0);
 }
 
 TEST(ConsumerGroup, ReloadFromTheRecords) {

@@ -61,6 +61,7 @@ class ImageTopics : public group::TopicsView {
   explicit ImageTopics(std::shared_ptr<const metadata::MetadataImage> image) : image_(std::move(image)) {}
   std::optional<group::TopicInfo> by_name(const std::string& name) const override { return info(image_->topic(name)); }
   std::optional<group::TopicInfo> by_id(const Uuid& id) const override { return info(image_->topic(id)); }
+  std::vector<std::string> names() const override { return image_->topic_names(); }
 
  private:
   static std::optional<group::TopicInfo> info(const metadata::TopicImage* t) {
