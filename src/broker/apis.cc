@@ -43,6 +43,8 @@ constexpr ApiEntry kApis[] = {
     {44, 0, 1, handle_incremental_alter_configs},    // IncrementalAlterConfigs
     {47, 0, 0, handle_offset_delete},                // OffsetDelete
     {60, 0, 1, handle_describe_cluster},             // DescribeCluster
+    {68, 0, 1, handle_consumer_group_heartbeat},     // ConsumerGroupHeartbeat (KIP-848)
+    {69, 0, 0, handle_consumer_group_describe},      // ConsumerGroupDescribe (KIP-848)
 };
 
 }  // namespace

@@ -68,6 +68,16 @@ BrokerOptions broker_options_from(const config::BrokerConfig& config, const std:
   g.offset_metadata_max_bytes = config.offset_metadata_max_bytes();
   g.offsets_retention_ms = int64_t{config.offsets_retention_minutes()} * 60 * 1000;
   g.offsets_retention_check_interval_ms = config.offsets_retention_check_interval_ms();
+  g.consumer.session_timeout_ms = config.group_consumer_session_timeout_ms();
+  g.consumer.heartbeat_interval_ms = config.group_consumer_heartbeat_interval_ms();
+  g.consumer.max_size = config.group_consumer_max_size();
+  g.consumer.assignors.clear();
+  for (const std::string& a : config.group_consumer_assignors()) {
+    // Names, or the class names of Kafka's own assignors.
+    const std::string name = a.ends_with(".UniformAssignor") ? "uniform" : a.ends_with(".RangeAssignor") ? "range" : a;
+    if (group::known_assignor(name)) g.consumer.assignors.push_back(name);
+  }
+  if (g.consumer.assignors.empty()) g.consumer.assignors = group::ConsumerGroupConfig{}.assignors;
   return o;
 }
 

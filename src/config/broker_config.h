@@ -250,6 +250,12 @@ class BrokerConfig {
   int32_t group_min_session_timeout_ms() const { return int_of("group.min.session.timeout.ms"); }
   int32_t group_max_session_timeout_ms() const { return int_of("group.max.session.timeout.ms"); }
   int32_t group_max_size() const { return int_of("group.max.size"); }
+  int32_t group_consumer_session_timeout_ms() const { return int_of("group.consumer.session.timeout.ms"); }
+  int32_t group_consumer_heartbeat_interval_ms() const { return int_of("group.consumer.heartbeat.interval.ms"); }
+  int32_t group_consumer_max_size() const { return int_of("group.consumer.max.size"); }
+  std::vector<std::string> group_consumer_assignors() const {
+    return get_list("group.consumer.assignors").value_or(std::vector<std::string>{});
+  }
 
   // ---- Transactions and producers ----
   int32_t transaction_state_log_num_partitions() const { return int_of("transaction.state.log.num.partitions"); }

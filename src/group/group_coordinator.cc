@@ -63,6 +63,7 @@ struct GroupCoordinator::Group {
     protocol::OffsetCommitValue value;
   };
   std::map<std::pair<std::string, int32_t>, Offset> offsets;
+  std::unique_ptr<ConsumerGroup> consumer;  // set: the id is a KIP-848 consumer group's
 
   bool has_member(const std::string& member_id) const { return members.count(member_id) != 0; }
   size_t awaiting_join_count() const {
@@ -164,7 +165,13 @@ bool iequals(const std::string& a, const std::string& b) {
 }  // namespace
 
 GroupCoordinator::GroupCoordinator(GroupConfig config, int32_t partition, uint64_t random_seed)
-    : config_(config), partition_(partition), random_(random_seed) {}
+    : config_(config), partition_(partition), random_(random_seed) {
+  auto lookup = [this](const std::string& group_id) -> const ConsumerGroup* {
+    const Group* g = find(group_id);
+    return g ? g->consumer.get() : nullptr;
+  };
+  consumer_ = std::make_unique<ConsumerGroupManager>(config_.consumer, lookup, random_seed ^ 0x6b69703834380000ULL);
+}
 
 GroupCoordinator::~GroupCoordinator() = default;
 
@@ -214,9 +221,19 @@ Status GroupCoordinator::replay(BytesView key, std::optional<BytesView> value) {
     g->offsets[{offset->topic, offset->partition}] = Group::Offset{*offset->value};
     return Status();
   }
+  if (auto* consumer = std::get_if<ConsumerGroupRecord>(&*decoded)) {
+    apply_consumer(*consumer, false);
+    return Status();
+  }
   if (auto* metadata = std::get_if<GroupMetadataRecord>(&*decoded)) {
     if (!metadata->value) {
-      groups_.erase(metadata->group);
+      // Offsets outlive the group's metadata when the id moved to a consumer group.
+      Group* g = find(metadata->group);
+      if (g && (!g->offsets.empty() || g->consumer)) {
+        reset_classic(*g, g->state_timestamp);
+      } else {
+        groups_.erase(metadata->group);
+      }
       return Status();
     }
     const protocol::GroupMetadataValue& v = *metadata->value;
@@ -247,13 +264,14 @@ Status GroupCoordinator::replay(BytesView key, std::optional<BytesView> value) {
     }
     return Status();
   }
-  return Status();  // KIP-848 consumer groups are not kept yet
+  return Status();  // share groups and regular expressions are not kept
 }
 
 void GroupCoordinator::finish_loading(int64_t now) {
   // Every loaded member gets a full session from now to show it is still there.
   for (auto& [id, g] : groups_) {
     for (auto& [mid, m] : g->members) schedule_heartbeat(*g, m, now);
+    if (g->consumer) consumer_->on_loaded(*g->consumer, now);
   }
   timers_.schedule({TimerKind::expire_offsets, "", ""}, now + config_.offsets_retention_check_interval_ms);
 }
@@ -317,6 +335,14 @@ void GroupCoordinator::join_group(RequestId id, const protocol::JoinGroupRequest
     return reply_join_error(id, version, ErrorCode::invalid_session_timeout, request.member_id);
   }
   const bool unknown = request.member_id.empty();
+  if (Group* cg = find(request.group_id); cg && cg->consumer) {
+    // A consumer group's id: an empty one gives way to a classic group, as in Kafka. Classic
+    // members do not join a consumer group here.
+    if (!cg->consumer->empty()) {
+      return reply_join_error(id, version, ErrorCode::inconsistent_group_protocol, request.member_id);
+    }
+    drop_consumer_group(*cg);
+  }
   Group* g = find(request.group_id);
   if (!g) {
     if (!unknown) return reply_join_error(id, version, ErrorCode::unknown_member_id, request.member_id);
@@ -606,6 +632,7 @@ void GroupCoordinator::complete_join(Group& g, int64_t now) {
 void GroupCoordinator::sync_group(RequestId id, const protocol::SyncGroupRequest& request, int16_t version,
                                   int64_t now) {
   Group* g = find(request.group_id);
+  if (g && g->consumer) return reply_sync_error(id, consumer_member_error(*g, request.member_id, request.group_instance_id));
   if (!g || g->state == GroupState::dead) {
     return reply_sync_error(id, g ? ErrorCode::coordinator_not_available : ErrorCode::unknown_member_id);
   }
@@ -691,6 +718,10 @@ protocol::HeartbeatResponse GroupCoordinator::heartbeat(const protocol::Heartbea
   (void)version;
   protocol::HeartbeatResponse r;
   Group* g = find(request.group_id);
+  if (g && g->consumer) {
+    r.error_code = code(consumer_member_error(*g, request.member_id, request.group_instance_id));
+    return r;
+  }
   if (!g) {
     r.error_code = code(ErrorCode::unknown_member_id);
     return r;
@@ -728,6 +759,21 @@ protocol::LeaveGroupResponse GroupCoordinator::leave_group(const protocol::Leave
   if (version < 3) {
     auto& one = leaving.emplace_back();
     one.member_id = request.member_id;
+  }
+  if (g && g->consumer) {
+    // Consumer group members leave by heartbeat; none here speaks the classic protocol.
+    for (const auto& who : leaving) {
+      const ErrorCode error = consumer_member_error(*g, who.member_id, who.group_instance_id);
+      if (version >= 3) {
+        auto& out = r.members.emplace_back();
+        out.member_id = who.member_id;
+        out.group_instance_id = who.group_instance_id;
+        out.error_code = code(error);
+      } else {
+        r.error_code = code(error);
+      }
+    }
+    return r;
   }
   if (!g || g->state == GroupState::dead) {
     r.error_code = code(g ? ErrorCode::coordinator_not_available : ErrorCode::unknown_member_id);
@@ -810,6 +856,9 @@ void GroupCoordinator::after_member_left(Group& g, int64_t now) {
 }
 
 void GroupCoordinator::tick(int64_t now) {
+  for (auto fenced = consumer_->tick(now); !fenced.empty(); fenced = consumer_->tick(now)) {
+    for (const ConsumerGroupRecord& r : fenced) apply_consumer(r, true);
+  }
   for (const TimerKey& key : timers_.take_due(now)) {
     const auto& [kind, group_id, member_id] = key;
     if (kind == TimerKind::expire_offsets) {
@@ -851,7 +900,12 @@ void GroupCoordinator::tick(int64_t now) {
   }
 }
 
-std::optional<int64_t> GroupCoordinator::next_deadline() const { return timers_.next(); }
+std::optional<int64_t> GroupCoordinator::next_deadline() const {
+  std::optional<int64_t> classic = timers_.next();
+  std::optional<int64_t> consumer = consumer_->next_deadline();
+  if (classic && consumer) return std::min(*classic, *consumer);
+  return classic ? classic : consumer;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Records
@@ -912,10 +966,20 @@ protocol::OffsetCommitResponse GroupCoordinator::offset_commit(const protocol::O
   if (!g) {
     // No group: only a consumer managing its own partitions (no generation) may commit; the
     // commit makes an empty group.
-    if (generation >= 0) return answer_all(ErrorCode::illegal_generation);
+    // From version 9 a missing group is named as such, for both kinds of groups.
+    if (generation >= 0) return answer_all(version >= 9 ? ErrorCode::group_id_not_found : ErrorCode::illegal_generation);
     g = &create(request.group_id, now);
   } else if (g->state == GroupState::dead) {
     return answer_all(ErrorCode::coordinator_not_available);
+  } else if (g->consumer) {
+    // A consumer group: a member commits with its member epoch (OffsetCommit 9+); anyone may
+    // commit to an empty group without one.
+    if (generation >= 0 || !g->consumer->empty()) {
+      const ConsumerGroupMember* m = g->consumer->member(request.member_id);
+      if (!m) return answer_all(ErrorCode::unknown_member_id);
+      if (version < 9) return answer_all(ErrorCode::unsupported_version);
+      if (generation != m->epoch) return answer_all(ErrorCode::stale_member_epoch);
+    }
   } else if (generation < 0 && g->state == GroupState::empty) {
     // A simple commit to a group nobody is in.
   } else if (g->state == GroupState::completing_rebalance) {
@@ -966,11 +1030,19 @@ protocol::OffsetCommitResponse GroupCoordinator::offset_commit(const protocol::O
 protocol::OffsetFetchResponse::OffsetFetchResponseGroup GroupCoordinator::offset_fetch(
     const std::string& group_id,
     const std::optional<std::vector<protocol::OffsetFetchRequest::OffsetFetchRequestTopics>>& topics,
-    bool require_stable) {
+    bool require_stable, const std::optional<std::string>& member_id, int32_t member_epoch) {
   (void)require_stable;  // no transactional offsets yet, so none is ever pending
   protocol::OffsetFetchResponse::OffsetFetchResponseGroup out;
   out.group_id = group_id;
   const Group* g = find(group_id);
+  if (g && g->consumer && (member_id || member_epoch >= 0)) {
+    // OffsetFetch 9+: a consumer group member fetches with its member id and epoch.
+    const ConsumerGroupMember* m = member_id ? g->consumer->member(*member_id) : nullptr;
+    if (!m || m->epoch != member_epoch) {
+      out.error_code = code(m ? ErrorCode::stale_member_epoch : ErrorCode::unknown_member_id);
+      return out;
+    }
+  }
   auto fill = [](auto& part, const protocol::OffsetCommitValue* v) {
     part.committed_offset = v ? v->offset : -1;
     part.committed_leader_epoch = v ? v->leader_epoch : -1;
@@ -1013,7 +1085,9 @@ protocol::OffsetDeleteResponse GroupCoordinator::offset_delete(const protocol::O
     return r;
   }
   std::optional<std::set<std::string>> subscribed;
-  if (g->state != GroupState::empty) {
+  if (g->consumer) {
+    subscribed = g->consumer->subscribed_topic_names();
+  } else if (g->state != GroupState::empty) {
     subscribed = g->subscribed_topics();
     if (!subscribed) {
       // Members that are not consumers: what they read is unknown, so nothing may go.
@@ -1044,7 +1118,11 @@ void GroupCoordinator::expire_offsets(int64_t now) {
   std::vector<std::string> emptied;
   for (auto& [id, g] : groups_) {
     std::optional<std::set<std::string>> subscribed;
-    if (g->state == GroupState::stable) {
+    if (g->consumer) {
+      // A consumer group's offsets of topics it does not subscribe to expire a retention period
+      // after their commit, whatever its state.
+      subscribed = g->consumer->subscribed_topic_names();
+    } else if (g->state == GroupState::stable) {
       subscribed = g->subscribed_topics();
       if (!subscribed) continue;  // only consumers say which offsets they no longer use
     } else if (g->state != GroupState::empty) {
@@ -1069,9 +1147,17 @@ void GroupCoordinator::expire_offsets(int64_t now) {
         ++it;
       }
     }
-    if (g->state == GroupState::empty && g->offsets.empty() && g->pending_members.empty()) emptied.push_back(id);
+    if (g->state == GroupState::empty && g->offsets.empty() && g->pending_members.empty() &&
+        (!g->consumer || g->consumer->empty())) {
+      emptied.push_back(id);
+    }
   }
   for (const std::string& id : emptied) {
+    Group* g = find(id);
+    if (g && g->consumer) {
+      drop_consumer_group(*g);
+      continue;
+    }
     records_.push_back(group_metadata_record(id, std::nullopt));
     groups_.erase(id);
   }
@@ -1088,6 +1174,16 @@ std::vector<protocol::ListGroupsResponse::ListedGroup> GroupCoordinator::list_gr
            std::any_of(filter.begin(), filter.end(), [&](const std::string& f) { return iequals(f, value); });
   };
   for (const auto& [id, g] : groups_) {
+    if (g->consumer) {
+      const char* state = state_name(g->consumer->state());
+      if (!matches(states, state) || !matches(types, "consumer")) continue;
+      auto& l = out.emplace_back();
+      l.group_id = id;
+      l.protocol_type = "consumer";
+      l.group_state = state;
+      l.group_type = "consumer";
+      continue;
+    }
     if (g->state == GroupState::dead) continue;
     if (!matches(states, state_name(g->state)) || !matches(types, "classic")) continue;
     auto& l = out.emplace_back();
@@ -1103,7 +1199,8 @@ protocol::DescribeGroupsResponse::DescribedGroup GroupCoordinator::describe_grou
   protocol::DescribeGroupsResponse::DescribedGroup out;
   out.group_id = group_id;
   const Group* g = find(group_id);
-  if (!g) {
+  if (!g || g->consumer) {
+    // DescribeGroups (up to version 5) knows only classic groups: others read as Dead.
     out.group_state = state_name(GroupState::dead);
     return out;
   }
@@ -1132,6 +1229,15 @@ ErrorCode GroupCoordinator::delete_group(const std::string& group_id, int64_t no
   if (group_id.empty()) return ErrorCode::invalid_group_id;
   Group* g = find(group_id);
   if (!g || g->state == GroupState::dead) return ErrorCode::group_id_not_found;
+  if (g->consumer) {
+    if (!g->consumer->empty()) return ErrorCode::non_empty_group;
+    for (const auto& [tp, offset] : g->offsets) {
+      records_.push_back(offset_commit_record(g->id, tp.first, tp.second, std::nullopt));
+    }
+    g->offsets.clear();
+    drop_consumer_group(*g);
+    return ErrorCode::none;
+  }
   if (g->state != GroupState::empty) return ErrorCode::non_empty_group;
   delete_group_records(*g);
   for (const std::string& member_id : g->pending_members) timers_.cancel({TimerKind::pending_member, g->id, member_id});
@@ -1139,6 +1245,107 @@ ErrorCode GroupCoordinator::delete_group(const std::string& group_id, int64_t no
   timers_.cancel({TimerKind::sync, g->id, ""});
   groups_.erase(group_id);
   return ErrorCode::none;
+}
+
+}  // namespace gregor::group
+
+// ---------------------------------------------------------------------------------------------
+// KIP-848 consumer groups (the logic is consumer_group.cc's)
+
+namespace gregor::group {
+
+protocol::ConsumerGroupHeartbeatResponse GroupCoordinator::consumer_group_heartbeat(
+    const protocol::ConsumerGroupHeartbeatRequest& request, int16_t version, const Client& client,
+    const TopicsView& topics, int64_t now) {
+  auto failed = [](ErrorCode error, std::string message) {
+    protocol::ConsumerGroupHeartbeatResponse r;
+    r.error_code = code(error);
+    r.error_message = std::move(message);
+    return r;
+  };
+  if (auto invalid = consumer_->validate(request, version)) return failed(invalid->first, invalid->second);
+  Group* g = find(request.group_id);
+  const bool take_over = g && !g->consumer;
+  if (take_over) {
+    // A classic group of that id: a joining member turns it into a consumer group only when it is
+    // empty (Kafka's online upgrade of a live classic group is not done here).
+    if (request.member_epoch != 0 || g->state != GroupState::empty || !g->pending_members.empty()) {
+      return failed(ErrorCode::group_id_not_found, "Group " + request.group_id + " is not a consumer group.");
+    }
+  }
+  HeartbeatResult result = consumer_->heartbeat(g ? g->consumer.get() : nullptr, request, version, client.client_id,
+                                                client.host, topics, now);
+  if (result.response.error_code != 0) return result.response;  // a failed heartbeat changes nothing
+  if (take_over) {
+    records_.push_back(group_metadata_record(g->id, std::nullopt));
+    reset_classic(*g, now);
+  }
+  for (const ConsumerGroupRecord& r : result.records) apply_consumer(r, true);
+  return result.response;
+}
+
+protocol::ConsumerGroupDescribeResponse::DescribedGroup GroupCoordinator::consumer_group_describe(
+    const std::string& group_id, const TopicsView& topics) const {
+  const Group* g = find(group_id);
+  if (group_id.empty() || !g || !g->consumer) {
+    protocol::ConsumerGroupDescribeResponse::DescribedGroup out;
+    out.group_id = group_id;
+    out.error_code = code(group_id.empty() ? ErrorCode::invalid_group_id : ErrorCode::group_id_not_found);
+    return out;
+  }
+  return g->consumer->describe(consumer_->default_assignor(), topics);
+}
+
+void GroupCoordinator::apply_consumer(const ConsumerGroupRecord& record, bool write) {
+  if (write) records_.push_back(consumer_group_record(record));
+  Group* g = find(record.group);
+  if (record.kind == ConsumerGroupRecord::Kind::metadata && record.tombstone()) {
+    // The group is gone; its offsets, if any are left, stay as an empty classic group's.
+    if (!g || !g->consumer) return;
+    g->consumer.reset();
+    if (g->offsets.empty()) groups_.erase(record.group);
+    return;
+  }
+  if (!g) {
+    if (record.tombstone()) return;
+    g = &create(record.group, -1);
+  }
+  if (!g->consumer) {
+    if (record.tombstone()) return;
+    g->consumer = std::make_unique<ConsumerGroup>(record.group);
+  }
+  g->consumer->apply(record);
+}
+
+void GroupCoordinator::drop_consumer_group(Group& g) {
+  std::vector<ConsumerGroupRecord> records;
+  g.consumer->tombstones(records);
+  for (const ConsumerGroupRecord& r : records) apply_consumer(r, true);  // may erase g
+}
+
+GroupCoordinator::Group& GroupCoordinator::reset_classic(Group& g, int64_t now) {
+  for (const std::string& member_id : g.pending_members) timers_.cancel({TimerKind::pending_member, g.id, member_id});
+  for (const auto& [member_id, m] : g.members) timers_.cancel({TimerKind::heartbeat, g.id, member_id});
+  timers_.cancel({TimerKind::join, g.id, ""});
+  timers_.cancel({TimerKind::sync, g.id, ""});
+  const std::string id = g.id;
+  auto offsets = std::move(g.offsets);
+  auto consumer = std::move(g.consumer);
+  Group& fresh = create(id, now);  // g is gone from here on
+  fresh.offsets = std::move(offsets);
+  fresh.consumer = std::move(consumer);
+  return fresh;
+}
+
+ErrorCode GroupCoordinator::consumer_member_error(const Group& g, const std::string& member_id,
+                                                  const std::optional<std::string>& instance_id) const {
+  // Classic requests to a consumer group: Kafka looks the member up, and turns away those of the
+  // consumer protocol, which here are all of them.
+  if (instance_id) {
+    const ConsumerGroupMember* m = g.consumer->static_member(*instance_id);
+    if (m && !member_id.empty() && m->id != member_id) return ErrorCode::fenced_instance_id;
+  }
+  return ErrorCode::unknown_member_id;
 }
 
 }  // namespace gregor::group

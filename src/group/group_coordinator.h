@@ -33,6 +33,7 @@
 #include "common/bytes.h"
 #include "common/error_code.h"
 #include "common/status.h"
+#include "group/consumer_group.h"
 #include "group/records.h"
 #include "group/timers.h"
 #include "protocol/generated/message/describe_groups_response.h"
@@ -64,6 +65,7 @@ struct GroupConfig {
   int64_t offsets_retention_ms = 7 * 24 * 3600 * 1000LL;  // offsets.retention.minutes
   int64_t offsets_retention_check_interval_ms = 600000;   // offsets.retention.check.interval.ms
   int32_t new_member_join_timeout_ms = 300000;    // how long a new member may wait in a join
+  ConsumerGroupConfig consumer;                   // group.consumer.*: KIP-848 consumer groups
 };
 
 enum class GroupState { empty, preparing_rebalance, completing_rebalance, stable, dead };
@@ -109,7 +111,7 @@ class GroupCoordinator {
   // nullopt: every committed offset of the group.
   protocol::OffsetFetchResponse::OffsetFetchResponseGroup offset_fetch(
       const std::string& group_id, const std::optional<std::vector<protocol::OffsetFetchRequest::OffsetFetchRequestTopics>>& topics,
-      bool require_stable);
+      bool require_stable, const std::optional<std::string>& member_id = std::nullopt, int32_t member_epoch = -1);
   protocol::OffsetDeleteResponse offset_delete(const protocol::OffsetDeleteRequest& request, int64_t now);
 
   // The groups here, filtered by state and type names (empty filter: all; case-insensitive).
@@ -118,6 +120,15 @@ class GroupCoordinator {
   protocol::DescribeGroupsResponse::DescribedGroup describe_group(const std::string& group_id) const;
   // NONE, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP or INVALID_GROUP_ID.
   ErrorCode delete_group(const std::string& group_id, int64_t now);
+
+  // KIP-848 consumer groups (consumer_group.h). A group id is either a classic group or a
+  // consumer group: a heartbeat may take over an empty classic group, a JoinGroup an empty
+  // consumer group; otherwise the other kind gets GROUP_ID_NOT_FOUND / INCONSISTENT_GROUP_PROTOCOL.
+  protocol::ConsumerGroupHeartbeatResponse consumer_group_heartbeat(const protocol::ConsumerGroupHeartbeatRequest& request,
+                                                                    int16_t version, const Client& client,
+                                                                    const TopicsView& topics, int64_t now);
+  protocol::ConsumerGroupDescribeResponse::DescribedGroup consumer_group_describe(const std::string& group_id,
+                                                                                 const TopicsView& topics) const;
 
   void tick(int64_t now);
   std::optional<int64_t> next_deadline() const;
@@ -161,6 +172,14 @@ class GroupCoordinator {
   void store_group(const Group& g);
   void delete_group_records(Group& g);
 
+  // Consumer groups: records are applied as replaying them would (and, write: appended).
+  void apply_consumer(const ConsumerGroupRecord& record, bool write);
+  void drop_consumer_group(Group& g);
+  // The group's classic state starts over empty; its offsets and consumer group stay.
+  Group& reset_classic(Group& g, int64_t now);
+  ErrorCode consumer_member_error(const Group& g, const std::string& member_id,
+                                  const std::optional<std::string>& instance_id) const;
+
   void reply_join(Member& m, protocol::JoinGroupResponse response);
   void reply_join_error(RequestId id, int16_t version, ErrorCode error, const std::string& member_id = "");
   void reply_sync(Member& m, protocol::SyncGroupResponse response);
@@ -175,6 +194,7 @@ class GroupCoordinator {
   std::vector<Reply> replies_;
   uint64_t next_member_ = 0;
   uint64_t random_;
+  std::unique_ptr<ConsumerGroupManager> consumer_;
 };
 
 }  // namespace gregor::group

@@ -1,5 +1,11 @@
 #include "group/records.h"
 
+#include "protocol/generated/group_coordinator/consumer_group_current_member_assignment_key.h"
+#include "protocol/generated/group_coordinator/consumer_group_member_metadata_key.h"
+#include "protocol/generated/group_coordinator/consumer_group_metadata_key.h"
+#include "protocol/generated/group_coordinator/consumer_group_partition_metadata_key.h"
+#include "protocol/generated/group_coordinator/consumer_group_target_assignment_member_key.h"
+#include "protocol/generated/group_coordinator/consumer_group_target_assignment_metadata_key.h"
 #include "protocol/generated/group_coordinator/group_metadata_key.h"
 #include "protocol/generated/group_coordinator/offset_commit_key.h"
 #include "protocol/message_support.h"
@@ -32,7 +38,61 @@ Result<T> read_versioned(BytesView bytes, const char* what) {
   return protocol::decode_message<T>(bytes.subview(2, bytes.size() - 2), version, protocol::TrailingBytes::reject, 2);
 }
 
+using CgKind = ConsumerGroupRecord::Kind;
+
+// A consumer group key: the group, and for member records the member.
+template <typename Key>
+Bytes consumer_group_key(const ConsumerGroupRecord& r) {
+  Key key;
+  key.group_id = r.group;
+  if constexpr (requires { key.member_id; }) key.member_id = r.member;
+  return versioned(key, static_cast<int16_t>(r.kind));
+}
+
+template <typename Key, typename Value>
+Result<ConsumerGroupRecord> read_consumer_group_record(CgKind kind, BytesView key, std::optional<BytesView> value,
+                                                       const char* what) {
+  auto k = protocol::decode_message<Key>(key.subview(2, key.size() - 2), static_cast<int16_t>(kind),
+                                         protocol::TrailingBytes::reject, 2);
+  if (!k.ok()) return k.error();
+  ConsumerGroupRecord out;
+  out.kind = kind;
+  out.group = k->group_id;
+  if constexpr (requires { k->member_id; }) out.member = k->member_id;
+  if (value) {
+    auto v = read_versioned<Value>(*value, what);
+    if (!v.ok()) return v.error();
+    out.value = std::move(*v);
+  }
+  return out;
+}
+
 }  // namespace
+
+Record consumer_group_record(const ConsumerGroupRecord& r) {
+  Record out;
+  switch (r.kind) {
+    case CgKind::metadata: out.key = consumer_group_key<protocol::ConsumerGroupMetadataKey>(r); break;
+    case CgKind::partition_metadata: out.key = consumer_group_key<protocol::ConsumerGroupPartitionMetadataKey>(r); break;
+    case CgKind::member_metadata: out.key = consumer_group_key<protocol::ConsumerGroupMemberMetadataKey>(r); break;
+    case CgKind::target_assignment_metadata:
+      out.key = consumer_group_key<protocol::ConsumerGroupTargetAssignmentMetadataKey>(r);
+      break;
+    case CgKind::target_assignment_member:
+      out.key = consumer_group_key<protocol::ConsumerGroupTargetAssignmentMemberKey>(r);
+      break;
+    case CgKind::current_member_assignment:
+      out.key = consumer_group_key<protocol::ConsumerGroupCurrentMemberAssignmentKey>(r);
+      break;
+  }
+  // Every value is written as version 0, the only one there is.
+  std::visit(
+      [&out](const auto& v) {
+        if constexpr (!std::is_same_v<std::decay_t<decltype(v)>, std::monostate>) out.value = versioned(v, 0);
+      },
+      r.value);
+  return out;
+}
 
 Record offset_commit_record(const std::string& group, const std::string& topic, int32_t partition,
                             const std::optional<protocol::OffsetCommitValue>& value) {
@@ -53,6 +113,15 @@ Record group_metadata_record(const std::string& group, const std::optional<proto
   if (value) r.value = versioned(*value, kGroupMetadataValueVersion);
   return r;
 }
+
+namespace {
+
+Result<DecodedRecord> wrap(Result<ConsumerGroupRecord> r) {
+  if (!r.ok()) return r.error();
+  return DecodedRecord(std::move(*r));
+}
+
+}  // namespace
 
 Result<DecodedRecord> decode_record(BytesView key, std::optional<BytesView> value) {
   if (key.size() < 2) return DecodeError{0, "key", "needs a 2-byte version"};
@@ -81,6 +150,31 @@ Result<DecodedRecord> decode_record(BytesView key, std::optional<BytesView> valu
       out.value = std::move(*v);
     }
     return DecodedRecord(std::move(out));
+  }
+  switch (static_cast<CgKind>(key_version)) {
+    case CgKind::metadata:
+      return wrap(read_consumer_group_record<protocol::ConsumerGroupMetadataKey, protocol::ConsumerGroupMetadataValue>(
+          CgKind::metadata, key, value, "ConsumerGroupMetadataValue"));
+    case CgKind::partition_metadata:
+      return wrap(read_consumer_group_record<protocol::ConsumerGroupPartitionMetadataKey,
+                                             protocol::ConsumerGroupPartitionMetadataValue>(
+          CgKind::partition_metadata, key, value, "ConsumerGroupPartitionMetadataValue"));
+    case CgKind::member_metadata:
+      return wrap(read_consumer_group_record<protocol::ConsumerGroupMemberMetadataKey,
+                                             protocol::ConsumerGroupMemberMetadataValue>(
+          CgKind::member_metadata, key, value, "ConsumerGroupMemberMetadataValue"));
+    case CgKind::target_assignment_metadata:
+      return wrap(read_consumer_group_record<protocol::ConsumerGroupTargetAssignmentMetadataKey,
+                                             protocol::ConsumerGroupTargetAssignmentMetadataValue>(
+          CgKind::target_assignment_metadata, key, value, "ConsumerGroupTargetAssignmentMetadataValue"));
+    case CgKind::target_assignment_member:
+      return wrap(read_consumer_group_record<protocol::ConsumerGroupTargetAssignmentMemberKey,
+                                             protocol::ConsumerGroupTargetAssignmentMemberValue>(
+          CgKind::target_assignment_member, key, value, "ConsumerGroupTargetAssignmentMemberValue"));
+    case CgKind::current_member_assignment:
+      return wrap(read_consumer_group_record<protocol::ConsumerGroupCurrentMemberAssignmentKey,
+                                             protocol::ConsumerGroupCurrentMemberAssignmentValue>(
+          CgKind::current_member_assignment, key, value, "ConsumerGroupCurrentMemberAssignmentValue"));
   }
   if (key_version < 0) return DecodeError{0, "key", "negative key version " + std::to_string(key_version)};
   return DecodedRecord(OtherRecord{key_version});

@@ -3,7 +3,8 @@
 //
 //   key version 0, 1   OffsetCommitKey     group, topic, partition  -> OffsetCommitValue
 //   key version 2      GroupMetadataKey    group                    -> GroupMetadataValue
-//   key version 3+     the consumer groups of KIP-848 (ConsumerGroup*Key), read as "other"
+//   key version 3-8    the consumer groups of KIP-848 (ConsumerGroup*Key -> ConsumerGroup*Value)
+//   key version 9+     share groups and regular expressions, read as "other"
 //
 // A null value is a tombstone: the offset, or the whole group, is gone. Values are written in
 // the versions Kafka writes (OffsetCommitValue 3, or 1 with an expire timestamp; GroupMetadata-
@@ -17,6 +18,12 @@
 
 #include "common/bytes.h"
 #include "common/result.h"
+#include "protocol/generated/group_coordinator/consumer_group_current_member_assignment_value.h"
+#include "protocol/generated/group_coordinator/consumer_group_member_metadata_value.h"
+#include "protocol/generated/group_coordinator/consumer_group_metadata_value.h"
+#include "protocol/generated/group_coordinator/consumer_group_partition_metadata_value.h"
+#include "protocol/generated/group_coordinator/consumer_group_target_assignment_member_value.h"
+#include "protocol/generated/group_coordinator/consumer_group_target_assignment_metadata_value.h"
 #include "protocol/generated/group_coordinator/group_metadata_value.h"
 #include "protocol/generated/group_coordinator/offset_commit_value.h"
 
@@ -45,11 +52,37 @@ struct OtherRecord {
   int16_t key_version = 0;
 };
 
-using DecodedRecord = std::variant<OffsetCommitRecord, GroupMetadataRecord, OtherRecord>;
+// A KIP-848 consumer group record: the key version names the kind; member records carry the
+// member id. The value is the kind's (version 0), or monostate for a tombstone.
+struct ConsumerGroupRecord {
+  enum class Kind : int16_t {
+    metadata = 3,                    // ConsumerGroupMetadata: the group epoch
+    partition_metadata = 4,          // ConsumerGroupPartitionMetadata: the subscribed topics' sizes
+    member_metadata = 5,             // ConsumerGroupMemberMetadata: a member's subscription
+    target_assignment_metadata = 6,  // ConsumerGroupTargetAssignmentMetadata: the assignment epoch
+    target_assignment_member = 7,    // ConsumerGroupTargetAssignmentMember: a member's target
+    current_member_assignment = 8,   // ConsumerGroupCurrentMemberAssignment: a member's epoch and partitions
+  };
+  using Value = std::variant<std::monostate, protocol::ConsumerGroupMetadataValue,
+                             protocol::ConsumerGroupPartitionMetadataValue, protocol::ConsumerGroupMemberMetadataValue,
+                             protocol::ConsumerGroupTargetAssignmentMetadataValue,
+                             protocol::ConsumerGroupTargetAssignmentMemberValue,
+                             protocol::ConsumerGroupCurrentMemberAssignmentValue>;
+  Kind kind = Kind::metadata;
+  std::string group;
+  std::string member;  // member_metadata, target_assignment_member, current_member_assignment
+  Value value;
+
+  bool tombstone() const { return std::holds_alternative<std::monostate>(value); }
+};
+
+using DecodedRecord = std::variant<OffsetCommitRecord, GroupMetadataRecord, ConsumerGroupRecord, OtherRecord>;
 
 Record offset_commit_record(const std::string& group, const std::string& topic, int32_t partition,
                             const std::optional<protocol::OffsetCommitValue>& value);
 Record group_metadata_record(const std::string& group, const std::optional<protocol::GroupMetadataValue>& value);
+
+Record consumer_group_record(const ConsumerGroupRecord& record);
 
 // Reads a record's key and value; an error names what does not parse.
 Result<DecodedRecord> decode_record(BytesView key, std::optional<BytesView> value);

@@ -115,4 +115,16 @@ class Client {
   Bytes last_frame_;
 };
 
+// One request and its response, which must carry the request's correlation id: Response{} (and a
+// test failure) when none came back.
+template <typename Response, typename Request>
+Response round_trip(Client& client, const Request& request, int16_t version, int32_t correlation) {
+  client.send(request, version, correlation);
+  auto response = client.receive<Response>(version);
+  EXPECT_TRUE(response) << Request::kName << " v" << version << " got no answer";
+  if (!response) return Response{};
+  EXPECT_EQ(response->first, correlation);
+  return std::move(response->second);
+}
+
 }  // namespace gregor::broker

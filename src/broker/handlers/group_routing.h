@@ -8,6 +8,7 @@
 
 #include "broker/broker.h"
 #include "group/records.h"
+#include "metadata/image.h"
 
 namespace gregor::broker {
 
@@ -53,5 +54,21 @@ inline std::string client_host(const RequestContext& ctx) {
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   return "/" + host;
 }
+
+// The metadata image as KIP-848 consumer groups read topics (names, ids, partition counts).
+class ImageTopics : public group::TopicsView {
+ public:
+  explicit ImageTopics(std::shared_ptr<const metadata::MetadataImage> image) : image_(std::move(image)) {}
+  std::optional<group::TopicInfo> by_name(const std::string& name) const override { return info(image_->topic(name)); }
+  std::optional<group::TopicInfo> by_id(const Uuid& id) const override { return info(image_->topic(id)); }
+  std::vector<std::string> names() const override { return image_->topic_names(); }
+
+ private:
+  static std::optional<group::TopicInfo> info(const metadata::TopicImage* t) {
+    if (!t) return std::nullopt;
+    return group::TopicInfo{t->id, t->name, t->partition_count()};
+  }
+  std::shared_ptr<const metadata::MetadataImage> image_;
+};
 
 }  // namespace gregor::broker

@@ -34,6 +34,11 @@ asio::awaitable<HandlerResult> handle_alter_configs(Broker& broker, const Reques
 asio::awaitable<HandlerResult> handle_incremental_alter_configs(Broker& broker, const RequestContext& ctx,
                                                                 BytesView body);
 asio::awaitable<HandlerResult> handle_init_producer_id(Broker& broker, const RequestContext& ctx, BytesView body);
+// KIP-848 consumer groups.
+asio::awaitable<HandlerResult> handle_consumer_group_heartbeat(Broker& broker, const RequestContext& ctx,
+                                                               BytesView body);
+asio::awaitable<HandlerResult> handle_consumer_group_describe(Broker& broker, const RequestContext& ctx,
+                                                              BytesView body);
 
 // ApiVersions for a version this broker does not serve (KIP-511): UNSUPPORTED_VERSION and the
 // supported ranges, encoded as version 0 so any client can read it.

@@ -13,9 +13,13 @@ using Group = protocol::OffsetFetchResponse::OffsetFetchResponseGroup;
 using Topics = std::optional<std::vector<protocol::OffsetFetchRequest::OffsetFetchRequestTopics>>;
 
 asio::awaitable<std::pair<ErrorCode, Group>> fetch_group(Broker& broker, const std::string& group_id, Topics topics,
-                                                        bool require_stable) {
-  auto op = [group_id, topics = std::move(topics), require_stable](group::GroupCoordinator& c, int64_t) {
-    return c.offset_fetch(group_id, topics, require_stable);
+                                                        bool require_stable,
+                                                        std::optional<std::string> member_id = std::nullopt,
+                                                        int32_t member_epoch = -1) {
+  // v9+: a KIP-848 member fetches with its member id and epoch.
+  auto op = [group_id, topics = std::move(topics), require_stable, member_id = std::move(member_id),
+             member_epoch](group::GroupCoordinator& c, int64_t) {
+    return c.offset_fetch(group_id, topics, require_stable, member_id, member_epoch);
   };
   return on_coordinator<Group>(broker, group_id, op);
 }
@@ -30,7 +34,8 @@ asio::awaitable<HandlerResult> handle_offset_fetch(Broker& broker, const Request
   protocol::OffsetFetchResponse response;
   if (version >= 8) {
     for (const auto& g : request->groups) {
-      auto [error, group] = co_await fetch_group(broker, g.group_id, g.topics, request->require_stable);
+      auto [error, group] =
+          co_await fetch_group(broker, g.group_id, g.topics, request->require_stable, g.member_id, g.member_epoch);
       group.group_id = g.group_id;
       if (error != ErrorCode::none) {
         group.topics.clear();
