@@ -11,12 +11,8 @@ namespace {
 // Versions as a Kafka 4.0 broker serves them, within what the codec knows.
 constexpr ApiEntry kApis[] = {
     {0, 3, 11, handle_produce},                      // Produce (v0-2 carry the old message formats, gone in Kafka 4)
-    {0, 3, 11, handle_produce},                      // Produce (v0-2 carry the old message formats, gone in Kafka 4)
     {1, 4, 17, handle_fetch},                        // Fetch (v13+ name topics by id, from the metadata image)
-    {1, 4, 12, handle_fetch},                        // Fetch (v13+ name topics by id: with the metadata image)
     {2, 1, 10, handle_list_offsets},                 // ListOffsets (v0 is gone in Kafka 4)
-    {2, 1, 8, handle_list_offsets},                  // ListOffsets (v9+ add tiered-storage timestamps)
-    {3, 0, 12, handle_metadata},                     // Metadata
     {3, 0, 12, handle_metadata},                     // Metadata
     {8, 2, 9, handle_offset_commit},                 // OffsetCommit (v0-1 removed in Kafka 4, KIP-896)
     {9, 1, 9, handle_offset_fetch},                  // OffsetFetch (v0 removed in Kafka 4)
@@ -28,8 +24,6 @@ constexpr ApiEntry kApis[] = {
     {15, 0, 5, handle_describe_groups},              // DescribeGroups
     {16, 0, 5, handle_list_groups},                  // ListGroups
     {18, 0, 4, handle_api_versions},                 // ApiVersions
-    {18, 0, 4, handle_api_versions},                 // ApiVersions
-    {19, 2, 7, handle_create_topics},                // CreateTopics
     {19, 2, 7, handle_create_topics},                // CreateTopics
     {20, 1, 6, handle_delete_topics},                // DeleteTopics (v0 is gone in Kafka 4)
     {21, 0, 2, handle_delete_records},               // DeleteRecords

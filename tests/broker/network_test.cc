@@ -47,6 +47,10 @@ TEST_F(NetworkTest, ApiVersionsListsExactlyTheImplementedApis) {
   EXPECT_EQ(correlation, 7);
   EXPECT_EQ(response.error_code, 0);
   ASSERT_EQ(response.api_keys.size(), implemented_apis().size());
+  for (size_t i = 1; i < response.api_keys.size(); ++i) {
+    // Each API once, in key order: a second entry for a key would advertise two version ranges.
+    EXPECT_LT(response.api_keys[i - 1].api_key, response.api_keys[i].api_key);
+  }
   for (size_t i = 0; i < response.api_keys.size(); ++i) {
     EXPECT_EQ(response.api_keys[i].api_key, implemented_apis()[i].key);
     EXPECT_EQ(response.api_keys[i].min_version, implemented_apis()[i].min_version);
