@@ -66,6 +66,12 @@ struct GroupCoordinator::Group {
   std::unique_ptr<ConsumerGroup> consumer;  // set: the id is a KIP-848 consumer group's
 
   bool has_member(const std::string& member_id) const { return members.count(member_id) != 0; }
+  // KIP-345: the instance id belongs to another member id, so this one is fenced.
+  bool fenced(const std::optional<std::string>& instance_id, const std::string& member_id) const {
+    if (!instance_id) return false;
+    auto known = static_members.find(*instance_id);
+    return known != static_members.end() && known->second != member_id;
+  }
   size_t awaiting_join_count() const {
     return static_cast<size_t>(std::count_if(members.begin(), members.end(),
                                              [](const auto& m) { return m.second.awaiting_join.has_value(); }));
@@ -394,11 +400,8 @@ void GroupCoordinator::join_known_member(Group& g, RequestId id, const protocol:
     return add_member_and_rebalance(g, id, request, version, client, member_id, now);
   }
   auto it = g.members.find(member_id);
-  if (request.group_instance_id) {
-    auto known = g.static_members.find(*request.group_instance_id);
-    if (known != g.static_members.end() && known->second != member_id) {
-      return reply_join_error(id, version, ErrorCode::fenced_instance_id, member_id);
-    }
+  if (g.fenced(request.group_instance_id, member_id)) {
+    return reply_join_error(id, version, ErrorCode::fenced_instance_id, member_id);
   }
   if (it == g.members.end()) return reply_join_error(id, version, ErrorCode::unknown_member_id, member_id);
   Member& m = it->second;
@@ -636,11 +639,8 @@ void GroupCoordinator::sync_group(RequestId id, const protocol::SyncGroupRequest
   if (!g || g->state == GroupState::dead) {
     return reply_sync_error(id, g ? ErrorCode::coordinator_not_available : ErrorCode::unknown_member_id);
   }
-  if (request.group_instance_id) {
-    auto known = g->static_members.find(*request.group_instance_id);
-    if (known != g->static_members.end() && known->second != request.member_id) {
-      return reply_sync_error(id, ErrorCode::fenced_instance_id);
-    }
+  if (g->fenced(request.group_instance_id, request.member_id)) {
+    return reply_sync_error(id, ErrorCode::fenced_instance_id);
   }
   auto it = g->members.find(request.member_id);
   if (it == g->members.end()) return reply_sync_error(id, ErrorCode::unknown_member_id);
@@ -730,12 +730,9 @@ protocol::HeartbeatResponse GroupCoordinator::heartbeat(const protocol::Heartbea
     r.error_code = code(ErrorCode::coordinator_not_available);
     return r;
   }
-  if (request.group_instance_id) {
-    auto known = g->static_members.find(*request.group_instance_id);
-    if (known != g->static_members.end() && known->second != request.member_id) {
-      r.error_code = code(ErrorCode::fenced_instance_id);
-      return r;
-    }
+  if (g->fenced(request.group_instance_id, request.member_id)) {
+    r.error_code = code(ErrorCode::fenced_instance_id);
+    return r;
   }
   auto it = g->members.find(request.member_id);
   if (g->state == GroupState::empty || it == g->members.end()) {
@@ -985,12 +982,7 @@ protocol::OffsetCommitResponse GroupCoordinator::offset_commit(const protocol::O
   } else if (g->state == GroupState::completing_rebalance) {
     return answer_all(ErrorCode::rebalance_in_progress);
   } else {
-    if (request.group_instance_id) {
-      auto known = g->static_members.find(*request.group_instance_id);
-      if (known != g->static_members.end() && known->second != request.member_id) {
-        return answer_all(ErrorCode::fenced_instance_id);
-      }
-    }
+    if (g->fenced(request.group_instance_id, request.member_id)) return answer_all(ErrorCode::fenced_instance_id);
     auto it = g->members.find(request.member_id);
     if (it == g->members.end()) return answer_all(ErrorCode::unknown_member_id);
     if (generation != g->generation) return answer_all(ErrorCode::illegal_generation);
