@@ -10,6 +10,7 @@
 #include <asio/ip/v6_only.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
+#include <algorithm>
 #include <random>
 #include <thread>
 
@@ -26,6 +27,20 @@ constexpr int16_t kApiVersionsKey = 18;
 Status bind_error(const ListenerOptions& l, const std::error_code& ec) {
   return Status(ErrorCode::unknown_server_error,
                 "cannot listen on " + l.name + "://" + l.host + ":" + std::to_string(l.port) + ": " + ec.message());
+}
+
+// SO_REUSEPORT would let a second broker (same user) bind a port this one listens on, and the
+// kernel would then split connections between them. A plain bind first proves nobody listens.
+Status check_port_free(const ListenerOptions& l, const asio::ip::tcp::endpoint& endpoint) {
+  asio::io_context io;
+  asio::ip::tcp::acceptor probe(io);
+  std::error_code ec;
+  probe.open(endpoint.protocol(), ec);
+  if (!ec && endpoint.protocol() == asio::ip::tcp::v6() && l.host.empty()) probe.set_option(asio::ip::v6_only(false), ec);
+  if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) probe.bind(endpoint, ec);
+  if (ec) return bind_error(l, ec);
+  return {};
 }
 
 }  // namespace
@@ -51,6 +66,17 @@ Broker::~Broker() {
 Status Broker::start() {
   if (started_) return {};
   if (options_.storage) {
+    // Each data directory belongs to one broker: a second one on the same directories stops here,
+    // before it reads or writes anything in them.
+    std::vector<std::string> dirs = options_.storage->manager.log_dirs;
+    if (options_.metadata) dirs.push_back(options_.metadata->metadata_dir);
+    std::sort(dirs.begin(), dirs.end());
+    dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
+    for (const std::string& dir : dirs) {
+      auto lock = storage::DirLock::acquire(dir);
+      if (!lock.ok()) return lock.status();
+      dir_locks_.push_back(std::move(*lock));
+    }
     std::vector<Shard*> shards;
     for (auto& state : shards_) shards.push_back(&state->shard);
     auto logs = LogService::open(fs_, clock_, shards, *options_.storage);
@@ -85,6 +111,9 @@ Status Broker::start() {
         address = results.begin()->endpoint().address();
       }
       asio::ip::tcp::endpoint endpoint(address, static_cast<uint16_t>(port));
+      if (port != 0 && state == shards_.front()) {
+        if (Status s = check_port_free(l, endpoint); !s.ok()) return s;
+      }
       acceptor->open(endpoint.protocol(), ec);
       if (!ec && endpoint.protocol() == asio::ip::tcp::v6() && l.host.empty()) {
         acceptor->set_option(asio::ip::v6_only(false), ec);
@@ -211,7 +240,10 @@ Status Broker::wait() {
   for (auto& state : shards_) state->shard.join();
   if (!logs_ || waited_ || !stopped_) return {};
   waited_ = true;
-  return logs_->finish_shutdown();
+  Status s = logs_->finish_shutdown();
+  // The logs are closed: the directories are free for the next broker.
+  dir_locks_.clear();
+  return s;
 }
 
 }  // namespace gregor::broker

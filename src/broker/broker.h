@@ -20,6 +20,7 @@
 #include "broker/producer_id_manager.h"
 #include "broker/replica_manager.h"
 #include "common/status.h"
+#include "storage/dir_lock.h"
 #include "storage/posix_file_system.h"
 
 namespace gregor::broker {
@@ -99,6 +100,7 @@ class Broker {
   std::vector<std::unique_ptr<ShardState>> shards_;
   std::vector<std::pair<std::string, int>> bound_ports_;
   storage::PosixFileSystem fs_;
+  std::vector<storage::DirLock> dir_locks_;  // released last, after the logs close
   storage::SystemClock clock_;
   std::unique_ptr<LogService> logs_;  // destroyed before the shards its timers run on
   std::vector<std::unique_ptr<ReplicaManager>> replicas_;

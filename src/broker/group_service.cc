@@ -14,7 +14,8 @@ namespace gregor::broker {
 
 namespace {
 
-constexpr uint32_t kLoadReadBytes = 5 * 1024 * 1024;  // offsets.load.buffer.size
+// What a record of a loaded batch may take, uncompressed, at the least.
+constexpr size_t kLoadRecordBytes = 5 * 1024 * 1024;
 
 TopicPartition offsets_partition(int32_t p) { return TopicPartition{kOffsetsTopic, p}; }
 
@@ -53,41 +54,72 @@ void GroupService::close() {
 }
 
 void GroupService::load(int32_t partition) {
-  ReplicaManager::Partition* p = broker_.replicas(shard_).find(offsets_partition(partition));
-  if (!p) return;
+  if (!broker_.replicas(shard_).find(offsets_partition(partition))) return;
   auto c = std::make_unique<Coordinator>();
   c->partition = partition;
   c->machine = std::make_unique<group::GroupCoordinator>(options_.coordinator, partition, seed_ + partition);
   c->timer = std::make_unique<asio::steady_timer>(broker_.shard(shard_).context());
-  // The replay reads the whole partition here, on the shard's loop: offsets partitions are
-  // compacted and small. Requests meanwhile cannot reach it, as the loop is busy.
-  size_t records = 0;
-  Status loaded = storage::for_each_batch(
-      *p->log, 0, storage::ReadLimit::log_end, kLoadReadBytes, [&](const record::RecordBatchView& batch) -> Status {
+  c->loading = true;
+  Coordinator& placed = *(coordinators_[partition] = std::move(c));
+  // The replay goes one read at a time, each its own turn of the shard's loop: requests for
+  // this partition meanwhile get COORDINATOR_LOAD_IN_PROGRESS, everything else goes on.
+  asio::post(broker_.shard(shard_).context(),
+             [this, partition, alive = std::weak_ptr<bool>(placed.alive)] { load_step(partition, alive); });
+}
+
+void GroupService::load_step(int32_t partition, const std::weak_ptr<bool>& alive) {
+  auto still = alive.lock();
+  if (!still || !*still) return;  // dropped while loading
+  Coordinator& c = *coordinators_.at(partition);
+  ReplicaManager::Partition* p = broker_.replicas(shard_).find(offsets_partition(partition));
+  if (!p) {
+    drop(partition, ErrorCode::not_coordinator);
+    return;
+  }
+  auto next = storage::for_each_batch_step(
+      *p->log, c.load_offset, storage::ReadLimit::log_end, options_.load_read_bytes,
+      [&](const record::RecordBatchView& batch) -> Status {
         if (batch.is_control()) return {};
         if (auto err = batch.verify_crc()) return Status(ErrorCode::corrupt_message, err->to_string());
-        record::RecordReader reader(std::max<size_t>(batch.bytes().size() * 64, kLoadReadBytes));
+        record::RecordReader reader(std::max<size_t>(batch.bytes().size() * 64, kLoadRecordBytes));
         if (auto err = reader.open(batch)) return Status(ErrorCode::corrupt_message, err->to_string());
         record::Record r;
         while (reader.next(r)) {
           if (!r.key) continue;  // Kafka skips keyless records here too
-          if (Status s = c->machine->replay(*r.key, r.value); !s.ok()) return s;
-          ++records;
+          if (Status s = c.machine->replay(*r.key, r.value); !s.ok()) return s;
+          ++c.loaded_records;
         }
         if (!reader.ok()) return Status(ErrorCode::corrupt_message, reader.error().to_string());
         return {};
       });
-  if (!loaded.ok()) {
-    spdlog::error("loading {}-{}: {}", kOffsetsTopic, partition, loaded.message());
-    return;  // requests get NOT_COORDINATOR; a later reconcile tries again
+  if (!next.ok()) {
+    spdlog::error("loading {}-{}: {}", kOffsetsTopic, partition, next.status().message());
+    drop(partition, ErrorCode::not_coordinator);  // requests get NOT_COORDINATOR; a later reconcile tries again
+    return;
   }
-  c->machine->finish_loading(now_ms());
-  c->written_end = c->durable_end = p->log->log_end_offset();
-  if (records > 0) {
-    spdlog::info("loaded {}-{}: {} records, {} groups", kOffsetsTopic, partition, records, c->machine->group_count());
+  c.load_offset = *next;
+  if (c.load_offset < p->log->log_end_offset()) {
+    asio::post(broker_.shard(shard_).context(), [this, partition, alive] { load_step(partition, alive); });
+    return;
   }
-  Coordinator& placed = *(coordinators_[partition] = std::move(c));
-  arm_timer(placed);
+  c.machine->finish_loading(now_ms());
+  c.loading = false;
+  c.written_end = c.durable_end = p->log->log_end_offset();
+  if (c.loaded_records > 0) {
+    spdlog::info("loaded {}-{}: {} records, {} groups", kOffsetsTopic, partition, c.loaded_records,
+                 c.machine->group_count());
+  }
+  arm_timer(c);
+}
+
+void GroupService::reload(int32_t partition) {
+  drop(partition, ErrorCode::not_coordinator);
+  load(partition);
+}
+
+bool GroupService::loading(int32_t partition) const {
+  auto it = coordinators_.find(partition);
+  return it != coordinators_.end() && it->second->loading;
 }
 
 void GroupService::drop(int32_t partition, ErrorCode error) {
@@ -108,12 +140,17 @@ void GroupService::fail(int32_t partition, const std::string& why) {
   load(partition);
 }
 
-std::vector<protocol::ListGroupsResponse::ListedGroup> GroupService::list_groups(
-    const std::vector<std::string>& states, const std::vector<std::string>& types) const {
-  std::vector<protocol::ListGroupsResponse::ListedGroup> out;
+GroupService::ListedGroups GroupService::list_groups(const std::vector<std::string>& states,
+                                                     const std::vector<std::string>& types) const {
+  ListedGroups out;
   for (const auto& [p, c] : coordinators_) {
+    if (c->loading) {
+      // As Kafka: a partition still loading makes the whole answer COORDINATOR_LOAD_IN_PROGRESS.
+      out.error = ErrorCode::coordinator_load_in_progress;
+      continue;
+    }
     auto listed = c->machine->list_groups(states, types);
-    out.insert(out.end(), std::make_move_iterator(listed.begin()), std::make_move_iterator(listed.end()));
+    out.groups.insert(out.groups.end(), std::make_move_iterator(listed.begin()), std::make_move_iterator(listed.end()));
   }
   return out;
 }
@@ -122,6 +159,10 @@ GroupService::Coordinator* GroupService::ready(int32_t partition, ErrorCode& err
   auto it = coordinators_.find(partition);
   if (it == coordinators_.end()) {
     error = ErrorCode::not_coordinator;
+    return nullptr;
+  }
+  if (it->second->loading) {
+    error = ErrorCode::coordinator_load_in_progress;
     return nullptr;
   }
   return it->second.get();

@@ -1,8 +1,9 @@
 // The group coordinators of one shard: a GroupCoordinator state machine (src/group) for every
 // __consumer_offsets partition the shard leads, and the I/O around it. Loading replays the
-// partition into a new coordinator (requests meanwhile get COORDINATOR_LOAD_IN_PROGRESS); an
-// operation runs the state machine, appends the records it wrote as one batch, and sends every
-// answer it produced once that batch and all before it are durable, in order. A deadline timer
+// partition into a new coordinator, one read per turn of the loop (requests for it meanwhile get
+// COORDINATOR_LOAD_IN_PROGRESS); an operation runs the state machine, appends the records it
+// wrote as one batch, and sends every answer it produced once that batch and all before it are
+// durable, in order. A deadline timer
 // drives tick(). When the partition's log fails, the coordinator is dropped and loaded again from
 // the log, so state that never became durable is never served. Lives on its shard's thread.
 #pragma once
@@ -29,6 +30,7 @@ struct GroupOptions {
   int32_t offsets_partitions = 50;              // offsets.topic.num.partitions
   int16_t offsets_replication_factor = 3;       // offsets.topic.replication.factor
   int32_t offsets_segment_bytes = 104857600;    // offsets.topic.segment.bytes
+  int32_t load_read_bytes = 5 * 1024 * 1024;    // offsets.load.buffer.size: one read of a load
 };
 
 class GroupService {
@@ -41,6 +43,10 @@ class GroupService {
   void reconcile();
   // Drops every coordinator (the broker is stopping): waiting requests get NOT_COORDINATOR.
   void close();
+  // Drops the coordinator of an offsets partition and loads it again from the log, as when its
+  // leadership moves away and back; requests meanwhile get COORDINATOR_LOAD_IN_PROGRESS.
+  void reload(int32_t partition);
+  bool loading(int32_t partition) const;
 
   // Runs op on the coordinator of an offsets partition and calls done (on this shard) with its
   // result once the records it wrote are durable; with NOT_COORDINATOR or
@@ -56,8 +62,11 @@ class GroupService {
                    Waiter done);
 
   // ListGroups over every coordinator of the shard.
-  std::vector<protocol::ListGroupsResponse::ListedGroup> list_groups(const std::vector<std::string>& states,
-                                                                    const std::vector<std::string>& types) const;
+  struct ListedGroups {
+    ErrorCode error = ErrorCode::none;
+    std::vector<protocol::ListGroupsResponse::ListedGroup> groups;
+  };
+  ListedGroups list_groups(const std::vector<std::string>& states, const std::vector<std::string>& types) const;
 
   const GroupOptions& options() const { return options_; }
 
@@ -70,6 +79,7 @@ class GroupService {
   void release(Coordinator& c);
   void arm_timer(Coordinator& c);
   void load(int32_t partition);
+  void load_step(int32_t partition, const std::weak_ptr<bool>& alive);
   void fail(int32_t partition, const std::string& why);
   void drop(int32_t partition, ErrorCode error);
   static int64_t now_ms();
@@ -96,6 +106,10 @@ struct GroupService::Coordinator {
   int64_t written_end = 0;  // the end offset of the last batch appended
   int64_t durable_end = 0;  // how far the appends are durable
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+  // While loading, the replay's progress; requests are refused until it reaches the log's end.
+  bool loading = false;
+  int64_t load_offset = 0;
+  size_t loaded_records = 0;
 };
 
 template <typename R>

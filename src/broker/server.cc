@@ -60,6 +60,7 @@ BrokerOptions broker_options_from(const config::BrokerConfig& config, const std:
   o.groups.offsets_partitions = config.offsets_topic_num_partitions();
   o.groups.offsets_replication_factor = config.offsets_topic_replication_factor();
   o.groups.offsets_segment_bytes = config.offsets_topic_segment_bytes();
+  o.groups.load_read_bytes = config.offsets_load_buffer_size();
   group::GroupConfig& g = o.groups.coordinator;
   g.min_session_timeout_ms = config.group_min_session_timeout_ms();
   g.max_session_timeout_ms = config.group_max_session_timeout_ms();

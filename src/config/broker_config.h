@@ -242,6 +242,7 @@ class BrokerConfig {
     return static_cast<int16_t>(int_of("offsets.topic.replication.factor"));
   }
   int32_t offsets_topic_segment_bytes() const { return int_of("offsets.topic.segment.bytes"); }
+  int32_t offsets_load_buffer_size() const { return int_of("offsets.load.buffer.size"); }
   int32_t offsets_retention_minutes() const { return int_of("offsets.retention.minutes"); }
   int64_t offsets_retention_check_interval_ms() const { return long_of("offsets.retention.check.interval.ms"); }
   int32_t offsets_commit_timeout_ms() const { return int_of("offsets.commit.timeout.ms"); }

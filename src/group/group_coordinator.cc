@@ -979,13 +979,17 @@ protocol::OffsetCommitResponse GroupCoordinator::offset_commit(const protocol::O
     }
   } else if (generation < 0 && g->state == GroupState::empty) {
     // A simple commit to a group nobody is in.
-  } else if (g->state == GroupState::completing_rebalance) {
-    return answer_all(ErrorCode::rebalance_in_progress);
+  } else if (generation < 0 && request.member_id.empty() && !request.group_instance_id) {
+    // No member and no generation: only an empty group takes such a commit.
+    return answer_all(ErrorCode::unknown_member_id);
   } else {
+    // As Kafka: who the member is first, then its generation, and only then the group's state,
+    // so a stale member learns it is stale even while the group completes a rebalance.
     if (g->fenced(request.group_instance_id, request.member_id)) return answer_all(ErrorCode::fenced_instance_id);
     auto it = g->members.find(request.member_id);
     if (it == g->members.end()) return answer_all(ErrorCode::unknown_member_id);
     if (generation != g->generation) return answer_all(ErrorCode::illegal_generation);
+    if (g->state == GroupState::completing_rebalance) return answer_all(ErrorCode::rebalance_in_progress);
     schedule_heartbeat(*g, it->second, now);
   }
   for (const auto& t : request.topics) {

@@ -17,4 +17,10 @@ namespace gregor::storage {
 Status for_each_batch(Log& log, int64_t from_offset, ReadLimit limit, uint32_t read_bytes,
                       const std::function<Status(const record::RecordBatchView&)>& visit);
 
+// One read of for_each_batch, for a replay that yields between reads: visits the batches of a
+// single read_bytes read from from_offset and returns the offset to go on from, which is the
+// limit's end once everything is read.
+StatusOr<int64_t> for_each_batch_step(Log& log, int64_t from_offset, ReadLimit limit, uint32_t read_bytes,
+                                      const std::function<Status(const record::RecordBatchView&)>& visit);
+
 }  // namespace gregor::storage

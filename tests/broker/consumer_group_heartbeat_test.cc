@@ -1,16 +1,19 @@
 // KIP-848 consumer groups over the wire, against an in-process broker with its metadata log:
 // members driven through ConsumerGroupHeartbeat until the group is stable (no partition ever
 // owned twice), ConsumerGroupDescribe, the classic group APIs on the group, and the group
-// reloaded from __consumer_offsets after a restart.
+// reloaded from __consumer_offsets after a restart; a coordinator loading its partition.
 #include <gtest/gtest.h>
 
+#include <asio/post.hpp>
 #include <chrono>
+#include <future>
 #include <map>
 #include <set>
 
 #include "../storage/temp_dir.h"
 #include "broker/broker.h"
 #include "common/error_code.h"
+#include "group/records.h"
 #include "protocol/generated/message/consumer_group_describe_request.h"
 #include "protocol/generated/message/consumer_group_describe_response.h"
 #include "protocol/generated/message/consumer_group_heartbeat_request.h"
@@ -67,6 +70,7 @@ class ConsumerGroupHeartbeatTest : public ::testing::Test {
     o.advertised = {AdvertisedListener{"PLAINTEXT", "127.0.0.1", 0, 0}};
     o.groups.offsets_partitions = 4;
     o.groups.offsets_replication_factor = 1;
+    o.groups.load_read_bytes = 1;  // a load reads one batch per turn of the loop
     broker = std::make_unique<Broker>(o);
     ASSERT_TRUE(broker->start().ok());
     client = std::make_unique<Client>(broker->bound_port("PLAINTEXT"));
@@ -77,6 +81,14 @@ class ConsumerGroupHeartbeatTest : public ::testing::Test {
     ASSERT_TRUE(broker->wait().ok());
     broker.reset();
     start();
+  }
+
+  // fn on a shard's thread; its result.
+  template <typename F>
+  auto on_shard(unsigned s, F fn) {
+    std::promise<std::invoke_result_t<F>> done;
+    asio::post(broker->shard(s).executor(), [&] { done.set_value(fn()); });
+    return done.get_future().get();
   }
 
   template <typename Response, typename Request>
@@ -360,6 +372,50 @@ TEST_F(ConsumerGroupHeartbeatTest, ErrorsComeBackWithKafkasMessages) {
   EXPECT_EQ(named.error_code, 0);
   ASSERT_TRUE(named.member_id);
   EXPECT_FALSE(named.member_id->empty());
+}
+
+TEST_F(ConsumerGroupHeartbeatTest, AReloadedCoordinatorIsLoadingUntilItHasReadItsLog) {
+  create_topic("orders", 1);
+  find_coordinator("simple");
+  // Commits, each its own batch in __consumer_offsets, so the load takes many turns of the loop.
+  protocol::OffsetCommitRequest commit;
+  commit.group_id = "simple";
+  auto& p = commit.topics.emplace_back().partitions.emplace_back();
+  commit.topics[0].name = "orders";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (int64_t offset = 1; offset <= 40;) {
+    p.committed_offset = offset;
+    int16_t error = call<protocol::OffsetCommitResponse>(commit, 8).topics.at(0).partitions.at(0).error_code;
+    if (error == 0) ++offset;
+    ASSERT_TRUE(error == 0 || (coordinator_busy(error) && std::chrono::steady_clock::now() < deadline)) << error;
+  }
+  const int32_t partition = group::partition_for_group("simple", 4);
+  const unsigned s = shard_of(storage::TopicPartition{kOffsetsTopic, partition}, kShards);
+  // Reloaded (as when leadership comes back): requests and ListGroups are refused at once.
+  auto [loading, error, list_error] = on_shard(s, [&] {
+    GroupService& groups = broker->groups(s);
+    groups.reload(partition);
+    ErrorCode answered = ErrorCode::none;
+    groups.run<int>(partition, [](group::GroupCoordinator&, int64_t) { return 0; },
+                    [&](ErrorCode e, int) { answered = e; });
+    return std::tuple(groups.loading(partition), answered, groups.list_groups({}, {}).error);
+  });
+  EXPECT_TRUE(loading);
+  EXPECT_EQ(error, ErrorCode::coordinator_load_in_progress);
+  EXPECT_EQ(list_error, ErrorCode::coordinator_load_in_progress);
+  // Clients retry until the load is done, and find everything the log had.
+  protocol::OffsetFetchRequest fetch;
+  auto& g = fetch.groups.emplace_back();
+  g.group_id = "simple";
+  g.topics.emplace().emplace_back().name = "orders";
+  g.topics->back().partition_indexes = {0};
+  protocol::OffsetFetchResponse fetched;
+  do {
+    fetched = call<protocol::OffsetFetchResponse>(fetch, 8);
+  } while (coordinator_busy(fetched.groups.at(0).error_code) && std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(fetched.groups.at(0).error_code, 0);
+  EXPECT_EQ(fetched.groups.at(0).topics.at(0).partitions.at(0).committed_offset, 40);
+  EXPECT_FALSE(on_shard(s, [&] { return broker->groups(s).loading(partition); }));
 }
 
 }  // namespace

@@ -495,6 +495,12 @@ TEST(GroupCoordinator, OffsetCommitsAndTheirErrors) {
   ASSERT_EQ(h.state("g"), "CompletingRebalance");
   EXPECT_EQ(h.commit("g", a, 2, {{"t", 0, 7}}).topics[0].partitions[0].error_code,
             code(ErrorCode::rebalance_in_progress));
+  // ... but who the member is and its generation are checked first, as Kafka does.
+  EXPECT_EQ(h.commit("g", "nobody", 2, {{"t", 0, 7}}).topics[0].partitions[0].error_code,
+            code(ErrorCode::unknown_member_id));
+  EXPECT_EQ(h.commit("g", a, 1, {{"t", 0, 7}}).topics[0].partitions[0].error_code,
+            code(ErrorCode::illegal_generation));
+  EXPECT_EQ(h.committed("g", "t", 0), 5);
   (void)jb;
 }
 

@@ -1,7 +1,8 @@
 // Real Kafka clients against a real `gregor server` process: kcat with every codec, keys,
 // headers and null values; confluent-kafka (librdkafka) and kafka-python producing and
 // consuming with explicit offsets, over several partitions and many fetches; @platformatic/kafka
-// fetching by topic id (Fetch v17); a restart that keeps every acknowledged record.
+// fetching by topic id (Fetch v17); a restart that keeps every acknowledged record; a second
+// broker refused the first one's data dir and port.
 #include <gtest/gtest.h>
 
 #include "broker_process_test.h"
@@ -91,6 +92,26 @@ TEST_F(BrokerClientsTest, EveryAcknowledgedRecordSurvivesARestart) {
   // The second run produces 50 more and reads back all 100 from offset 0.
   auto second = python("confluent_roundtrip.py", {broker->bootstrap(), "durable", "50", "100"});
   EXPECT_EQ(second.exit_code, 0) << second.output;
+}
+
+TEST_F(BrokerClientsTest, ASecondBrokerCannotTakeTheDataDirOrThePort) {
+  // Same data dir: refused by the directory lock, before it touches the logs.
+  BrokerProcess same_dir(dir.path() + "/data");
+  EXPECT_FALSE(same_dir.start(30s));
+  EXPECT_NE(same_dir.log().find("another broker, in this process or another, is using"), std::string::npos)
+      << same_dir.log();
+  // Same port, other data dir: refused although the listeners use SO_REUSEPORT.
+  BrokerProcess same_port(dir.path() + "/other");
+  EXPECT_FALSE(same_port.start(30s, broker->port()));
+  EXPECT_NE(same_port.log().find("cannot listen on PLAINTEXT://127.0.0.1:" + std::to_string(broker->port())),
+            std::string::npos)
+      << same_port.log();
+  // The first broker serves on, alone.
+  auto produced = kcat({"-P", "-t", "locked", "-p", "0"}, "one\ntwo\n");
+  ASSERT_EQ(produced.exit_code, 0) << produced.output;
+  auto consumed = kcat({"-C", "-t", "locked", "-p", "0", "-o", "beginning", "-c", "2", "-e", "-q"});
+  EXPECT_EQ(consumed.exit_code, 0) << consumed.output;
+  EXPECT_EQ(consumed.output, "one\ntwo\n");
 }
 
 }  // namespace

@@ -10,7 +10,7 @@ asio::awaitable<HandlerResult> handle_list_groups(Broker& broker, const RequestC
   std::string why;
   auto request = decode_request<protocol::ListGroupsRequest>(ctx, body, why);
   if (!request) co_return HandlerResult::close(why);
-  using Listed = std::vector<protocol::ListGroupsResponse::ListedGroup>;
+  using Listed = GroupService::ListedGroups;
   std::vector<asio::awaitable<Listed>> lists;
   for (unsigned s = 0; s < broker.shard_count(); ++s) {
     lists.push_back(invoke_on(broker.shard(s), [&broker, s, states = request->states_filter, types = request->types_filter] {
@@ -19,7 +19,8 @@ asio::awaitable<HandlerResult> handle_list_groups(Broker& broker, const RequestC
   }
   protocol::ListGroupsResponse response;
   for (Listed& listed : co_await when_all(std::move(lists))) {
-    for (auto& g : listed) {
+    if (listed.error != ErrorCode::none) response.error_code = static_cast<int16_t>(listed.error);
+    for (auto& g : listed.groups) {
       if (ctx.api_version < 4) g.group_state = "";
       if (ctx.api_version < 5) g.group_type = "";
       response.groups.push_back(std::move(g));
