@@ -23,6 +23,7 @@
 #include "protocol/generated/message/metadata_response.h"
 #include "protocol/generated/message/produce_request.h"
 #include "protocol/generated/message/produce_response.h"
+#include "broker_fixture.h"
 #include "raw_client.h"
 #include "storage/partition_metadata.h"
 #include "storage/posix_file_system.h"
@@ -42,24 +43,12 @@ class AdminTest : public ::testing::Test {
   void SetUp() override { start(); }
 
   void start(bool delete_topic_enable = true) {
-    BrokerOptions o;
-    o.listeners = {ListenerOptions{"PLAINTEXT", "127.0.0.1", 0}};
-    o.shards = kShards;
-    LogService::Options logs;
-    logs.manager.log_dirs = {dir.path()};
-    logs.manager.defaults.message_timestamp_after_max_ms = storage::LogConfig::kLongMax;
+    BrokerOptions o = testing::broker_options({dir.path()}, dir.path(), "AdminTestCluster000000", kShards);
     // Deleted directories go at the next tick, so a test can see them gone.
-    logs.manager.defaults.file_delete_delay_ms = 0;
-    logs.tick_interval_ms = 20;
-    o.storage = logs;
-    MetadataService::Options metadata;
-    metadata.metadata_dir = dir.path();
-    metadata.cluster_id = "AdminTestCluster000000";
-    metadata.log_defaults = logs.manager.defaults;
-    metadata.controller.node_id = o.node_id;
-    metadata.controller.delete_topic_enable = delete_topic_enable;
-    o.metadata = metadata;
-    o.advertised = {AdvertisedListener{"PLAINTEXT", "127.0.0.1", 0, 0}};
+    o.storage->manager.defaults.file_delete_delay_ms = 0;
+    o.metadata->log_defaults.file_delete_delay_ms = 0;
+    o.storage->tick_interval_ms = 20;
+    o.metadata->controller.delete_topic_enable = delete_topic_enable;
     broker = std::make_unique<Broker>(o);
     ASSERT_TRUE(broker->start().ok());
     settle();
@@ -78,12 +67,7 @@ class AdminTest : public ::testing::Test {
 
   template <typename Response, typename Request>
   Response call(const Request& request, int16_t version) {
-    client->send(request, version, ++correlation);
-    auto response = client->receive<Response>(version);
-    EXPECT_TRUE(response) << Request::kName << " v" << version << " got no answer";
-    if (!response) return Response{};
-    EXPECT_EQ(response->first, correlation);
-    return std::move(response->second);
+    return round_trip<Response>(*client, request, version, ++correlation);
   }
 
   protocol::CreateTopicsResponse::CreatableTopicResult create_topic(const std::string& name, int32_t partitions) {
@@ -128,16 +112,8 @@ class AdminTest : public ::testing::Test {
   }
   // Produces `count` records to one partition; the error code and base offset.
   std::pair<int16_t, int64_t> produce(const std::string& topic, int32_t partition, int count) {
-    protocol::ProduceRequest r;
-    r.acks = -1;
-    r.timeout_ms = 30000;
-    auto& t = r.topic_data.emplace_back();
-    t.name = topic;
-    auto& p = t.partition_data.emplace_back();
-    p.index = partition;
     Bytes batch = storage::testing::make_batch(count, 1000);
-    p.records = BytesView(batch);
-    auto response = call<protocol::ProduceResponse>(r, 9);
+    auto response = call<protocol::ProduceResponse>(produce_request(topic, partition, batch), 9);
     if (response.responses.empty() || response.responses[0].partition_responses.empty()) return {-1, -1};
     const auto& pr = response.responses[0].partition_responses[0];
     return {pr.error_code, pr.base_offset};

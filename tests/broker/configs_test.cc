@@ -4,9 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <asio/post.hpp>
 #include <chrono>
-#include <future>
 
 #include "../storage/log_test_util.h"
 #include "../storage/temp_dir.h"
@@ -24,6 +22,7 @@
 #include "protocol/generated/message/incremental_alter_configs_response.h"
 #include "protocol/generated/message/produce_request.h"
 #include "protocol/generated/message/produce_response.h"
+#include "broker_fixture.h"
 #include "raw_client.h"
 
 namespace gregor::broker {
@@ -88,19 +87,9 @@ class ConfigsTest : public ::testing::Test {
 
   // Options made by hand, without a broker configuration: the metadata service makes one.
   void start_by_hand() {
-    BrokerOptions o;
-    o.listeners = {ListenerOptions{"PLAINTEXT", "127.0.0.1", 0}};
-    o.shards = 2;
-    LogService::Options logs;
-    logs.manager.log_dirs = {dir.path()};
-    o.storage = logs;
-    MetadataService::Options metadata;
-    metadata.metadata_dir = dir.path();
-    metadata.cluster_id = cluster_id;
-    metadata.controller.static_config = {{"log.segment.bytes", "2097152"}};
-    metadata.log_defaults = *storage::LogConfig::from_broker_properties(metadata.controller.static_config);
-    o.metadata = metadata;
-    o.advertised = {AdvertisedListener{"PLAINTEXT", "127.0.0.1", 0, 0}};
+    BrokerOptions o = testing::broker_options({dir.path()}, dir.path(), cluster_id, 2);
+    o.metadata->controller.static_config = {{"log.segment.bytes", "2097152"}};
+    o.metadata->log_defaults = *storage::LogConfig::from_broker_properties(o.metadata->controller.static_config);
     broker = std::make_unique<Broker>(o);
     ASSERT_TRUE(broker->start().ok());
     client = std::make_unique<Client>(broker->bound_port("PLAINTEXT"));
@@ -108,12 +97,7 @@ class ConfigsTest : public ::testing::Test {
 
   template <typename Response, typename Request>
   Response call(const Request& request, int16_t version) {
-    client->send(request, version, ++correlation);
-    auto response = client->receive<Response>(version);
-    EXPECT_TRUE(response);
-    if (!response) return {};
-    EXPECT_EQ(response->first, correlation);
-    return std::move(response->second);
+    return round_trip<Response>(*client, request, version, ++correlation);
   }
 
   void create_topic(const std::string& name, int32_t partitions = 1, const config::Properties& configs = {}) {
@@ -216,12 +200,10 @@ class ConfigsTest : public ::testing::Test {
   storage::LogConfig log_config(const std::string& topic) {
     TopicPartition tp{topic, 0};
     unsigned s = shard_of(tp, static_cast<unsigned>(broker->shard_count()));
-    std::promise<storage::LogConfig> done;
-    asio::post(broker->shard(s).executor(), [&] {
+    return run_on(broker->shard(s), [&] {
       ReplicaManager::Partition* p = broker->replicas(s).find(tp);
-      done.set_value(p ? p->log->config() : storage::LogConfig{});
+      return p ? p->log->config() : storage::LogConfig{};
     });
-    return done.get_future().get();
   }
 
   storage::testing::TempDir dir;

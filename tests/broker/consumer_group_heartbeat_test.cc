@@ -4,9 +4,7 @@
 // reloaded from __consumer_offsets after a restart; a coordinator loading its partition.
 #include <gtest/gtest.h>
 
-#include <asio/post.hpp>
 #include <chrono>
-#include <future>
 #include <map>
 #include <set>
 
@@ -32,6 +30,7 @@
 #include "protocol/generated/message/offset_commit_response.h"
 #include "protocol/generated/message/offset_fetch_request.h"
 #include "protocol/generated/message/offset_fetch_response.h"
+#include "broker_fixture.h"
 #include "raw_client.h"
 
 namespace gregor::broker {
@@ -54,20 +53,7 @@ class ConsumerGroupHeartbeatTest : public ::testing::Test {
   void SetUp() override { start(); }
 
   void start() {
-    BrokerOptions o;
-    o.listeners = {ListenerOptions{"PLAINTEXT", "127.0.0.1", 0}};
-    o.shards = kShards;
-    LogService::Options logs;
-    logs.manager.log_dirs = {dir.path()};
-    logs.manager.defaults.message_timestamp_after_max_ms = storage::LogConfig::kLongMax;
-    o.storage = logs;
-    MetadataService::Options metadata;
-    metadata.metadata_dir = dir.path();
-    metadata.cluster_id = "ConsumerGroupCluster00";
-    metadata.log_defaults = logs.manager.defaults;
-    metadata.controller.node_id = o.node_id;
-    o.metadata = metadata;
-    o.advertised = {AdvertisedListener{"PLAINTEXT", "127.0.0.1", 0, 0}};
+    BrokerOptions o = testing::broker_options({dir.path()}, dir.path(), "ConsumerGroupCluster00", kShards);
     o.groups.offsets_partitions = 4;
     o.groups.offsets_replication_factor = 1;
     o.groups.load_read_bytes = 1;  // a load reads one batch per turn of the loop
@@ -81,14 +67,6 @@ class ConsumerGroupHeartbeatTest : public ::testing::Test {
     ASSERT_TRUE(broker->wait().ok());
     broker.reset();
     start();
-  }
-
-  // fn on a shard's thread; its result.
-  template <typename F>
-  auto on_shard(unsigned s, F fn) {
-    std::promise<std::invoke_result_t<F>> done;
-    asio::post(broker->shard(s).executor(), [&] { done.set_value(fn()); });
-    return done.get_future().get();
   }
 
   template <typename Response, typename Request>
@@ -392,7 +370,7 @@ TEST_F(ConsumerGroupHeartbeatTest, AReloadedCoordinatorIsLoadingUntilItHasReadIt
   const int32_t partition = group::partition_for_group("simple", 4);
   const unsigned s = shard_of(storage::TopicPartition{kOffsetsTopic, partition}, kShards);
   // Reloaded (as when leadership comes back): requests and ListGroups are refused at once.
-  auto [loading, error, list_error] = on_shard(s, [&] {
+  auto [loading, error, list_error] = run_on(broker->shard(s), [&] {
     GroupService& groups = broker->groups(s);
     groups.reload(partition);
     ErrorCode answered = ErrorCode::none;
@@ -415,7 +393,7 @@ TEST_F(ConsumerGroupHeartbeatTest, AReloadedCoordinatorIsLoadingUntilItHasReadIt
   } while (coordinator_busy(fetched.groups.at(0).error_code) && std::chrono::steady_clock::now() < deadline);
   EXPECT_EQ(fetched.groups.at(0).error_code, 0);
   EXPECT_EQ(fetched.groups.at(0).topics.at(0).partitions.at(0).committed_offset, 40);
-  EXPECT_FALSE(on_shard(s, [&] { return broker->groups(s).loading(partition); }));
+  EXPECT_FALSE(run_on(broker->shard(s), [&] { return broker->groups(s).loading(partition); }));
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "protocol/generated/message/list_offsets_response.h"
 #include "protocol/generated/message/produce_request.h"
 #include "protocol/generated/message/produce_response.h"
+#include "broker_fixture.h"
 #include "raw_client.h"
 
 namespace gregor::broker {
@@ -50,20 +51,9 @@ class FetchTest : public ::testing::Test {
   // A broker of its own (fresh directories) with these shards and session slots, and its topics.
   void start(unsigned shards, int32_t slots) {
     const std::string root = dir.path() + "/" + std::to_string(++starts);
-    BrokerOptions o;
-    o.listeners = {ListenerOptions{"PLAINTEXT", "127.0.0.1", 0}};
-    o.shards = shards;
+    BrokerOptions o =
+        testing::broker_options({root + "/data"}, root + "/meta", Uuid::from_halves(7, 7).to_string(), shards);
     o.max_incremental_fetch_session_cache_slots = slots;
-    LogService::Options logs;
-    logs.manager.log_dirs = {root + "/data"};
-    logs.manager.defaults.message_timestamp_after_max_ms = storage::LogConfig::kLongMax;
-    o.storage = logs;
-    MetadataService::Options metadata;
-    metadata.metadata_dir = root + "/meta";
-    metadata.cluster_id = Uuid::from_halves(7, 7).to_string();
-    metadata.log_defaults = logs.manager.defaults;
-    o.metadata = metadata;
-    o.advertised = {AdvertisedListener{"PLAINTEXT", "127.0.0.1", 0, 0}};
     broker = std::make_unique<Broker>(o);
     ASSERT_TRUE(broker->start().ok());
     port = broker->bound_port("PLAINTEXT");
@@ -87,16 +77,8 @@ class FetchTest : public ::testing::Test {
 
   void produce(const std::string& topic, int32_t partition, int count = 3) {
     Client c(port);
-    protocol::ProduceRequest r;
-    r.acks = -1;
-    r.timeout_ms = 30000;
-    auto& t = r.topic_data.emplace_back();
-    t.name = topic;
-    auto& p = t.partition_data.emplace_back();
-    p.index = partition;
     Bytes batch = storage::testing::make_batch(count, 1000);
-    p.records = BytesView(batch);
-    c.send(r, 9, 1);
+    c.send(produce_request(topic, partition, batch), 9, 1);
     auto response = c.receive<protocol::ProduceResponse>(9);
     ASSERT_TRUE(response);
     ASSERT_EQ(response->second.responses.at(0).partition_responses.at(0).error_code, 0);

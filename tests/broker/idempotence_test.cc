@@ -16,6 +16,7 @@
 #include "protocol/generated/message/init_producer_id_response.h"
 #include "protocol/generated/message/produce_request.h"
 #include "protocol/generated/message/produce_response.h"
+#include "broker_fixture.h"
 #include "raw_client.h"
 #include "storage/producer_state.h"
 
@@ -34,20 +35,8 @@ class IdempotenceTest : public ::testing::Test {
   void SetUp() override { start(); }
 
   void start() {
-    BrokerOptions o;
-    o.listeners = {ListenerOptions{"PLAINTEXT", "127.0.0.1", 0}};
-    o.shards = 2;
-    LogService::Options logs;
-    logs.manager.log_dirs = {log_dir()};
-    logs.manager.defaults.message_timestamp_after_max_ms = storage::LogConfig::kLongMax;
-    o.storage = logs;
-    MetadataService::Options metadata;
-    metadata.metadata_dir = dir.path() + "/metadata";
-    metadata.cluster_id = "idempotence-test-cluster";
-    metadata.log_defaults = logs.manager.defaults;
-    o.metadata = metadata;
-    o.advertised = {AdvertisedListener{"PLAINTEXT", "127.0.0.1", 0, 0}};
-    broker = std::make_unique<Broker>(o);
+    broker = std::make_unique<Broker>(
+        testing::broker_options({log_dir()}, dir.path() + "/metadata", "idempotence-test-cluster", 2));
     ASSERT_TRUE(broker->start().ok());
     client = std::make_unique<Client>(broker->bound_port("PLAINTEXT"));
   }

@@ -3,10 +3,8 @@
 // restart, fetches below the new log start out of range) and DescribeLogDirs.
 #include <gtest/gtest.h>
 
-#include <asio/post.hpp>
 #include <chrono>
 #include <filesystem>
-#include <future>
 #include <set>
 
 #include "../storage/log_test_util.h"
@@ -30,6 +28,7 @@
 #include "protocol/generated/message/offset_for_leader_epoch_response.h"
 #include "protocol/generated/message/produce_request.h"
 #include "protocol/generated/message/produce_response.h"
+#include "broker_fixture.h"
 #include "raw_client.h"
 #include "storage/checkpoint_file.h"
 #include "storage/posix_file_system.h"
@@ -55,19 +54,7 @@ class LogApisTest : public ::testing::Test {
   }
 
   void start() {
-    BrokerOptions o;
-    o.listeners = {ListenerOptions{"PLAINTEXT", "127.0.0.1", 0}};
-    o.shards = kShards;
-    LogService::Options logs;
-    logs.manager.log_dirs = dirs;
-    o.storage = logs;
-    MetadataService::Options metadata;
-    metadata.metadata_dir = dirs[0];
-    metadata.cluster_id = cluster_id;
-    metadata.log_defaults = logs.manager.defaults;
-    o.metadata = metadata;
-    o.advertised = {AdvertisedListener{"PLAINTEXT", "127.0.0.1", 0, 0}};
-    broker = std::make_unique<Broker>(o);
+    broker = std::make_unique<Broker>(testing::broker_options(dirs, dirs[0], cluster_id, kShards));
     Status started = broker->start();
     ASSERT_TRUE(started.ok()) << started.message();
     client = std::make_unique<Client>(broker->bound_port("PLAINTEXT"));
@@ -84,12 +71,7 @@ class LogApisTest : public ::testing::Test {
 
   template <typename Response, typename Request>
   Response call(const Request& request, int16_t version) {
-    client->send(request, version, ++correlation);
-    auto response = client->receive<Response>(version);
-    EXPECT_TRUE(response);
-    if (!response) return Response{};
-    EXPECT_EQ(response->first, correlation);
-    return std::move(response->second);
+    return round_trip<Response>(*client, request, version, ++correlation);
   }
 
   void create_topic(const std::string& name, int32_t partitions,
@@ -180,9 +162,7 @@ class LogApisTest : public ::testing::Test {
   template <typename F>
   auto on_shard_of(const TopicPartition& tp, F fn) {
     unsigned s = shard_of(tp, kShards);
-    std::promise<std::invoke_result_t<F, ReplicaManager&>> done;
-    asio::post(broker->shard(s).executor(), [&] { done.set_value(fn(broker->replicas(s))); });
-    return done.get_future().get();
+    return run_on(broker->shard(s), [&] { return fn(broker->replicas(s)); });
   }
 
   storage::testing::TempDir dir;

@@ -2,26 +2,17 @@
 // stop leaves gathered checkpoints and the clean-shutdown marker for the next start.
 #include <gtest/gtest.h>
 
-#include <asio/post.hpp>
-#include <future>
 
 #include "../storage/log_test_util.h"
 #include "../storage/temp_dir.h"
 #include "broker/broker.h"
+#include "raw_client.h"
 #include "storage/checkpoint_file.h"
 
 namespace gregor::broker {
 namespace {
 
 using storage::TopicPartition;
-
-// Runs fn on the shard's loop and waits for its result.
-template <typename F>
-auto run_on(Shard& shard, F fn) {
-  std::promise<std::invoke_result_t<F>> done;
-  asio::post(shard.executor(), [&] { done.set_value(fn()); });
-  return done.get_future().get();
-}
 
 BrokerOptions options_for(const std::string& dir) {
   BrokerOptions o;

@@ -15,9 +15,10 @@
 
 #include "common/endian.h"
 #include "protocol/frame.h"
-#include "protocol/generated/message/api_versions_request.h"
 #include "broker/net/shard.h"
+#include "protocol/generated/message/api_versions_request.h"
 #include "protocol/generated/message/api_versions_response.h"
+#include "protocol/generated/message/produce_request.h"
 
 namespace gregor::broker {
 
@@ -125,6 +126,19 @@ Response round_trip(Client& client, const Request& request, int16_t version, int
   if (!response) return Response{};
   EXPECT_EQ(response->first, correlation);
   return std::move(response->second);
+}
+
+// A Produce request (acks=all) of one batch to one partition; the batch must outlive it.
+inline protocol::ProduceRequest produce_request(const std::string& topic, int32_t partition, BytesView batch) {
+  protocol::ProduceRequest r;
+  r.acks = -1;
+  r.timeout_ms = 30000;
+  auto& t = r.topic_data.emplace_back();
+  t.name = topic;
+  auto& p = t.partition_data.emplace_back();
+  p.index = partition;
+  p.records = batch;
+  return r;
 }
 
 }  // namespace gregor::broker

@@ -23,6 +23,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using broker::Client;
+using broker::produce_request;
 
 class LimitsTest : public BrokerProcessTest {
  protected:
@@ -89,17 +90,9 @@ TEST_F(LimitsTest, BadInputGetsKafkasErrorsWhileAnotherClientKeepsProducing) {
   // Produce: a corrupt batch, an unknown topic, an unknown partition of a known topic.
   std::vector<Bytes> keep;
   auto produce = [&](const std::string& topic, int partition, bool corrupt) {
-    protocol::ProduceRequest r;
-    r.acks = -1;
-    r.timeout_ms = 30000;
-    auto& t = r.topic_data.emplace_back();
-    t.name = topic;
-    auto& p = t.partition_data.emplace_back();
-    p.index = partition;
     keep.push_back(storage::testing::make_batch(2, 1000));
     if (corrupt) keep.back()[keep.back().size() - 1] ^= 0xff;  // breaks the CRC
-    p.records = BytesView(keep.back());
-    c.send(r, 9, ++correlation);
+    c.send(produce_request(topic, partition, keep.back()), 9, ++correlation);
     auto response = c.receive<protocol::ProduceResponse>(9);
     EXPECT_TRUE(response);
     return response ? response->second.responses.at(0).partition_responses.at(0).error_code : int16_t{-100};
