@@ -56,9 +56,7 @@ class AdminTest : public ::testing::Test {
   }
   void stop() {
     client.reset();
-    broker->stop();
-    ASSERT_TRUE(broker->wait().ok());
-    broker.reset();
+    testing::stop_broker(broker);
   }
   // Every shard has run what was posted to it so far (an image's reconcile, say).
   void settle() {

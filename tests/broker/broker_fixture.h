@@ -2,6 +2,9 @@
 // loopback port of its own.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,6 +32,14 @@ inline BrokerOptions broker_options(std::vector<std::string> log_dirs, std::stri
   o.metadata = metadata;
   o.advertised = {AdvertisedListener{"PLAINTEXT", "127.0.0.1", 0, 0}};
   return o;
+}
+
+// Stops the broker, expects its logs to shut down cleanly, and destroys it.
+inline void stop_broker(std::unique_ptr<Broker>& broker) {
+  broker->stop();
+  Status stopped = broker->wait();
+  EXPECT_TRUE(stopped.ok()) << stopped.message();
+  broker.reset();
 }
 
 }  // namespace gregor::broker::testing

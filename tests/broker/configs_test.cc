@@ -178,19 +178,11 @@ class ConfigsTest : public ::testing::Test {
 
   // Produces one batch of a record with a `value_size`-byte value to partition 0.
   int16_t produce(const std::string& topic, size_t value_size, bool with_keys = true) {
-    protocol::ProduceRequest request;
-    request.acks = -1;
-    request.timeout_ms = 30000;
-    auto& t = request.topic_data.emplace_back();
-    t.name = topic;
-    auto& p = t.partition_data.emplace_back();
-    p.index = 0;
     const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
     Bytes batch = storage::testing::make_batch(1, now, 0, record::Compression::none, value_size, with_keys);
-    p.records = BytesView(batch);
-    auto response = call<protocol::ProduceResponse>(request, 9);
+    auto response = call<protocol::ProduceResponse>(produce_request(topic, 0, batch), 9);
     EXPECT_EQ(response.responses.size(), 1u);
     if (response.responses.empty() || response.responses[0].partition_responses.empty()) return -1;
     return response.responses[0].partition_responses[0].error_code;

@@ -63,9 +63,7 @@ class ConsumerGroupHeartbeatTest : public ::testing::Test {
   }
   void restart() {
     client.reset();
-    broker->stop();
-    ASSERT_TRUE(broker->wait().ok());
-    broker.reset();
+    testing::stop_broker(broker);
     start();
   }
 

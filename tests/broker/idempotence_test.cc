@@ -43,9 +43,7 @@ class IdempotenceTest : public ::testing::Test {
 
   void stop() {
     client.reset();
-    broker->stop();
-    ASSERT_TRUE(broker->wait().ok());
-    broker.reset();
+    testing::stop_broker(broker);
   }
 
   std::string log_dir() const { return dir.path() + "/logs"; }

@@ -62,10 +62,7 @@ class LogApisTest : public ::testing::Test {
 
   void restart() {
     client.reset();
-    broker->stop();
-    Status stopped = broker->wait();
-    ASSERT_TRUE(stopped.ok()) << stopped.message();
-    broker.reset();
+    testing::stop_broker(broker);
     start();
   }
 
