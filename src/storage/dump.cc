@@ -329,12 +329,21 @@ Status LogDumper::dump_log(const std::string& path) {
           }
         }
         if (print_data && !batch.is_control()) {
+          ParsedRecord parsed;
+          if (options_.parser) {
+            auto decoded = options_.parser(r);
+            if (!decoded.ok()) return decoded.status();
+            parsed = std::move(*decoded);
+          } else {
+            if (r.key) parsed.key = decode_utf8_lossy(r.key->as_chars());
+            if (r.value) parsed.value = decode_utf8_lossy(r.value->as_chars());
+          }
           const char* prefix = options_.skip_record_metadata ? "| " : " ";
-          if (r.key) {
-            out_ << prefix << "key: " << decode_utf8_lossy(r.key->as_chars());
+          if (parsed.key) {
+            out_ << prefix << "key: " << *parsed.key;
             prefix = " ";
           }
-          if (r.value) out_ << prefix << "payload: " << decode_utf8_lossy(r.value->as_chars());
+          if (parsed.value) out_ << prefix << "payload: " << *parsed.value;
         }
         out_ << '\n';
       }

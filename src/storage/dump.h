@@ -57,6 +57,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -64,9 +65,21 @@
 #include <vector>
 
 #include "common/status.h"
+#include "record/record.h"
 #include "storage/file_system.h"
 
 namespace gregor::storage {
+
+// What print_data_log shows of one record, as Kafka's MessageParser returns it: a part that is
+// nullopt is left out of the line.
+struct ParsedRecord {
+  std::optional<std::string> key;
+  std::optional<std::string> value;
+};
+
+// A decoder for print_data_log (the tool's --offsets-decoder, --cluster-metadata-decoder). An
+// error stops the dump there, as an exception from Kafka's parser stops its tool.
+using RecordParser = std::function<StatusOr<ParsedRecord>(const record::Record&)>;
 
 // The tool's options, under its command-line names.
 struct DumpOptions {
@@ -77,6 +90,7 @@ struct DumpOptions {
   bool index_sanity_check = false;    // --index-sanity-check: only the startup check of an index
   int32_t max_message_size = 5 * 1024 * 1024;  // --max-message-size: largest batch an .index entry may point at
   int32_t max_bytes = INT32_MAX;               // --max-bytes: how much of a .log to read
+  RecordParser parser;  // how print_data_log shows records; unset: keys and values as UTF-8 text
 };
 
 // Dumps files one after another, collecting the checks' findings for print_problems().

@@ -1,15 +1,19 @@
 // The gregor command: the broker (`server`) and its tools.
 #include <cstdio>
 #include <cstring>
+#include <iostream>
 #include <string>
 #include <vector>
 
 #include "broker/server.h"
 #include "protocol/generated/api_registry.h"
+#include "tools/broker_api_versions.h"
+#include "tools/dump_log.h"
+#include "tools/version.h"
 
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
+using gregor::tools::kGregorVersion;
 
 void print_api_versions() {
   using gregor::protocol::all_apis;
@@ -27,6 +31,10 @@ int usage() {
                "                 run the broker (without a file: a single node with its data in ./gregor-data)\n"
                "  storage format -t CLUSTER_ID -c server.properties | storage random-uuid\n"
                "                 prepare log dirs for a configured cluster, as kafka-storage.sh\n"
+               "  dump-log --files FILE[,FILE...] [--print-data-log] [--deep-iteration] ...\n"
+               "                 print segments, indexes and snapshots, as kafka-dump-log.sh\n"
+               "  broker-api-versions --bootstrap-server HOST:PORT [--command-config FILE]\n"
+               "                 the API versions of every broker, as kafka-broker-api-versions.sh\n"
                "  api-versions   list every Kafka API with its version range\n"
                "  version        print the version\n");
   return 2;
@@ -38,15 +46,20 @@ int main(int argc, char** argv) {
   if (argc < 2) return usage();
   const std::string cmd = argv[1];
   if (cmd == "version" || cmd == "--version") {
-    std::printf("gregor %s\n", kVersion);
+    std::printf("gregor %s\n", kGregorVersion);
   } else if (cmd == "api-versions") {
     print_api_versions();
   } else if (cmd == "server") {
-    std::printf("gregor %s\n", kVersion);
+    std::printf("gregor %s\n", kGregorVersion);
     std::fflush(stdout);
     return gregor::broker::run_server(std::vector<std::string>(argv + 2, argv + argc));
   } else if (cmd == "storage") {
     return gregor::broker::run_storage_tool(std::vector<std::string>(argv + 2, argv + argc));
+  } else if (cmd == "dump-log") {
+    return gregor::tools::run_dump_log(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
+  } else if (cmd == "broker-api-versions") {
+    return gregor::tools::run_broker_api_versions(std::vector<std::string>(argv + 2, argv + argc), std::cout,
+                                                  std::cerr);
   } else {
     return usage();
   }
