@@ -33,6 +33,7 @@ struct JoinOptions {
   int32_t session_timeout_ms = 10000;
   int32_t rebalance_timeout_ms = 30000;
   int16_t version = 9;
+  std::string client_id = "client";
 };
 
 struct Harness {
@@ -59,7 +60,7 @@ struct Harness {
       p.metadata = metadata;
     }
     RequestId id = next++;
-    c.join_group(id, r, o.version, Client{"client", "/127.0.0.1"}, now);
+    c.join_group(id, r, o.version, Client{o.client_id, "/127.0.0.1"}, now);
     drain();
     return id;
   }
@@ -176,6 +177,18 @@ std::string stable_group(Harness& h, const std::string& group) {
   RequestId s = h.sync(group, member, r.generation_id, {{member, "a1"}});
   EXPECT_TRUE(h.syncs.count(s));
   return member;
+}
+
+// The last record written is the group's, empty, at the generation.
+void expect_stored_empty(const Harness& h, int32_t generation) {
+  ASSERT_FALSE(h.records.empty());
+  ASSERT_TRUE(h.records.back().value);
+  auto last = decode_record(h.records.back().key, BytesView(*h.records.back().value));
+  ASSERT_TRUE(last.ok());
+  const auto& stored = std::get<GroupMetadataRecord>(*last);
+  ASSERT_TRUE(stored.value);
+  EXPECT_EQ(stored.value->generation, generation);
+  EXPECT_TRUE(stored.value->members.empty());
 }
 
 TEST(PartitionForGroup, MatchesJavasStringHashCode) {
@@ -378,10 +391,7 @@ TEST(GroupCoordinator, LeavingRebalancesAndTheLastOneLeavingEmptiesTheGroup) {
   auto again = h.leave("g", a);
   EXPECT_EQ(again.members[0].error_code, code(ErrorCode::unknown_member_id));
   // Empty with the next generation, written to the log.
-  auto last = decode_record(h.records.back().key, BytesView(*h.records.back().value));
-  ASSERT_TRUE(last.ok());
-  EXPECT_EQ(std::get<GroupMetadataRecord>(*last).value->generation, 2);
-  EXPECT_TRUE(std::get<GroupMetadataRecord>(*last).value->members.empty());
+  expect_stored_empty(h, 2);
 }
 
 TEST(GroupCoordinator, RequestErrors) {
@@ -600,6 +610,193 @@ TEST(GroupCoordinator, ListAndDescribeGroups) {
   EXPECT_EQ(d.members[0].client_host, "/127.0.0.1");
   EXPECT_EQ(std::string(d.members[0].member_assignment.begin(), d.members[0].member_assignment.end()), "a1");
   EXPECT_EQ(h.c.describe_group("nope").group_state, "Dead");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records too large for one batch of the offsets partition
+
+// A group of a (leader) and b that has completed the join of generation 2, nobody synced yet.
+std::pair<std::string, std::string> completing_pair(Harness& h, const std::string& group, JoinOptions b_options = {}) {
+  const std::string a = stable_group(h, group);
+  auto [b, jb] = h.join_new(group, b_options);
+  RequestId ja = h.join(group, {.member_id = a});
+  EXPECT_TRUE(h.joins.count(ja) && h.joins.count(jb));
+  EXPECT_EQ(h.state(group), "CompletingRebalance");
+  return {a, b};
+}
+
+GroupConfig small_batches() {
+  GroupConfig config = Harness::test_config();
+  config.max_record_batch_bytes = 4096;
+  return config;
+}
+
+// Every record written fits one batch, as the log will check.
+void expect_batches_fit(const Harness& h) {
+  // The harness drains after each call, so its records are many calls' worth: each is checked
+  // on its own, and the calls under test write one or two.
+  for (const Record& r : h.records) EXPECT_LE(batch_bytes({r}), static_cast<size_t>(h.config.max_record_batch_bytes));
+}
+
+TEST(GroupCoordinatorSizes, ABatchIsMeasuredAtItsWidest) {
+  Record r{Bytes(10, 'k'), Bytes(100, 'v')};
+  EXPECT_EQ(record_bytes(r), 10u + 100u + 36u);
+  EXPECT_EQ(batch_bytes({r, r}), 61u + 2 * 146u);
+  EXPECT_EQ(record_bytes(Record{Bytes(10, 'k'), std::nullopt}), 46u);
+}
+
+TEST(GroupCoordinatorSizes, ACommitTooLargeForABatchStoresNothingAndTheGroupGoesOn) {
+  Harness h(small_batches());
+  const std::string a = stable_group(h, "g");
+  const std::string other = stable_group(h, "other");
+  const size_t before = h.records.size();
+  // Two partitions with 3000 bytes of metadata each: more than 4096 bytes in one append.
+  auto big = h.commit("g", a, 1, {{"t", 0, 5}, {"t", 1, 6}, {"missing", 0, 1}}, std::string(3000, 'm'));
+  ASSERT_EQ(big.topics.size(), 2u);
+  EXPECT_EQ(big.topics[0].partitions[0].error_code, code(ErrorCode::invalid_commit_offset_size));
+  EXPECT_EQ(big.topics[0].partitions[1].error_code, code(ErrorCode::invalid_commit_offset_size));
+  // A partition refused on its own keeps its own error, as in Kafka.
+  EXPECT_EQ(big.topics[1].partitions[0].error_code, code(ErrorCode::unknown_topic_or_partition));
+  EXPECT_EQ(h.records.size(), before);
+  EXPECT_EQ(h.committed("g", "t", 0), -1);
+  EXPECT_EQ(h.committed("g", "t", 1), -1);
+  // A simple commit that does not fit makes no group either.
+  auto solo = h.commit("solo", "", -1, {{"t", 0, 1}, {"t", 1, 1}}, std::string(3000, 'm'));
+  EXPECT_EQ(solo.topics[0].partitions[0].error_code, code(ErrorCode::invalid_commit_offset_size));
+  EXPECT_EQ(h.state("solo"), "Dead");
+  EXPECT_EQ(h.records.size(), before);
+  // The group is as it was: the member commits less at once, both groups heartbeat.
+  EXPECT_EQ(h.state("g"), "Stable");
+  EXPECT_EQ(h.commit("g", a, 1, {{"t", 0, 5}}, std::string(3000, 'm')).topics[0].partitions[0].error_code, 0);
+  EXPECT_EQ(h.commit("g", a, 1, {{"t", 1, 6}}).topics[0].partitions[0].error_code, 0);
+  EXPECT_EQ(h.committed("g", "t", 0), 5);
+  EXPECT_EQ(h.committed("g", "t", 1), 6);
+  EXPECT_EQ(h.heartbeat("g", a, 1), 0);
+  EXPECT_EQ(h.heartbeat("other", other, 1), 0);
+  expect_batches_fit(h);
+}
+
+TEST(GroupCoordinatorSizes, ALeaderAssignmentTooLargeForABatchFailsTheSyncsAndTheGroupRebalances) {
+  Harness h(small_batches());
+  auto [a, b] = completing_pair(h, "g");
+  RequestId sb = h.sync("g", b, 2);
+  EXPECT_FALSE(h.syncs.count(sb));
+  const size_t before = h.records.size();
+  RequestId sa = h.sync("g", a, 2, {{a, std::string(3000, 'A')}, {b, std::string(3000, 'B')}});
+  // As Kafka's classic coordinator when storing the assignment fails: everyone waiting in
+  // SyncGroup, the leader too, gets the error, the assignments are void and the group rebalances.
+  ASSERT_TRUE(h.syncs.count(sa) && h.syncs.count(sb));
+  EXPECT_EQ(h.syncs[sa].error_code, code(ErrorCode::unknown_server_error));
+  EXPECT_EQ(h.syncs[sb].error_code, code(ErrorCode::unknown_server_error));
+  EXPECT_TRUE(h.syncs[sb].assignment.empty());
+  EXPECT_EQ(h.records.size(), before);
+  EXPECT_EQ(h.state("g"), "PreparingRebalance");
+  EXPECT_EQ(h.heartbeat("g", a, 2), code(ErrorCode::rebalance_in_progress));
+  // Both rejoin; a smaller assignment is stored and the group is stable again.
+  RequestId ja3 = h.join("g", {.member_id = a});
+  RequestId jb3 = h.join("g", {.member_id = b});
+  ASSERT_TRUE(h.joins.count(ja3) && h.joins.count(jb3));
+  EXPECT_EQ(h.joins[ja3].generation_id, 3);
+  RequestId sb3 = h.sync("g", b, 3);
+  RequestId sa3 = h.sync("g", a, 3, {{a, "A"}, {b, "B"}});
+  ASSERT_TRUE(h.syncs.count(sa3) && h.syncs.count(sb3));
+  EXPECT_EQ(h.syncs[sb3].error_code, 0);
+  EXPECT_EQ(std::string(h.syncs[sb3].assignment.begin(), h.syncs[sb3].assignment.end()), "B");
+  EXPECT_EQ(h.state("g"), "Stable");
+  expect_batches_fit(h);
+}
+
+TEST(GroupCoordinatorSizes, AStaticMemberWhoseRecordWouldNotFitIsNotSwapped) {
+  Harness h(small_batches());
+  RequestId j = h.join("g", {.instance_id = "i1", .protocols = {{"range", Bytes(1500, 's')}}});
+  ASSERT_TRUE(h.joins.count(j));
+  const std::string old_id = h.joins[j].member_id;
+  h.sync("g", old_id, 1, {{old_id, std::string(1500, 'A')}}, "i1");
+  ASSERT_EQ(h.state("g"), "Stable");
+  const size_t before = h.records.size();
+  // The restarted process has a client id long enough that the group's record no longer fits.
+  RequestId again = h.join("g", {.instance_id = "i1", .protocols = {{"range", Bytes(1500, 's')}},
+                                 .client_id = std::string(1500, 'c')});
+  ASSERT_TRUE(h.joins.count(again));
+  EXPECT_EQ(h.joins[again].error_code, code(ErrorCode::unknown_server_error));
+  EXPECT_EQ(h.records.size(), before);
+  // The old member is still the instance's.
+  EXPECT_EQ(h.heartbeat("g", old_id, 1, "i1"), 0);
+  EXPECT_EQ(h.c.describe_group("g").members.at(0).member_id, old_id);
+  // With a shorter client id the swap goes through.
+  RequestId third = h.join("g", {.instance_id = "i1", .protocols = {{"range", Bytes(1500, 's')}}});
+  ASSERT_TRUE(h.joins.count(third));
+  EXPECT_EQ(h.joins[third].error_code, 0);
+  EXPECT_EQ(h.heartbeat("g", old_id, 1, "i1"), code(ErrorCode::fenced_instance_id));
+  expect_batches_fit(h);
+}
+
+TEST(GroupCoordinatorSizes, AGroupWhoseRecordCannotFitIsNeverMade) {
+  Harness h(small_batches());
+  RequestId j = h.join(std::string(5000, 'g'), {});
+  ASSERT_TRUE(h.joins.count(j));
+  EXPECT_EQ(h.joins[j].error_code, code(ErrorCode::unknown_server_error));
+  EXPECT_EQ(h.c.group_count(), 0u);
+  RequestId typed = h.join("g", {.protocol_type = std::string(5000, 'p')});
+  EXPECT_EQ(h.joins[typed].error_code, code(ErrorCode::unknown_server_error));
+  EXPECT_EQ(h.c.group_count(), 0u);
+  EXPECT_TRUE(h.records.empty());
+}
+
+TEST(GroupCoordinatorSizes, DeletesWhoseTombstonesWouldNotFitChangeNothing) {
+  GroupConfig config = small_batches();
+  config.max_record_batch_bytes = 1024;
+  Harness h(config);
+  // Offsets committed a few at a time, too many to delete in one batch.
+  for (int32_t p = 0; p < 20; ++p) ASSERT_EQ(h.commit("solo", "", -1, {{"t", p, 1}}).topics[0].partitions[0].error_code, 0);
+  const size_t before = h.records.size();
+  EXPECT_EQ(h.c.delete_group("solo", h.now), ErrorCode::unknown_server_error);
+  protocol::OffsetDeleteRequest del;
+  del.group_id = "solo";
+  auto& t = del.topics.emplace_back();
+  t.name = "t";
+  for (int32_t p = 0; p < 20; ++p) t.partitions.emplace_back().partition_index = p;
+  auto deleted = h.c.offset_delete(del, h.now);
+  EXPECT_EQ(deleted.error_code, code(ErrorCode::unknown_server_error));
+  h.drain();
+  EXPECT_EQ(h.records.size(), before);
+  EXPECT_EQ(h.committed("solo", "t", 19), 1);
+  // Fewer at a time go.
+  t.partitions.resize(5);
+  deleted = h.c.offset_delete(del, h.now);
+  h.drain();
+  EXPECT_EQ(deleted.error_code, 0);
+  EXPECT_EQ(h.committed("solo", "t", 0), -1);
+  EXPECT_EQ(h.committed("solo", "t", 19), 1);
+  expect_batches_fit(h);
+}
+
+TEST(GroupCoordinatorSizes, ExpiryWritesWhatFitsABatchAndGoesOnAtOnce) {
+  GroupConfig config = small_batches();
+  config.max_record_batch_bytes = 1024;
+  config.offsets_retention_ms = 60000;
+  config.offsets_retention_check_interval_ms = 10000;
+  Harness h(config);
+  for (int32_t p = 0; p < 40; ++p) h.commit("solo", "", -1, {{"t", p, 1}});
+  h.records.clear();
+  h.advance(70000);  // the check at 70 s finds every offset expired
+  size_t calls = 1;
+  std::vector<Record> all;
+  for (;;) {
+    std::vector<Record> batch = std::move(h.records);
+    h.records.clear();
+    EXPECT_LE(batch_bytes(batch), 1024u);
+    all.insert(all.end(), batch.begin(), batch.end());
+    ASSERT_TRUE(h.c.next_deadline());
+    if (*h.c.next_deadline() > h.now) break;
+    h.c.tick(h.now);  // the caller ticks again at once
+    h.drain();
+    ASSERT_LT(++calls, 100u);
+  }
+  EXPECT_GT(calls, 2u);
+  EXPECT_EQ(all.size(), 41u);  // every offset's tombstone, then the group's
+  EXPECT_EQ(h.state("solo"), "Dead");
+  EXPECT_EQ(*h.c.next_deadline(), h.now + 10000);
 }
 
 }  // namespace
