@@ -625,6 +625,15 @@ std::pair<std::string, std::string> completing_pair(Harness& h, const std::strin
   return {a, b};
 }
 
+// The same group once both synced: stable at generation 2.
+std::pair<std::string, std::string> stable_pair(Harness& h, const std::string& group, JoinOptions b_options = {}) {
+  auto [a, b] = completing_pair(h, group, b_options);
+  h.sync(group, b, 2);
+  h.sync(group, a, 2, {{a, "A"}, {b, "B"}});
+  EXPECT_EQ(h.state(group), "Stable");
+  return {a, b};
+}
+
 GroupConfig small_batches() {
   GroupConfig config = Harness::test_config();
   config.max_record_batch_bytes = 4096;
@@ -797,6 +806,254 @@ TEST(GroupCoordinatorSizes, ExpiryWritesWhatFitsABatchAndGoesOnAtOnce) {
   EXPECT_EQ(all.size(), 41u);  // every offset's tombstone, then the group's
   EXPECT_EQ(h.state("solo"), "Dead");
   EXPECT_EQ(*h.c.next_deadline(), h.now + 10000);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The transitions and timeouts the tests above leave out (the table in docs/groups.md)
+
+TEST(GroupTransitions, PreparingRebalanceEmptiesWhenItsMembersGo) {
+  Harness h;
+  const std::string a = stable_group(h, "g");
+  auto [b, jb] = h.join_new("g");
+  ASSERT_EQ(h.state("g"), "PreparingRebalance");
+  // b gives up waiting and leaves; a, which never rejoined, stops heartbeating.
+  h.leave("g", b);
+  ASSERT_TRUE(h.joins.count(jb));
+  EXPECT_EQ(h.joins[jb].error_code, code(ErrorCode::unknown_member_id));
+  EXPECT_EQ(h.state("g"), "PreparingRebalance");
+  h.advance(10001);  // a's session, shorter than the rebalance timeout
+  EXPECT_EQ(h.state("g"), "Empty");
+  expect_stored_empty(h, 2);
+}
+
+TEST(GroupTransitions, ASessionEndsInPreparingRebalanceForAMemberThatDoesNotRejoin) {
+  Harness h;
+  auto [a, b] = stable_pair(h, "g", {.session_timeout_ms = 20000});
+  // a rejoins (it leads, so this rebalances); b neither rejoins nor heartbeats.
+  RequestId ja = h.join("g", {.member_id = a});
+  ASSERT_EQ(h.state("g"), "PreparingRebalance");
+  h.advance(19999);
+  EXPECT_FALSE(h.joins.count(ja));
+  h.advance(2);  // b's session (20 s) ends before the rebalance timeout (30 s): the join completes
+  ASSERT_TRUE(h.joins.count(ja));
+  EXPECT_EQ(h.joins[ja].generation_id, 3);
+  EXPECT_EQ(h.joins[ja].members.size(), 1u);
+  EXPECT_EQ(h.state("g"), "CompletingRebalance");
+}
+
+TEST(GroupTransitions, ASessionEndsInCompletingRebalanceForAMemberThatDoesNotSync) {
+  Harness h;
+  auto [a, b] = completing_pair(h, "g");
+  // a, the leader, heartbeats and syncs only after b's session is over; b does neither.
+  h.advance(5000);
+  EXPECT_EQ(h.heartbeat("g", a, 2), 0);
+  h.advance(5001);
+  EXPECT_EQ(h.state("g"), "PreparingRebalance");
+  EXPECT_EQ(h.heartbeat("g", b, 2), code(ErrorCode::unknown_member_id));
+  RequestId sa = h.sync("g", a, 2, {{a, "A"}, {b, "B"}});
+  ASSERT_TRUE(h.syncs.count(sa));
+  EXPECT_EQ(h.syncs[sa].error_code, code(ErrorCode::rebalance_in_progress));
+}
+
+TEST(GroupTransitions, ALeaderThatNeverSyncsIsRemovedAtTheSyncTimeout) {
+  Harness h;
+  auto [a, b] = completing_pair(h, "g");
+  RequestId sb = h.sync("g", b, 2);  // b waits for an assignment that does not come
+  // a keeps heartbeating but never syncs: after the rebalance timeout (30 s) it is out, b's
+  // SyncGroup is told to rejoin, and the group rebalances without a.
+  for (int i = 0; i < 9; ++i) {
+    h.advance(3000);
+    EXPECT_EQ(h.heartbeat("g", a, 2), 0) << i;
+  }
+  EXPECT_FALSE(h.syncs.count(sb));
+  h.advance(3001);
+  ASSERT_TRUE(h.syncs.count(sb));
+  EXPECT_EQ(h.syncs[sb].error_code, code(ErrorCode::rebalance_in_progress));
+  EXPECT_EQ(h.state("g"), "PreparingRebalance");
+  EXPECT_EQ(h.heartbeat("g", a, 2), code(ErrorCode::unknown_member_id));
+  RequestId jb3 = h.join("g", {.member_id = b});
+  ASSERT_TRUE(h.joins.count(jb3));
+  EXPECT_EQ(h.joins[jb3].leader, b);
+  EXPECT_EQ(h.joins[jb3].generation_id, 3);
+}
+
+TEST(GroupTransitions, ComingLeavingOrChangingInCompletingRebalanceRebalancesAgain) {
+  Harness h;
+  auto [a, b] = stable_pair(h, "g");
+  // A third member arrives while the followers wait for the leader's assignment.
+  RequestId ja = h.join("g", {.member_id = a});
+  RequestId jb = h.join("g", {.member_id = b});
+  ASSERT_TRUE(h.joins.count(ja) && h.joins.count(jb));
+  ASSERT_EQ(h.state("g"), "CompletingRebalance");
+  RequestId sb = h.sync("g", b, 3);
+  auto [c, jc] = h.join_new("g");
+  ASSERT_TRUE(h.syncs.count(sb));
+  EXPECT_EQ(h.syncs[sb].error_code, code(ErrorCode::rebalance_in_progress));
+  EXPECT_EQ(h.state("g"), "PreparingRebalance");
+  ja = h.join("g", {.member_id = a});
+  jb = h.join("g", {.member_id = b});
+  ASSERT_TRUE(h.joins.count(ja) && h.joins.count(jc));
+  EXPECT_EQ(h.joins[ja].generation_id, 4);
+  ASSERT_EQ(h.state("g"), "CompletingRebalance");
+  // c leaves before the assignment: again.
+  h.leave("g", c);
+  EXPECT_EQ(h.state("g"), "PreparingRebalance");
+  ja = h.join("g", {.member_id = a});
+  jb = h.join("g", {.member_id = b});
+  ASSERT_TRUE(h.joins.count(ja));
+  EXPECT_EQ(h.joins[ja].generation_id, 5);
+  // b comes back with other metadata: again.
+  RequestId changed = h.join("g", {.member_id = b, .protocols = {{"range", subscription({"t", "u"})}}});
+  EXPECT_EQ(h.state("g"), "PreparingRebalance");
+  ja = h.join("g", {.member_id = a});
+  ASSERT_TRUE(h.joins.count(ja) && h.joins.count(changed));
+  EXPECT_EQ(h.joins[changed].generation_id, 6);
+}
+
+TEST(GroupTransitions, NewMetadataOrTheLeaderRejoiningRebalancesAStableGroup) {
+  Harness h;
+  auto [a, b] = stable_pair(h, "g");
+  // A follower rejoining with the same metadata just gets the current generation back.
+  RequestId same = h.join("g", {.member_id = b});
+  ASSERT_TRUE(h.joins.count(same));
+  EXPECT_EQ(h.joins[same].generation_id, 2);
+  EXPECT_EQ(h.state("g"), "Stable");
+  // New metadata rebalances.
+  h.join("g", {.member_id = b, .protocols = {{"range", subscription({"u"})}}});
+  EXPECT_EQ(h.state("g"), "PreparingRebalance");
+  RequestId ja = h.join("g", {.member_id = a});
+  ASSERT_TRUE(h.joins.count(ja));
+  h.sync("g", a, 3, {{a, "A"}, {b, "B"}});
+  ASSERT_EQ(h.state("g"), "Stable");
+  // So does the leader rejoining (say, for a new topic).
+  h.join("g", {.member_id = a});
+  EXPECT_EQ(h.state("g"), "PreparingRebalance");
+}
+
+TEST(GroupTransitions, APendingMemberHoldsTheJoinUntilItsSessionEnds) {
+  Harness h;
+  const std::string a = stable_group(h, "g");
+  auto [b, jb] = h.join_new("g");
+  // c is told its id and never comes back with it (KIP-394): the join waits for it as long as
+  // its session timeout, not the rebalance timeout.
+  RequestId jc = h.join("g", {.session_timeout_ms = 15000});
+  ASSERT_EQ(h.joins[jc].error_code, code(ErrorCode::member_id_required));
+  RequestId ja = h.join("g", {.member_id = a});
+  EXPECT_FALSE(h.joins.count(ja));
+  h.advance(14999);
+  EXPECT_FALSE(h.joins.count(ja));
+  h.advance(2);
+  ASSERT_TRUE(h.joins.count(ja) && h.joins.count(jb));
+  EXPECT_EQ(h.joins[ja].members.size(), 2u);
+  // Its id is no good now.
+  RequestId late = h.join("g", {.member_id = h.joins[jc].member_id});
+  EXPECT_EQ(h.joins[late].error_code, code(ErrorCode::unknown_member_id));
+}
+
+TEST(GroupTransitions, ANewMemberWaitingInAJoinIsDroppedAfterTheNewMemberTimeout) {
+  Harness h;
+  // a's rebalance timeout is longer than the five minutes a new member may wait.
+  const std::string a = [&] {
+    auto [member, join] = h.join_new("g", {.rebalance_timeout_ms = 600000});
+    h.sync("g", member, 1, {{member, "A"}});
+    return member;
+  }();
+  auto [b, jb] = h.join_new("g", {.rebalance_timeout_ms = 600000});
+  ASSERT_EQ(h.state("g"), "PreparingRebalance");
+  for (int i = 0; i < 99; ++i) {
+    h.advance(3000);
+    ASSERT_EQ(h.heartbeat("g", a, 1), code(ErrorCode::rebalance_in_progress));
+  }
+  EXPECT_FALSE(h.joins.count(jb));
+  h.advance(3001);  // 300 s since b joined
+  ASSERT_TRUE(h.joins.count(jb));
+  EXPECT_EQ(h.joins[jb].error_code, code(ErrorCode::unknown_member_id));
+  EXPECT_EQ(h.state("g"), "PreparingRebalance");  // still waiting for a to rejoin
+}
+
+TEST(GroupTransitions, TheInitialDelayStopsAtTheRebalanceTimeout) {
+  GroupConfig config = Harness::test_config();
+  config.initial_rebalance_delay_ms = 3000;
+  Harness h(config);
+  // The clock moves a millisecond at a time, so that each delay starts when the last one ends.
+  auto walk = [&h](int64_t ms) {
+    for (int64_t i = 0; i < ms; ++i) h.advance(1);
+  };
+  auto [a, ja] = h.join_new("g", {.rebalance_timeout_ms = 10000});
+  // A new member every 2.5 s stretches the delay (3 s, then 3 s more twice), but never past
+  // the rebalance timeout: the last stretch is the 1 s left of it.
+  std::vector<RequestId> joins{ja};
+  for (int i = 0; i < 3; ++i) {
+    walk(2500);
+    joins.push_back(h.join_new("g", {.rebalance_timeout_ms = 10000}).second);
+    EXPECT_FALSE(h.joins.count(ja));
+  }
+  walk(2499);  // 9.999 s
+  EXPECT_FALSE(h.joins.count(ja));
+  walk(1);
+  for (RequestId j : joins) {
+    ASSERT_TRUE(h.joins.count(j));
+    EXPECT_EQ(h.joins[j].generation_id, 1);
+  }
+}
+
+TEST(GroupTransitions, ASilentStaticMemberIsRemovedAfterItsSession) {
+  Harness h;
+  RequestId j = h.join("g", {.instance_id = "i1"});
+  const std::string s = h.joins[j].member_id;
+  h.sync("g", s, 1, {{s, "A"}}, "i1");
+  RequestId k = h.join("g", {.instance_id = "i2"});
+  ASSERT_EQ(h.state("g"), "PreparingRebalance");
+  RequestId j2 = h.join("g", {.member_id = s, .instance_id = "i1"});
+  ASSERT_TRUE(h.joins.count(j2) && h.joins.count(k));
+  const std::string t = h.joins[k].member_id;
+  h.sync("g", t, 2, {}, "i2");
+  h.sync("g", s, 2, {{s, "A"}, {t, "B"}}, "i1");
+  ASSERT_EQ(h.state("g"), "Stable");
+  // i2's process dies without leaving (static members do not): after its session it is removed
+  // and the group rebalances; its instance id is free again.
+  for (int i = 0; i < 4; ++i) {
+    h.advance(3000);
+    EXPECT_EQ(h.heartbeat("g", s, 2, "i1"), i < 3 ? 0 : code(ErrorCode::rebalance_in_progress)) << i;
+  }
+  EXPECT_EQ(h.state("g"), "PreparingRebalance");
+  EXPECT_EQ(h.heartbeat("g", t, 2, "i2"), code(ErrorCode::unknown_member_id));
+  RequestId back = h.join("g", {.instance_id = "i2"});
+  ASSERT_FALSE(h.joins.count(back));  // joins the rebalance under a new id
+}
+
+TEST(GroupTransitions, OffsetsWithTheirOwnExpiryAndThoseOfTopicsAStableGroupNoLongerReads) {
+  GroupConfig config = Harness::test_config();
+  config.offsets_retention_ms = 60000;
+  config.offsets_retention_check_interval_ms = 10000;
+  Harness h(config);
+  // OffsetCommit v2-4 may set a retention of its own.
+  protocol::OffsetCommitRequest r;
+  r.group_id = "solo";
+  r.generation_id_or_member_epoch = -1;
+  r.retention_time_ms = 20000;
+  auto& t = r.topics.emplace_back();
+  t.name = "t";
+  t.partitions.emplace_back().committed_offset = 3;
+  h.c.offset_commit(r, 2, [](const std::string&, int32_t) { return true; }, h.now);
+  h.drain();
+  // A stable consumer group reading t commits to t and u; it does not subscribe to u.
+  const std::string a = stable_group(h, "g");
+  h.commit("g", a, 1, {{"t", 0, 5}, {"u", 0, 6}});
+  for (int i = 0; i < 6; ++i) {
+    h.advance(5000);
+    ASSERT_EQ(h.heartbeat("g", a, 1), 0);
+  }
+  EXPECT_EQ(h.committed("solo", "t", 0), -1);  // its own 20 s
+  EXPECT_EQ(h.state("solo"), "Dead");
+  EXPECT_EQ(h.committed("g", "u", 0), 6);
+  for (int i = 0; i < 6; ++i) {
+    h.advance(5000);
+    ASSERT_EQ(h.heartbeat("g", a, 1), 0);
+  }
+  EXPECT_EQ(h.committed("g", "u", 0), -1);  // u, unread, a retention after its commit
+  EXPECT_EQ(h.committed("g", "t", 0), 5);   // t is read: kept
+  EXPECT_EQ(h.state("g"), "Stable");
 }
 
 }  // namespace
