@@ -54,10 +54,14 @@ void GroupService::close() {
 }
 
 void GroupService::load(int32_t partition) {
-  if (!broker_.replicas(shard_).find(offsets_partition(partition))) return;
+  ReplicaManager::Partition* p = broker_.replicas(shard_).find(offsets_partition(partition));
+  if (!p) return;
   auto c = std::make_unique<Coordinator>();
   c->partition = partition;
-  c->machine = std::make_unique<group::GroupCoordinator>(options_.coordinator, partition, seed_ + partition);
+  // What the coordinator writes at once must pass the partition's own max.message.bytes.
+  group::GroupConfig config = options_.coordinator;
+  config.max_record_batch_bytes = p->log->config().max_message_bytes;
+  c->machine = std::make_unique<group::GroupCoordinator>(config, partition, seed_ + partition);
   c->timer = std::make_unique<asio::steady_timer>(broker_.shard(shard_).context());
   c->loading = true;
   Coordinator& placed = *(coordinators_[partition] = std::move(c));

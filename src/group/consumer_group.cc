@@ -405,8 +405,8 @@ struct ConsumerGroupManager::Compiled {
   std::string error;  // set: the expression does not compile
 };
 
-ConsumerGroupManager::ConsumerGroupManager(ConsumerGroupConfig config, Lookup lookup, uint64_t random_seed)
-    : config_(std::move(config)), lookup_(std::move(lookup)), random_(random_seed) {
+ConsumerGroupManager::ConsumerGroupManager(ConsumerGroupConfig config, Lookup lookup, Fits fits, uint64_t random_seed)
+    : config_(std::move(config)), lookup_(std::move(lookup)), fits_(std::move(fits)), random_(random_seed) {
   if (config_.assignors.empty()) config_.assignors.emplace_back(kUniformAssignor);
 }
 
@@ -579,7 +579,6 @@ HeartbeatResult ConsumerGroupManager::heartbeat(const ConsumerGroup* existing, c
       out.push_back(member_metadata_record(group_id, member));
       out.push_back(target_member_record(group_id, member_id, old_target ? *old_target : TopicPartitionSet{}));
       out.push_back(current_assignment_record(group_id, member));
-      cancel_timers(group_id, known->id);
     } else if (joining && !known) {
       if (const ConsumerGroupMember* same = g.member(member_id)) member = *same;
     } else {
@@ -664,7 +663,17 @@ HeartbeatResult ConsumerGroupManager::heartbeat(const ConsumerGroup* existing, c
   }
 
   // 3. The member moves towards its target.
-  ConsumerGroupMember reconciled = reconcile(g, updated, target_epoch, target, request.topic_partitions, out, now);
+  ConsumerGroupMember reconciled = reconcile(g, updated, target_epoch, target, request.topic_partitions, out);
+
+  // 4. Kafka writes a heartbeat's records as one append, and a failed one changes nothing: so
+  // here, before any timer moves, for records the offsets partition would refuse (a subscription
+  // or ids too large, or a group whose new target assignment is).
+  if (fits_ && !fits_(out)) {
+    return failure(ErrorCode::unknown_server_error,
+                   "The records of this heartbeat exceed the largest batch the offsets topic accepts.");
+  }
+  if (replaced) cancel_timers(group_id, *replaced);
+  if (!reconciled.same_assignment(updated)) track_revocation(group_id, reconciled, now);
   schedule_session(group_id, member_id, now);
 
   auto& r = result.response;
@@ -731,8 +740,8 @@ TopicPartitionSet ConsumerGroupManager::update_target(const ConsumerGroup& g, in
 
 ConsumerGroupMember ConsumerGroupManager::reconcile(const ConsumerGroup& g, const ConsumerGroupMember& m,
                                                     int32_t target_epoch, const TopicPartitionSet& target,
-                                                    const OwnedPartitions& owned, std::vector<ConsumerGroupRecord>& out,
-                                                    int64_t now) {
+                                                    const OwnedPartitions& owned,
+                                                    std::vector<ConsumerGroupRecord>& out) const {
   if (m.reconciled_to(target_epoch)) return m;
   ConsumerGroupMember next = m;
   auto advance = [&] {
@@ -790,18 +799,19 @@ ConsumerGroupMember ConsumerGroupManager::reconcile(const ConsumerGroup& g, cons
       advance();
       break;
   }
-  if (!next.same_assignment(m)) {
-    out.push_back(current_assignment_record(g.id(), next));
-    const std::pair<std::string, std::string> key{g.id(), m.id};
-    if (next.state == MemberState::unrevoked_partitions) {
-      timers_.schedule({TimerKind::rebalance, g.id(), m.id}, now + std::max(next.rebalance_timeout_ms, 0));
-      rebalance_epochs_[key] = next.epoch;
-    } else {
-      timers_.cancel({TimerKind::rebalance, g.id(), m.id});
-      rebalance_epochs_.erase(key);
-    }
-  }
+  if (!next.same_assignment(m)) out.push_back(current_assignment_record(g.id(), next));
   return next;
+}
+
+void ConsumerGroupManager::track_revocation(const std::string& group_id, const ConsumerGroupMember& m, int64_t now) {
+  const std::pair<std::string, std::string> key{group_id, m.id};
+  if (m.state == MemberState::unrevoked_partitions) {
+    timers_.schedule({TimerKind::rebalance, group_id, m.id}, now + std::max(m.rebalance_timeout_ms, 0));
+    rebalance_epochs_[key] = m.epoch;
+  } else {
+    timers_.cancel({TimerKind::rebalance, group_id, m.id});
+    rebalance_epochs_.erase(key);
+  }
 }
 
 HeartbeatResult ConsumerGroupManager::leave(const ConsumerGroup& g, const HeartbeatRequest& request) {

@@ -175,12 +175,16 @@ struct HeartbeatResult {
 class ConsumerGroupManager {
  public:
   using Lookup = std::function<const ConsumerGroup*(const std::string& group_id)>;
+  // Whether the records still fit the batch the caller writes (the offsets partition's limit).
+  using Fits = std::function<bool(const std::vector<ConsumerGroupRecord>& records)>;
 
-  ConsumerGroupManager(ConsumerGroupConfig config, Lookup lookup, uint64_t random_seed);
+  ConsumerGroupManager(ConsumerGroupConfig config, Lookup lookup, Fits fits, uint64_t random_seed);
   ~ConsumerGroupManager();
 
   // A heartbeat (or a leave, epoch -1 or -2) of a member of group, which may be null when the
   // group does not exist yet (the caller checks that the id is free or a consumer group's).
+  // Records that would not fit make it UNKNOWN_SERVER_ERROR (Kafka's answer to a write too
+  // large), with nothing written and no timer changed.
   HeartbeatResult heartbeat(const ConsumerGroup* group, const protocol::ConsumerGroupHeartbeatRequest& request,
                             int16_t version, const std::string& client_id, const std::string& client_host,
                             const TopicsView& topics, int64_t now);
@@ -212,7 +216,9 @@ class ConsumerGroupManager {
   ConsumerGroupMember reconcile(const ConsumerGroup& group, const ConsumerGroupMember& member, int32_t target_epoch,
                                 const TopicPartitionSet& target,
                                 const std::optional<std::vector<protocol::ConsumerGroupHeartbeatRequest::TopicPartitions>>& owned,
-                                std::vector<ConsumerGroupRecord>& out, int64_t now);
+                                std::vector<ConsumerGroupRecord>& out) const;
+  // A member that must revoke has its rebalance timeout to do it; one that need not, none.
+  void track_revocation(const std::string& group_id, const ConsumerGroupMember& member, int64_t now);
   // A member's subscription covers the topic: by name, or by its regular expression (RE2 syntax,
   // the whole name, as Kafka's RE2/J matches()).
   bool subscribes(const ConsumerGroupMember& member, const std::string& topic) const;
@@ -225,6 +231,7 @@ class ConsumerGroupManager {
 
   ConsumerGroupConfig config_;
   Lookup lookup_;
+  Fits fits_;
   Timers<TimerKey> timers_;
   std::map<std::pair<std::string, std::string>, int32_t> rebalance_epochs_;  // the epoch a revocation is due at
   uint64_t random_;

@@ -176,7 +176,13 @@ GroupCoordinator::GroupCoordinator(GroupConfig config, int32_t partition, uint64
     const Group* g = find(group_id);
     return g ? g->consumer.get() : nullptr;
   };
-  consumer_ = std::make_unique<ConsumerGroupManager>(config_.consumer, lookup, random_seed ^ 0x6b69703834380000ULL);
+  auto fits = [this](const std::vector<ConsumerGroupRecord>& records) {
+    size_t bytes = reserved_bytes_;
+    for (const ConsumerGroupRecord& r : records) bytes += record_bytes(consumer_group_record(r));
+    return this->fits(bytes);
+  };
+  consumer_ = std::make_unique<ConsumerGroupManager>(config_.consumer, lookup, fits,
+                                                     random_seed ^ 0x6b69703834380000ULL);
 }
 
 GroupCoordinator::~GroupCoordinator() = default;
@@ -206,7 +212,10 @@ void GroupCoordinator::set_state(Group& g, GroupState state, int64_t now) {
   g.state_timestamp = now;
 }
 
-std::vector<Record> GroupCoordinator::take_records() { return std::exchange(records_, {}); }
+std::vector<Record> GroupCoordinator::take_records() {
+  measured_records_ = measured_bytes_ = 0;
+  return std::exchange(records_, {});
+}
 std::vector<GroupCoordinator::Reply> GroupCoordinator::take_replies() { return std::exchange(replies_, {}); }
 
 // ---------------------------------------------------------------------------------------------
@@ -341,6 +350,15 @@ void GroupCoordinator::join_group(RequestId id, const protocol::JoinGroupRequest
     return reply_join_error(id, version, ErrorCode::invalid_session_timeout, request.member_id);
   }
   const bool unknown = request.member_id.empty();
+  if (const Group* existing = find(request.group_id); !existing || existing->members.empty()) {
+    // The group's record, which it writes whenever it is empty again, must fit the offsets
+    // partition; Kafka writes it at once for a new group and answers a failed write so.
+    protocol::GroupMetadataValue empty;
+    empty.protocol_type = request.protocol_type;
+    if (!fits(record_bytes(group_metadata_record(request.group_id, empty)))) {
+      return reply_join_error(id, version, ErrorCode::unknown_server_error, request.member_id);
+    }
+  }
   if (Group* cg = find(request.group_id); cg && cg->consumer) {
     // A consumer group's id: an empty one gives way to a classic group, as in Kafka. Classic
     // members do not join a consumer group here.
@@ -448,6 +466,27 @@ void GroupCoordinator::replace_static_member(Group& g, Member& old, RequestId id
   // KIP-345: the instance is back under a new member id. The old id is fenced: a request it still
   // has waiting is answered FENCED_INSTANCE_ID.
   const std::string old_id = old.id;
+  const std::string new_id = new_member_id(client.client_id, random_);
+  std::vector<std::pair<std::string, Bytes>> protocols;
+  for (const auto& p : request.protocols) protocols.emplace_back(p.name, p.metadata);
+  const bool same = protocols == old.protocols;
+  const bool was_leader = g.leader == old_id;
+  const bool keeps_assignment = g.state == GroupState::stable && same && !(was_leader && version < 9);
+  if (keeps_assignment) {
+    // The group's record is written again under the new id: it must fit the offsets partition,
+    // or nothing changes (Kafka puts the old member back when that write fails).
+    protocol::GroupMetadataValue value = group_value(g);
+    if (was_leader) value.leader = new_id;
+    for (auto& member : value.members) {
+      if (member.member_id != old_id) continue;
+      member.member_id = new_id;
+      member.client_id = client.client_id;
+      member.client_host = client.host;
+    }
+    if (!fits(record_bytes(group_metadata_record(g.id, value)))) {
+      return reply_join_error(id, version, ErrorCode::unknown_server_error);
+    }
+  }
   Member m = std::move(old);
   g.members.erase(old_id);
   timers_.cancel({TimerKind::heartbeat, g.id, old_id});
@@ -455,13 +494,9 @@ void GroupCoordinator::replace_static_member(Group& g, Member& old, RequestId id
   if (m.awaiting_sync) reply_sync_error(*m.awaiting_sync, ErrorCode::fenced_instance_id);
   m.awaiting_join.reset();
   m.awaiting_sync.reset();
-  m.id = new_member_id(client.client_id, random_);
+  m.id = new_id;
   m.client_id = client.client_id;
   m.client_host = client.host;
-  std::vector<std::pair<std::string, Bytes>> protocols;
-  for (const auto& p : request.protocols) protocols.emplace_back(p.name, p.metadata);
-  const bool same = protocols == m.protocols;
-  const bool was_leader = g.leader == old_id;
   if (was_leader) g.leader = m.id;
   if (g.pending_sync.erase(old_id)) g.pending_sync.insert(m.id);
   g.static_members[*request.group_instance_id] = m.id;
@@ -472,7 +507,7 @@ void GroupCoordinator::replace_static_member(Group& g, Member& old, RequestId id
   placed.join_version = version;
   switch (g.state) {
     case GroupState::stable:
-      if (same && !(was_leader && version < 9)) {
+      if (keeps_assignment) {
         // Rejoined with nothing changed: no rebalance. The group's record names the new id first.
         store_group(g);
         schedule_heartbeat(g, placed, now);
@@ -669,13 +704,35 @@ void GroupCoordinator::sync_group(RequestId id, const protocol::SyncGroupRequest
       g->pending_sync.erase(m.id);
       schedule_heartbeat(*g, m, now);
       if (g->leader != m.id) return;  // followers wait for the leader's assignment
-      for (auto& [mid, member] : g->members) member.assignment.clear();
-      for (const auto& a : request.assignments) {
-        auto target = g->members.find(a.member_id);
-        if (target != g->members.end()) target->second.assignment = a.assignment;
+      // The group's record with the leader's assignment (members it leaves out get none).
+      std::map<std::string, const Bytes*> assigned;
+      for (const auto& a : request.assignments) assigned[a.member_id] = &a.assignment;
+      protocol::GroupMetadataValue value = group_value(*g);
+      value.current_state_timestamp = now;  // stable from now on
+      for (auto& member : value.members) {
+        auto a = assigned.find(member.member_id);
+        member.assignment = a != assigned.end() ? *a->second : Bytes{};
+      }
+      Record record = group_metadata_record(g->id, value);
+      if (!fits(record_bytes(record))) {
+        // The offsets partition would refuse it. As Kafka's classic coordinator when storing the
+        // assignment fails: the assignments are void, every member waiting in SyncGroup (the
+        // leader too) gets the error a too large append maps to, and the group rebalances.
+        for (auto& [mid, member] : g->members) {
+          member.assignment.clear();
+          protocol::SyncGroupResponse r;
+          r.error_code = code(ErrorCode::unknown_server_error);
+          reply_sync(member, std::move(r));
+        }
+        prepare_rebalance(*g, now);
+        return;
+      }
+      for (auto& [mid, member] : g->members) {
+        auto a = assigned.find(mid);
+        member.assignment = a != assigned.end() ? *a->second : Bytes{};
       }
       set_state(*g, GroupState::stable, now);
-      store_group(*g);
+      records_.push_back(std::move(record));
       for (auto& [mid, member] : g->members) {
         // Those that waited get a full session from their assignment on.
         if (member.awaiting_sync) schedule_heartbeat(*g, member, now);
@@ -853,47 +910,58 @@ void GroupCoordinator::after_member_left(Group& g, int64_t now) {
 }
 
 void GroupCoordinator::tick(int64_t now) {
-  for (auto fenced = consumer_->tick(now); !fenced.empty(); fenced = consumer_->tick(now)) {
+  // What one call writes goes out as one batch: once half of one is used, the deadlines left
+  // stay due and the next call, at once, takes them.
+  auto room = [this] { return pending_bytes() * 2 <= static_cast<size_t>(std::max(config_.max_record_batch_bytes, 0)); };
+  while (room()) {
+    std::vector<ConsumerGroupRecord> fenced = consumer_->tick(now);
+    if (fenced.empty()) break;
     for (const ConsumerGroupRecord& r : fenced) apply_consumer(r, true);
   }
-  for (const TimerKey& key : timers_.take_due(now)) {
-    const auto& [kind, group_id, member_id] = key;
-    if (kind == TimerKind::expire_offsets) {
-      expire_offsets(now);
-      timers_.schedule(key, now + config_.offsets_retention_check_interval_ms);
-      continue;
-    }
-    Group* g = find(group_id);
-    if (!g) continue;
-    switch (kind) {
-      case TimerKind::heartbeat: {
-        auto it = g->members.find(member_id);
-        if (it == g->members.end()) break;
-        // A member waiting in a join, or in a sync for the leader's assignment, is kept alive
-        // by it, unless it is new to the group.
-        const Member& m = it->second;
-        const bool waiting = (m.awaiting_join && g->state == GroupState::preparing_rebalance) || m.awaiting_sync;
-        if (waiting && !m.is_new) {
-          schedule_heartbeat(*g, it->second, now);
-          break;
-        }
-        remove_member(*g, member_id, now);
-        after_member_left(*g, now);
+  while (room()) {
+    std::optional<TimerKey> key = timers_.take_next(now);
+    if (!key) break;
+    on_timer(*key, now);
+  }
+}
+
+void GroupCoordinator::on_timer(const TimerKey& key, int64_t now) {
+  const auto& [kind, group_id, member_id] = key;
+  if (kind == TimerKind::expire_offsets) {
+    const bool done = expire_offsets(now);
+    timers_.schedule(key, done ? now + config_.offsets_retention_check_interval_ms : now);
+    return;
+  }
+  Group* g = find(group_id);
+  if (!g) return;
+  switch (kind) {
+    case TimerKind::heartbeat: {
+      auto it = g->members.find(member_id);
+      if (it == g->members.end()) break;
+      // A member waiting in a join, or in a sync for the leader's assignment, is kept alive
+      // by it, unless it is new to the group.
+      const Member& m = it->second;
+      const bool waiting = (m.awaiting_join && g->state == GroupState::preparing_rebalance) || m.awaiting_sync;
+      if (waiting && !m.is_new) {
+        schedule_heartbeat(*g, it->second, now);
         break;
       }
-      case TimerKind::pending_member:
-        g->pending_members.erase(member_id);
-        maybe_complete_join(*g, now);
-        break;
-      case TimerKind::join:
-        on_join_deadline(*g, now);
-        break;
-      case TimerKind::sync:
-        on_sync_deadline(*g, now);
-        break;
-      case TimerKind::expire_offsets:
-        break;
+      remove_member(*g, member_id, now);
+      after_member_left(*g, now);
+      break;
     }
+    case TimerKind::pending_member:
+      g->pending_members.erase(member_id);
+      maybe_complete_join(*g, now);
+      break;
+    case TimerKind::join:
+      on_join_deadline(*g, now);
+      break;
+    case TimerKind::sync:
+      on_sync_deadline(*g, now);
+      break;
+    case TimerKind::expire_offsets:
+      break;
   }
 }
 
@@ -907,7 +975,18 @@ std::optional<int64_t> GroupCoordinator::next_deadline() const {
 // ---------------------------------------------------------------------------------------------
 // Records
 
-void GroupCoordinator::store_group(const Group& g) {
+size_t GroupCoordinator::pending_bytes() const {
+  for (; measured_records_ < records_.size(); ++measured_records_) measured_bytes_ += record_bytes(records_[measured_records_]);
+  return batch_bytes({}) + measured_bytes_;
+}
+
+bool GroupCoordinator::fits(size_t more_bytes) const {
+  return pending_bytes() + more_bytes <= static_cast<size_t>(std::max(config_.max_record_batch_bytes, 0));
+}
+
+void GroupCoordinator::store_group(const Group& g) { records_.push_back(group_metadata_record(g.id, group_value(g))); }
+
+protocol::GroupMetadataValue GroupCoordinator::group_value(const Group& g) const {
   protocol::GroupMetadataValue v;
   v.protocol_type = g.protocol_type.value_or("");
   v.generation = g.generation;
@@ -929,7 +1008,7 @@ void GroupCoordinator::store_group(const Group& g) {
       out.assignment = m.assignment;
     }
   }
-  records_.push_back(group_metadata_record(g.id, v));
+  return v;
 }
 
 void GroupCoordinator::delete_group_records(Group& g) {
@@ -965,7 +1044,6 @@ protocol::OffsetCommitResponse GroupCoordinator::offset_commit(const protocol::O
     // commit makes an empty group.
     // From version 9 a missing group is named as such, for both kinds of groups.
     if (generation >= 0) return answer_all(version >= 9 ? ErrorCode::group_id_not_found : ErrorCode::illegal_generation);
-    g = &create(request.group_id, now);
   } else if (g->state == GroupState::dead) {
     return answer_all(ErrorCode::coordinator_not_available);
   } else if (g->consumer) {
@@ -992,6 +1070,15 @@ protocol::OffsetCommitResponse GroupCoordinator::offset_commit(const protocol::O
     if (g->state == GroupState::completing_rebalance) return answer_all(ErrorCode::rebalance_in_progress);
     schedule_heartbeat(*g, it->second, now);
   }
+  // Each partition is checked on its own; those that pass are written as one append.
+  struct Commit {
+    size_t topic;  // where its answer is in r
+    size_t partition;
+    const std::string* name;
+    int32_t index;
+    protocol::OffsetCommitValue value;
+  };
+  std::vector<Commit> commits;
   for (const auto& t : request.topics) {
     auto& topic = r.topics.emplace_back();
     topic.name = t.name;
@@ -1016,9 +1103,26 @@ protocol::OffsetCommitResponse GroupCoordinator::offset_commit(const protocol::O
       if (version >= 2 && version <= 4 && request.retention_time_ms >= 0) {
         v.expire_timestamp = v.commit_timestamp + request.retention_time_ms;
       }
-      g->offsets[{t.name, p.partition_index}] = Group::Offset{v};
-      records_.push_back(offset_commit_record(g->id, t.name, p.partition_index, v));
+      commits.push_back(Commit{r.topics.size() - 1, topic.partitions.size() - 1, &t.name, p.partition_index, v});
     }
+  }
+  std::vector<Record> records;
+  size_t bytes = 0;
+  for (const Commit& c : commits) {
+    bytes += record_bytes(records.emplace_back(offset_commit_record(request.group_id, *c.name, c.index, c.value)));
+  }
+  if (!fits(bytes)) {
+    // More than the offsets partition takes in one batch: as Kafka's classic coordinator, whose
+    // append fails with MESSAGE_TOO_LARGE, none is stored and each says why.
+    for (const Commit& c : commits) {
+      r.topics[c.topic].partitions[c.partition].error_code = code(ErrorCode::invalid_commit_offset_size);
+    }
+    return r;
+  }
+  if (!g) g = &create(request.group_id, now);  // a simple commit makes an empty group
+  for (size_t i = 0; i < commits.size(); ++i) {
+    g->offsets[{*commits[i].name, commits[i].index}] = Group::Offset{commits[i].value};
+    records_.push_back(std::move(records[i]));
   }
   return r;
 }
@@ -1091,6 +1195,9 @@ protocol::OffsetDeleteResponse GroupCoordinator::offset_delete(const protocol::O
       return r;
     }
   }
+  std::vector<std::pair<std::string, int32_t>> deleted;
+  std::vector<Record> records;
+  size_t bytes = 0;
   for (const auto& t : request.topics) {
     auto& topic = r.topics.emplace_back();
     topic.name = t.name;
@@ -1102,15 +1209,36 @@ protocol::OffsetDeleteResponse GroupCoordinator::offset_delete(const protocol::O
         part.error_code = code(ErrorCode::group_subscribed_to_topic);
         continue;
       }
-      if (g->offsets.erase({t.name, p.partition_index})) {
-        records_.push_back(offset_commit_record(g->id, t.name, p.partition_index, std::nullopt));
+      if (g->offsets.count({t.name, p.partition_index}) && !std::count(deleted.begin(), deleted.end(),
+                                                                     std::make_pair(t.name, p.partition_index))) {
+        deleted.emplace_back(t.name, p.partition_index);
+        bytes += record_bytes(records.emplace_back(offset_commit_record(g->id, t.name, p.partition_index, std::nullopt)));
       }
     }
+  }
+  if (!fits(bytes)) {
+    // Kafka writes the tombstones as one append; one too large fails the request as a whole.
+    protocol::OffsetDeleteResponse failed;
+    failed.error_code = code(ErrorCode::unknown_server_error);
+    return failed;
+  }
+  for (size_t i = 0; i < deleted.size(); ++i) {
+    g->offsets.erase(deleted[i]);
+    records_.push_back(std::move(records[i]));
   }
   return r;
 }
 
-void GroupCoordinator::expire_offsets(int64_t now) {
+bool GroupCoordinator::expire_offsets(int64_t now) {
+  // Kafka writes expiry as it goes, in as many batches as it takes; here each call writes what
+  // fits one and leaves the rest to the next. A tombstone that fits no batch at all (the limit
+  // went down since its offset was written) is passed over rather than failing every append.
+  bool done = true;
+  auto room = [&](size_t bytes) {
+    if (fits(bytes)) return true;
+    if (!records_.empty()) done = false;
+    return false;
+  };
   std::vector<std::string> emptied;
   for (auto& [id, g] : groups_) {
     std::optional<std::set<std::string>> subscribed;
@@ -1124,7 +1252,7 @@ void GroupCoordinator::expire_offsets(int64_t now) {
     } else if (g->state != GroupState::empty) {
       continue;
     }
-    for (auto it = g->offsets.begin(); it != g->offsets.end();) {
+    for (auto it = g->offsets.begin(); done && it != g->offsets.end();) {
       const protocol::OffsetCommitValue& v = it->second.value;
       bool expired = false;
       if (subscribed) {
@@ -1136,13 +1264,19 @@ void GroupCoordinator::expire_offsets(int64_t now) {
         const int64_t base = g->state_timestamp >= 0 ? g->state_timestamp : v.commit_timestamp;
         expired = now - base >= config_.offsets_retention_ms;
       }
-      if (expired) {
-        records_.push_back(offset_commit_record(id, it->first.first, it->first.second, std::nullopt));
-        it = g->offsets.erase(it);
-      } else {
+      if (!expired) {
         ++it;
+        continue;
       }
+      Record tombstone = offset_commit_record(id, it->first.first, it->first.second, std::nullopt);
+      if (!room(record_bytes(tombstone))) {
+        ++it;
+        continue;
+      }
+      records_.push_back(std::move(tombstone));
+      it = g->offsets.erase(it);
     }
+    if (!done) break;
     if (g->state == GroupState::empty && g->offsets.empty() && g->pending_members.empty() &&
         (!g->consumer || g->consumer->empty())) {
       emptied.push_back(id);
@@ -1150,13 +1284,22 @@ void GroupCoordinator::expire_offsets(int64_t now) {
   }
   for (const std::string& id : emptied) {
     Group* g = find(id);
-    if (g && g->consumer) {
+    if (!g) continue;
+    if (g->consumer) {
+      std::vector<ConsumerGroupRecord> tombstones;
+      g->consumer->tombstones(tombstones);
+      size_t bytes = 0;
+      for (const ConsumerGroupRecord& t : tombstones) bytes += record_bytes(consumer_group_record(t));
+      if (!room(bytes)) continue;
       drop_consumer_group(*g);
       continue;
     }
-    records_.push_back(group_metadata_record(id, std::nullopt));
+    Record tombstone = group_metadata_record(id, std::nullopt);
+    if (!room(record_bytes(tombstone))) continue;
+    records_.push_back(std::move(tombstone));
     groups_.erase(id);
   }
+  return done;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1225,8 +1368,21 @@ ErrorCode GroupCoordinator::delete_group(const std::string& group_id, int64_t no
   if (group_id.empty()) return ErrorCode::invalid_group_id;
   Group* g = find(group_id);
   if (!g || g->state == GroupState::dead) return ErrorCode::group_id_not_found;
+  if (g->consumer ? !g->consumer->empty() : g->state != GroupState::empty) return ErrorCode::non_empty_group;
+  // Kafka deletes a group in one write: a group whose tombstones would not fit one batch stays.
+  size_t bytes = 0;
+  for (const auto& [tp, offset] : g->offsets) {
+    bytes += record_bytes(offset_commit_record(g->id, tp.first, tp.second, std::nullopt));
+  }
   if (g->consumer) {
-    if (!g->consumer->empty()) return ErrorCode::non_empty_group;
+    std::vector<ConsumerGroupRecord> tombstones;
+    g->consumer->tombstones(tombstones);
+    for (const ConsumerGroupRecord& t : tombstones) bytes += record_bytes(consumer_group_record(t));
+  } else {
+    bytes += record_bytes(group_metadata_record(g->id, std::nullopt));
+  }
+  if (!fits(bytes)) return ErrorCode::unknown_server_error;
+  if (g->consumer) {
     for (const auto& [tp, offset] : g->offsets) {
       records_.push_back(offset_commit_record(g->id, tp.first, tp.second, std::nullopt));
     }
@@ -1234,7 +1390,6 @@ ErrorCode GroupCoordinator::delete_group(const std::string& group_id, int64_t no
     drop_consumer_group(*g);
     return ErrorCode::none;
   }
-  if (g->state != GroupState::empty) return ErrorCode::non_empty_group;
   delete_group_records(*g);
   for (const std::string& member_id : g->pending_members) timers_.cancel({TimerKind::pending_member, g->id, member_id});
   timers_.cancel({TimerKind::join, g->id, ""});
@@ -1269,8 +1424,11 @@ protocol::ConsumerGroupHeartbeatResponse GroupCoordinator::consumer_group_heartb
       return failed(ErrorCode::group_id_not_found, "Group " + request.group_id + " is not a consumer group.");
     }
   }
+  // A take-over writes the classic group's tombstone in the same batch.
+  reserved_bytes_ = take_over ? record_bytes(group_metadata_record(g->id, std::nullopt)) : 0;
   HeartbeatResult result = consumer_->heartbeat(g ? g->consumer.get() : nullptr, request, version, client.client_id,
                                                 client.host, topics, now);
+  reserved_bytes_ = 0;
   if (result.response.error_code != 0) return result.response;  // a failed heartbeat changes nothing
   if (take_over) {
     records_.push_back(group_metadata_record(g->id, std::nullopt));

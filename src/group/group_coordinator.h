@@ -8,7 +8,10 @@
 //   - Records to append collect in take_records(). The caller appends them to the partition and
 //     sends every answer the call produced only once they are durable, in call order, so no
 //     answer ever shows state the log could lose. If an append fails, the caller drops this
-//     object and loads a new one from the log: state not in the log is never kept.
+//     object and loads a new one from the log: state not in the log is never kept. What one
+//     call writes always fits one batch of max_record_batch_bytes: a request whose records would
+//     not gets Kafka's error for a write too large and changes nothing (docs/groups.md, "Sizes"),
+//     and tick() leaves the deadlines it has no room for to the next call (due at once).
 //   - JoinGroup and SyncGroup wait for the rest of the group. They carry a RequestId, and their
 //     responses (theirs or other members') come out of take_replies(), from whichever call
 //     completed them, including tick().
@@ -65,6 +68,9 @@ struct GroupConfig {
   int64_t offsets_retention_ms = 7 * 24 * 3600 * 1000LL;  // offsets.retention.minutes
   int64_t offsets_retention_check_interval_ms = 600000;   // offsets.retention.check.interval.ms
   int32_t new_member_join_timeout_ms = 300000;    // how long a new member may wait in a join
+  // The largest batch the offsets partition accepts: its max.message.bytes (the broker's
+  // message.max.bytes unless the topic overrides it). What one call writes never exceeds it.
+  int32_t max_record_batch_bytes = 1048588;
   ConsumerGroupConfig consumer;                   // group.consumer.*: KIP-848 consumer groups
 };
 
@@ -118,7 +124,8 @@ class GroupCoordinator {
   std::vector<protocol::ListGroupsResponse::ListedGroup> list_groups(const std::vector<std::string>& states,
                                                                     const std::vector<std::string>& types) const;
   protocol::DescribeGroupsResponse::DescribedGroup describe_group(const std::string& group_id) const;
-  // NONE, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP or INVALID_GROUP_ID.
+  // NONE, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, INVALID_GROUP_ID, or UNKNOWN_SERVER_ERROR when
+  // its tombstones would not fit one batch.
   ErrorCode delete_group(const std::string& group_id, int64_t now);
 
   // KIP-848 consumer groups (consumer_group.h). A group id is either a classic group or a
@@ -168,8 +175,16 @@ class GroupCoordinator {
   void remove_member(Group& g, const std::string& member_id, int64_t now);
   void after_member_left(Group& g, int64_t now);
   void schedule_heartbeat(const Group& g, const Member& m, int64_t now);
-  void expire_offsets(int64_t now);
+  // False when the batch filled up first: the rest waits for the next call.
+  bool expire_offsets(int64_t now);
+  void on_timer(const TimerKey& key, int64_t now);
   void store_group(const Group& g);
+  protocol::GroupMetadataValue group_value(const Group& g) const;
+  // The records written so far in this call and more_bytes more (record_bytes of each) fit one
+  // batch.
+  bool fits(size_t more_bytes) const;
+  // batch_bytes(records_), counted as records_ grows.
+  size_t pending_bytes() const;
   void delete_group_records(Group& g);
 
   // Consumer groups: records are applied as replaying them would (and, write: appended).
@@ -191,6 +206,9 @@ class GroupCoordinator {
   std::map<std::string, std::unique_ptr<Group>> groups_;
   Timers<TimerKey> timers_;
   std::vector<Record> records_;
+  mutable size_t measured_records_ = 0;  // pending_bytes(): how many of records_ are counted
+  mutable size_t measured_bytes_ = 0;
+  size_t reserved_bytes_ = 0;  // what the call writes besides the records a heartbeat measures
   std::vector<Reply> replies_;
   uint64_t next_member_ = 0;
   uint64_t random_;

@@ -9,6 +9,7 @@
 #include "protocol/generated/group_coordinator/group_metadata_key.h"
 #include "protocol/generated/group_coordinator/offset_commit_key.h"
 #include "protocol/message_support.h"
+#include "record/record_batch.h"
 
 namespace gregor::group {
 
@@ -39,6 +40,11 @@ Result<T> read_versioned(BytesView bytes, const char* what) {
 }
 
 using CgKind = ConsumerGroupRecord::Kind;
+
+// A record's fields around its key and value, each at its widest: the length (varint, 5), the
+// attributes (1), the timestamp delta (varlong, 10), the offset delta (5), the key and value
+// lengths (5 each) and the header count (5).
+constexpr size_t kRecordOverhead = 5 + 1 + 10 + 5 + 5 + 5 + 5;
 
 // A consumer group key: the group, and for member records the member.
 template <typename Key>
@@ -178,6 +184,16 @@ Result<DecodedRecord> decode_record(BytesView key, std::optional<BytesView> valu
   }
   if (key_version < 0) return DecodeError{0, "key", "negative key version " + std::to_string(key_version)};
   return DecodedRecord(OtherRecord{key_version});
+}
+
+size_t record_bytes(const Record& record) {
+  return kRecordOverhead + record.key.size() + (record.value ? record.value->size() : 0);
+}
+
+size_t batch_bytes(const std::vector<Record>& records) {
+  size_t total = record::v2::kHeaderSize;
+  for (const Record& r : records) total += record_bytes(r);
+  return total;
 }
 
 int32_t partition_for_group(const std::string& group_id, int32_t partition_count) {

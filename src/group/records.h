@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "common/bytes.h"
 #include "common/result.h"
@@ -83,6 +84,13 @@ Record offset_commit_record(const std::string& group, const std::string& topic, 
 Record group_metadata_record(const std::string& group, const std::optional<protocol::GroupMetadataValue>& value);
 
 Record consumer_group_record(const ConsumerGroupRecord& record);
+
+// The most a batch of these records can take in the log: the v2 batch header, and per record its
+// key and value with the most its varint fields can take (length, timestamp and offset deltas,
+// key and value lengths, header count), uncompressed. The log refuses a batch above the offsets
+// topic's max.message.bytes, so the coordinator measures what it writes against that first.
+size_t record_bytes(const Record& record);
+size_t batch_bytes(const std::vector<Record>& records);
 
 // Reads a record's key and value; an error names what does not parse.
 Result<DecodedRecord> decode_record(BytesView key, std::optional<BytesView> value);

@@ -44,6 +44,14 @@ class Timers {
     }
     return due;
   }
+  // The earliest key due at now, no longer scheduled; nullopt when none is due.
+  std::optional<Key> take_next(int64_t now) {
+    if (queue_.empty() || queue_.begin()->first > now) return std::nullopt;
+    Key key = queue_.begin()->second;
+    deadlines_.erase(key);
+    queue_.erase(queue_.begin());
+    return key;
+  }
   void clear() {
     deadlines_.clear();
     queue_.clear();

@@ -354,6 +354,73 @@ TEST(ConsumerGroup, StaticMemberComesBackUnderANewId) {
   EXPECT_EQ(h.state(), "Empty");
 }
 
+TEST(ConsumerGroup, HeartbeatsWhoseRecordsWouldNotFitChangeNothing) {
+  GroupConfig config;
+  config.max_record_batch_bytes = 4096;
+  Harness h(config);
+  auto a = h.join("a");
+  ASSERT_EQ(a.error_code, 0);
+  const int32_t epoch = h.describe().group_epoch;
+  h.log.clear();
+  // A subscription too large for the member's record: Kafka's write fails, and the heartbeat
+  // gets the error that maps to, with nothing written.
+  Heartbeat big;
+  big.member_id = "b";
+  big.member_epoch = 0;
+  big.rebalance_timeout_ms = 30000;
+  big.subscribed_topic_names = std::vector<std::string>{"t", std::string(5000, 'x')};
+  big.topic_partitions.emplace();
+  auto refused = h.send(big);
+  EXPECT_EQ(refused.error_code, code(ErrorCode::unknown_server_error));
+  ASSERT_TRUE(refused.error_message);
+  EXPECT_TRUE(h.log.empty());
+  EXPECT_EQ(h.describe().members.size(), 1u);
+  EXPECT_EQ(h.describe().group_epoch, epoch);
+  // A member already in that sends a rack id too large keeps what it had.
+  Heartbeat rack;
+  rack.member_id = "a";
+  rack.member_epoch = a.member_epoch;
+  rack.rack_id = std::string(5000, 'r');
+  EXPECT_EQ(h.send(rack).error_code, code(ErrorCode::unknown_server_error));
+  EXPECT_TRUE(h.log.empty());
+  EXPECT_FALSE(h.describe().members.at(0).rack_id);
+  EXPECT_EQ(h.beat("a", a.member_epoch, all(6)).error_code, 0);
+  // Others join as usual.
+  EXPECT_EQ(h.join("b").error_code, 0);
+  EXPECT_EQ(h.describe().members.size(), 2u);
+  for (const Record& r : h.log) EXPECT_LE(batch_bytes({r}), 4096u);
+}
+
+TEST(ConsumerGroup, ARefusedTakeOverLeavesTheStaticMembersTimersAlone) {
+  GroupConfig config;
+  config.max_record_batch_bytes = 4096;
+  Harness h(config);
+  int32_t a_epoch = h.join("a").member_epoch;
+  ASSERT_EQ(h.join("s1", {"t"}, "instance").error_code, 0);
+  ASSERT_EQ(h.leave("s1", -2, "instance").error_code, 0);
+  // The instance's next process brings a rack id too large: refused, and s1 is still the one
+  // waiting for its successor, on its session timeout.
+  Heartbeat next;
+  next.member_id = "s2";
+  next.member_epoch = 0;
+  next.instance_id = "instance";
+  next.rack_id = std::string(5000, 'r');
+  next.rebalance_timeout_ms = 30000;
+  next.subscribed_topic_names = std::vector<std::string>{"t"};
+  next.topic_partitions.emplace();
+  EXPECT_EQ(h.send(next).error_code, code(ErrorCode::unknown_server_error));
+  for (int i = 0; i < 10; ++i) {
+    h.advance(5000);
+    auto beat = h.beat("a", a_epoch, {});
+    ASSERT_EQ(beat.error_code, 0);
+    a_epoch = beat.member_epoch;
+  }
+  // 50 s later s1's session is over: it is gone.
+  auto d = h.describe();
+  ASSERT_EQ(d.members.size(), 1u);
+  EXPECT_EQ(d.members[0].member_id, "a");
+}
+
 TEST(ConsumerGroup, TopicGrowthBumpsTheGroupEpoch) {
   Harness h;
   h.join("a");

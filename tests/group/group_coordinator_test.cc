@@ -33,6 +33,7 @@ struct JoinOptions {
   int32_t session_timeout_ms = 10000;
   int32_t rebalance_timeout_ms = 30000;
   int16_t version = 9;
+  std::string client_id = "client";
 };
 
 struct Harness {
@@ -59,7 +60,7 @@ struct Harness {
       p.metadata = metadata;
     }
     RequestId id = next++;
-    c.join_group(id, r, o.version, Client{"client", "/127.0.0.1"}, now);
+    c.join_group(id, r, o.version, Client{o.client_id, "/127.0.0.1"}, now);
     drain();
     return id;
   }
@@ -176,6 +177,18 @@ std::string stable_group(Harness& h, const std::string& group) {
   RequestId s = h.sync(group, member, r.generation_id, {{member, "a1"}});
   EXPECT_TRUE(h.syncs.count(s));
   return member;
+}
+
+// The last record written is the group's, empty, at the generation.
+void expect_stored_empty(const Harness& h, int32_t generation) {
+  ASSERT_FALSE(h.records.empty());
+  ASSERT_TRUE(h.records.back().value);
+  auto last = decode_record(h.records.back().key, BytesView(*h.records.back().value));
+  ASSERT_TRUE(last.ok());
+  const auto& stored = std::get<GroupMetadataRecord>(*last);
+  ASSERT_TRUE(stored.value);
+  EXPECT_EQ(stored.value->generation, generation);
+  EXPECT_TRUE(stored.value->members.empty());
 }
 
 TEST(PartitionForGroup, MatchesJavasStringHashCode) {
@@ -378,10 +391,7 @@ TEST(GroupCoordinator, LeavingRebalancesAndTheLastOneLeavingEmptiesTheGroup) {
   auto again = h.leave("g", a);
   EXPECT_EQ(again.members[0].error_code, code(ErrorCode::unknown_member_id));
   // Empty with the next generation, written to the log.
-  auto last = decode_record(h.records.back().key, BytesView(*h.records.back().value));
-  ASSERT_TRUE(last.ok());
-  EXPECT_EQ(std::get<GroupMetadataRecord>(*last).value->generation, 2);
-  EXPECT_TRUE(std::get<GroupMetadataRecord>(*last).value->members.empty());
+  expect_stored_empty(h, 2);
 }
 
 TEST(GroupCoordinator, RequestErrors) {
@@ -600,6 +610,450 @@ TEST(GroupCoordinator, ListAndDescribeGroups) {
   EXPECT_EQ(d.members[0].client_host, "/127.0.0.1");
   EXPECT_EQ(std::string(d.members[0].member_assignment.begin(), d.members[0].member_assignment.end()), "a1");
   EXPECT_EQ(h.c.describe_group("nope").group_state, "Dead");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records too large for one batch of the offsets partition
+
+// A group of a (leader) and b that has completed the join of generation 2, nobody synced yet.
+std::pair<std::string, std::string> completing_pair(Harness& h, const std::string& group, JoinOptions b_options = {}) {
+  const std::string a = stable_group(h, group);
+  auto [b, jb] = h.join_new(group, b_options);
+  RequestId ja = h.join(group, {.member_id = a});
+  EXPECT_TRUE(h.joins.count(ja) && h.joins.count(jb));
+  EXPECT_EQ(h.state(group), "CompletingRebalance");
+  return {a, b};
+}
+
+// The same group once both synced: stable at generation 2.
+std::pair<std::string, std::string> stable_pair(Harness& h, const std::string& group, JoinOptions b_options = {}) {
+  auto [a, b] = completing_pair(h, group, b_options);
+  h.sync(group, b, 2);
+  h.sync(group, a, 2, {{a, "A"}, {b, "B"}});
+  EXPECT_EQ(h.state(group), "Stable");
+  return {a, b};
+}
+
+GroupConfig small_batches() {
+  GroupConfig config = Harness::test_config();
+  config.max_record_batch_bytes = 4096;
+  return config;
+}
+
+// Every record written fits one batch, as the log will check.
+void expect_batches_fit(const Harness& h) {
+  // The harness drains after each call, so its records are many calls' worth: each is checked
+  // on its own, and the calls under test write one or two.
+  for (const Record& r : h.records) EXPECT_LE(batch_bytes({r}), static_cast<size_t>(h.config.max_record_batch_bytes));
+}
+
+TEST(GroupCoordinatorSizes, ABatchIsMeasuredAtItsWidest) {
+  Record r{Bytes(10, 'k'), Bytes(100, 'v')};
+  EXPECT_EQ(record_bytes(r), 10u + 100u + 36u);
+  EXPECT_EQ(batch_bytes({r, r}), 61u + 2 * 146u);
+  EXPECT_EQ(record_bytes(Record{Bytes(10, 'k'), std::nullopt}), 46u);
+}
+
+TEST(GroupCoordinatorSizes, ACommitTooLargeForABatchStoresNothingAndTheGroupGoesOn) {
+  Harness h(small_batches());
+  const std::string a = stable_group(h, "g");
+  const std::string other = stable_group(h, "other");
+  const size_t before = h.records.size();
+  // Two partitions with 3000 bytes of metadata each: more than 4096 bytes in one append.
+  auto big = h.commit("g", a, 1, {{"t", 0, 5}, {"t", 1, 6}, {"missing", 0, 1}}, std::string(3000, 'm'));
+  ASSERT_EQ(big.topics.size(), 2u);
+  EXPECT_EQ(big.topics[0].partitions[0].error_code, code(ErrorCode::invalid_commit_offset_size));
+  EXPECT_EQ(big.topics[0].partitions[1].error_code, code(ErrorCode::invalid_commit_offset_size));
+  // A partition refused on its own keeps its own error, as in Kafka.
+  EXPECT_EQ(big.topics[1].partitions[0].error_code, code(ErrorCode::unknown_topic_or_partition));
+  EXPECT_EQ(h.records.size(), before);
+  EXPECT_EQ(h.committed("g", "t", 0), -1);
+  EXPECT_EQ(h.committed("g", "t", 1), -1);
+  // A simple commit that does not fit makes no group either.
+  auto solo = h.commit("solo", "", -1, {{"t", 0, 1}, {"t", 1, 1}}, std::string(3000, 'm'));
+  EXPECT_EQ(solo.topics[0].partitions[0].error_code, code(ErrorCode::invalid_commit_offset_size));
+  EXPECT_EQ(h.state("solo"), "Dead");
+  EXPECT_EQ(h.records.size(), before);
+  // The group is as it was: the member commits less at once, both groups heartbeat.
+  EXPECT_EQ(h.state("g"), "Stable");
+  EXPECT_EQ(h.commit("g", a, 1, {{"t", 0, 5}}, std::string(3000, 'm')).topics[0].partitions[0].error_code, 0);
+  EXPECT_EQ(h.commit("g", a, 1, {{"t", 1, 6}}).topics[0].partitions[0].error_code, 0);
+  EXPECT_EQ(h.committed("g", "t", 0), 5);
+  EXPECT_EQ(h.committed("g", "t", 1), 6);
+  EXPECT_EQ(h.heartbeat("g", a, 1), 0);
+  EXPECT_EQ(h.heartbeat("other", other, 1), 0);
+  expect_batches_fit(h);
+}
+
+TEST(GroupCoordinatorSizes, ALeaderAssignmentTooLargeForABatchFailsTheSyncsAndTheGroupRebalances) {
+  Harness h(small_batches());
+  auto [a, b] = completing_pair(h, "g");
+  RequestId sb = h.sync("g", b, 2);
+  EXPECT_FALSE(h.syncs.count(sb));
+  const size_t before = h.records.size();
+  RequestId sa = h.sync("g", a, 2, {{a, std::string(3000, 'A')}, {b, std::string(3000, 'B')}});
+  // As Kafka's classic coordinator when storing the assignment fails: everyone waiting in
+  // SyncGroup, the leader too, gets the error, the assignments are void and the group rebalances.
+  ASSERT_TRUE(h.syncs.count(sa) && h.syncs.count(sb));
+  EXPECT_EQ(h.syncs[sa].error_code, code(ErrorCode::unknown_server_error));
+  EXPECT_EQ(h.syncs[sb].error_code, code(ErrorCode::unknown_server_error));
+  EXPECT_TRUE(h.syncs[sb].assignment.empty());
+  EXPECT_EQ(h.records.size(), before);
+  EXPECT_EQ(h.state("g"), "PreparingRebalance");
+  EXPECT_EQ(h.heartbeat("g", a, 2), code(ErrorCode::rebalance_in_progress));
+  // Both rejoin; a smaller assignment is stored and the group is stable again.
+  RequestId ja3 = h.join("g", {.member_id = a});
+  RequestId jb3 = h.join("g", {.member_id = b});
+  ASSERT_TRUE(h.joins.count(ja3) && h.joins.count(jb3));
+  EXPECT_EQ(h.joins[ja3].generation_id, 3);
+  RequestId sb3 = h.sync("g", b, 3);
+  RequestId sa3 = h.sync("g", a, 3, {{a, "A"}, {b, "B"}});
+  ASSERT_TRUE(h.syncs.count(sa3) && h.syncs.count(sb3));
+  EXPECT_EQ(h.syncs[sb3].error_code, 0);
+  EXPECT_EQ(std::string(h.syncs[sb3].assignment.begin(), h.syncs[sb3].assignment.end()), "B");
+  EXPECT_EQ(h.state("g"), "Stable");
+  expect_batches_fit(h);
+}
+
+TEST(GroupCoordinatorSizes, AStaticMemberWhoseRecordWouldNotFitIsNotSwapped) {
+  Harness h(small_batches());
+  RequestId j = h.join("g", {.instance_id = "i1", .protocols = {{"range", Bytes(1500, 's')}}});
+  ASSERT_TRUE(h.joins.count(j));
+  const std::string old_id = h.joins[j].member_id;
+  h.sync("g", old_id, 1, {{old_id, std::string(1500, 'A')}}, "i1");
+  ASSERT_EQ(h.state("g"), "Stable");
+  const size_t before = h.records.size();
+  // The restarted process has a client id long enough that the group's record no longer fits.
+  RequestId again = h.join("g", {.instance_id = "i1", .protocols = {{"range", Bytes(1500, 's')}},
+                                 .client_id = std::string(1500, 'c')});
+  ASSERT_TRUE(h.joins.count(again));
+  EXPECT_EQ(h.joins[again].error_code, code(ErrorCode::unknown_server_error));
+  EXPECT_EQ(h.records.size(), before);
+  // The old member is still the instance's.
+  EXPECT_EQ(h.heartbeat("g", old_id, 1, "i1"), 0);
+  EXPECT_EQ(h.c.describe_group("g").members.at(0).member_id, old_id);
+  // With a shorter client id the swap goes through.
+  RequestId third = h.join("g", {.instance_id = "i1", .protocols = {{"range", Bytes(1500, 's')}}});
+  ASSERT_TRUE(h.joins.count(third));
+  EXPECT_EQ(h.joins[third].error_code, 0);
+  EXPECT_EQ(h.heartbeat("g", old_id, 1, "i1"), code(ErrorCode::fenced_instance_id));
+  expect_batches_fit(h);
+}
+
+TEST(GroupCoordinatorSizes, AGroupWhoseRecordCannotFitIsNeverMade) {
+  Harness h(small_batches());
+  RequestId j = h.join(std::string(5000, 'g'), {});
+  ASSERT_TRUE(h.joins.count(j));
+  EXPECT_EQ(h.joins[j].error_code, code(ErrorCode::unknown_server_error));
+  EXPECT_EQ(h.c.group_count(), 0u);
+  RequestId typed = h.join("g", {.protocol_type = std::string(5000, 'p')});
+  EXPECT_EQ(h.joins[typed].error_code, code(ErrorCode::unknown_server_error));
+  EXPECT_EQ(h.c.group_count(), 0u);
+  EXPECT_TRUE(h.records.empty());
+}
+
+TEST(GroupCoordinatorSizes, DeletesWhoseTombstonesWouldNotFitChangeNothing) {
+  GroupConfig config = small_batches();
+  config.max_record_batch_bytes = 1024;
+  Harness h(config);
+  // Offsets committed a few at a time, too many to delete in one batch.
+  for (int32_t p = 0; p < 20; ++p) ASSERT_EQ(h.commit("solo", "", -1, {{"t", p, 1}}).topics[0].partitions[0].error_code, 0);
+  const size_t before = h.records.size();
+  EXPECT_EQ(h.c.delete_group("solo", h.now), ErrorCode::unknown_server_error);
+  protocol::OffsetDeleteRequest del;
+  del.group_id = "solo";
+  auto& t = del.topics.emplace_back();
+  t.name = "t";
+  for (int32_t p = 0; p < 20; ++p) t.partitions.emplace_back().partition_index = p;
+  auto deleted = h.c.offset_delete(del, h.now);
+  EXPECT_EQ(deleted.error_code, code(ErrorCode::unknown_server_error));
+  h.drain();
+  EXPECT_EQ(h.records.size(), before);
+  EXPECT_EQ(h.committed("solo", "t", 19), 1);
+  // Fewer at a time go.
+  t.partitions.resize(5);
+  deleted = h.c.offset_delete(del, h.now);
+  h.drain();
+  EXPECT_EQ(deleted.error_code, 0);
+  EXPECT_EQ(h.committed("solo", "t", 0), -1);
+  EXPECT_EQ(h.committed("solo", "t", 19), 1);
+  expect_batches_fit(h);
+}
+
+TEST(GroupCoordinatorSizes, ExpiryWritesWhatFitsABatchAndGoesOnAtOnce) {
+  GroupConfig config = small_batches();
+  config.max_record_batch_bytes = 1024;
+  config.offsets_retention_ms = 60000;
+  config.offsets_retention_check_interval_ms = 10000;
+  Harness h(config);
+  for (int32_t p = 0; p < 40; ++p) h.commit("solo", "", -1, {{"t", p, 1}});
+  h.records.clear();
+  h.advance(70000);  // the check at 70 s finds every offset expired
+  size_t calls = 1;
+  std::vector<Record> all;
+  for (;;) {
+    std::vector<Record> batch = std::move(h.records);
+    h.records.clear();
+    EXPECT_LE(batch_bytes(batch), 1024u);
+    all.insert(all.end(), batch.begin(), batch.end());
+    ASSERT_TRUE(h.c.next_deadline());
+    if (*h.c.next_deadline() > h.now) break;
+    h.c.tick(h.now);  // the caller ticks again at once
+    h.drain();
+    ASSERT_LT(++calls, 100u);
+  }
+  EXPECT_GT(calls, 2u);
+  EXPECT_EQ(all.size(), 41u);  // every offset's tombstone, then the group's
+  EXPECT_EQ(h.state("solo"), "Dead");
+  EXPECT_EQ(*h.c.next_deadline(), h.now + 10000);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The transitions and timeouts the tests above leave out (the table in docs/groups.md)
+
+TEST(GroupTransitions, PreparingRebalanceEmptiesWhenItsMembersGo) {
+  Harness h;
+  const std::string a = stable_group(h, "g");
+  auto [b, jb] = h.join_new("g");
+  ASSERT_EQ(h.state("g"), "PreparingRebalance");
+  // b gives up waiting and leaves; a, which never rejoined, stops heartbeating.
+  h.leave("g", b);
+  ASSERT_TRUE(h.joins.count(jb));
+  EXPECT_EQ(h.joins[jb].error_code, code(ErrorCode::unknown_member_id));
+  EXPECT_EQ(h.state("g"), "PreparingRebalance");
+  h.advance(10001);  // a's session, shorter than the rebalance timeout
+  EXPECT_EQ(h.state("g"), "Empty");
+  expect_stored_empty(h, 2);
+}
+
+TEST(GroupTransitions, ASessionEndsInPreparingRebalanceForAMemberThatDoesNotRejoin) {
+  Harness h;
+  auto [a, b] = stable_pair(h, "g", {.session_timeout_ms = 20000});
+  // a rejoins (it leads, so this rebalances); b neither rejoins nor heartbeats.
+  RequestId ja = h.join("g", {.member_id = a});
+  ASSERT_EQ(h.state("g"), "PreparingRebalance");
+  h.advance(19999);
+  EXPECT_FALSE(h.joins.count(ja));
+  h.advance(2);  // b's session (20 s) ends before the rebalance timeout (30 s): the join completes
+  ASSERT_TRUE(h.joins.count(ja));
+  EXPECT_EQ(h.joins[ja].generation_id, 3);
+  EXPECT_EQ(h.joins[ja].members.size(), 1u);
+  EXPECT_EQ(h.state("g"), "CompletingRebalance");
+}
+
+TEST(GroupTransitions, ASessionEndsInCompletingRebalanceForAMemberThatDoesNotSync) {
+  Harness h;
+  auto [a, b] = completing_pair(h, "g");
+  // a, the leader, heartbeats and syncs only after b's session is over; b does neither.
+  h.advance(5000);
+  EXPECT_EQ(h.heartbeat("g", a, 2), 0);
+  h.advance(5001);
+  EXPECT_EQ(h.state("g"), "PreparingRebalance");
+  EXPECT_EQ(h.heartbeat("g", b, 2), code(ErrorCode::unknown_member_id));
+  RequestId sa = h.sync("g", a, 2, {{a, "A"}, {b, "B"}});
+  ASSERT_TRUE(h.syncs.count(sa));
+  EXPECT_EQ(h.syncs[sa].error_code, code(ErrorCode::rebalance_in_progress));
+}
+
+TEST(GroupTransitions, ALeaderThatNeverSyncsIsRemovedAtTheSyncTimeout) {
+  Harness h;
+  auto [a, b] = completing_pair(h, "g");
+  RequestId sb = h.sync("g", b, 2);  // b waits for an assignment that does not come
+  // a keeps heartbeating but never syncs: after the rebalance timeout (30 s) it is out, b's
+  // SyncGroup is told to rejoin, and the group rebalances without a.
+  for (int i = 0; i < 9; ++i) {
+    h.advance(3000);
+    EXPECT_EQ(h.heartbeat("g", a, 2), 0) << i;
+  }
+  EXPECT_FALSE(h.syncs.count(sb));
+  h.advance(3001);
+  ASSERT_TRUE(h.syncs.count(sb));
+  EXPECT_EQ(h.syncs[sb].error_code, code(ErrorCode::rebalance_in_progress));
+  EXPECT_EQ(h.state("g"), "PreparingRebalance");
+  EXPECT_EQ(h.heartbeat("g", a, 2), code(ErrorCode::unknown_member_id));
+  RequestId jb3 = h.join("g", {.member_id = b});
+  ASSERT_TRUE(h.joins.count(jb3));
+  EXPECT_EQ(h.joins[jb3].leader, b);
+  EXPECT_EQ(h.joins[jb3].generation_id, 3);
+}
+
+TEST(GroupTransitions, ComingLeavingOrChangingInCompletingRebalanceRebalancesAgain) {
+  Harness h;
+  auto [a, b] = stable_pair(h, "g");
+  // A third member arrives while the followers wait for the leader's assignment.
+  RequestId ja = h.join("g", {.member_id = a});
+  RequestId jb = h.join("g", {.member_id = b});
+  ASSERT_TRUE(h.joins.count(ja) && h.joins.count(jb));
+  ASSERT_EQ(h.state("g"), "CompletingRebalance");
+  RequestId sb = h.sync("g", b, 3);
+  auto [c, jc] = h.join_new("g");
+  ASSERT_TRUE(h.syncs.count(sb));
+  EXPECT_EQ(h.syncs[sb].error_code, code(ErrorCode::rebalance_in_progress));
+  EXPECT_EQ(h.state("g"), "PreparingRebalance");
+  ja = h.join("g", {.member_id = a});
+  jb = h.join("g", {.member_id = b});
+  ASSERT_TRUE(h.joins.count(ja) && h.joins.count(jc));
+  EXPECT_EQ(h.joins[ja].generation_id, 4);
+  ASSERT_EQ(h.state("g"), "CompletingRebalance");
+  // c leaves before the assignment: again.
+  h.leave("g", c);
+  EXPECT_EQ(h.state("g"), "PreparingRebalance");
+  ja = h.join("g", {.member_id = a});
+  jb = h.join("g", {.member_id = b});
+  ASSERT_TRUE(h.joins.count(ja));
+  EXPECT_EQ(h.joins[ja].generation_id, 5);
+  // b comes back with other metadata: again.
+  RequestId changed = h.join("g", {.member_id = b, .protocols = {{"range", subscription({"t", "u"})}}});
+  EXPECT_EQ(h.state("g"), "PreparingRebalance");
+  ja = h.join("g", {.member_id = a});
+  ASSERT_TRUE(h.joins.count(ja) && h.joins.count(changed));
+  EXPECT_EQ(h.joins[changed].generation_id, 6);
+}
+
+TEST(GroupTransitions, NewMetadataOrTheLeaderRejoiningRebalancesAStableGroup) {
+  Harness h;
+  auto [a, b] = stable_pair(h, "g");
+  // A follower rejoining with the same metadata just gets the current generation back.
+  RequestId same = h.join("g", {.member_id = b});
+  ASSERT_TRUE(h.joins.count(same));
+  EXPECT_EQ(h.joins[same].generation_id, 2);
+  EXPECT_EQ(h.state("g"), "Stable");
+  // New metadata rebalances.
+  h.join("g", {.member_id = b, .protocols = {{"range", subscription({"u"})}}});
+  EXPECT_EQ(h.state("g"), "PreparingRebalance");
+  RequestId ja = h.join("g", {.member_id = a});
+  ASSERT_TRUE(h.joins.count(ja));
+  h.sync("g", a, 3, {{a, "A"}, {b, "B"}});
+  ASSERT_EQ(h.state("g"), "Stable");
+  // So does the leader rejoining (say, for a new topic).
+  h.join("g", {.member_id = a});
+  EXPECT_EQ(h.state("g"), "PreparingRebalance");
+}
+
+TEST(GroupTransitions, APendingMemberHoldsTheJoinUntilItsSessionEnds) {
+  Harness h;
+  const std::string a = stable_group(h, "g");
+  auto [b, jb] = h.join_new("g");
+  // c is told its id and never comes back with it (KIP-394): the join waits for it as long as
+  // its session timeout, not the rebalance timeout.
+  RequestId jc = h.join("g", {.session_timeout_ms = 15000});
+  ASSERT_EQ(h.joins[jc].error_code, code(ErrorCode::member_id_required));
+  RequestId ja = h.join("g", {.member_id = a});
+  EXPECT_FALSE(h.joins.count(ja));
+  h.advance(14999);
+  EXPECT_FALSE(h.joins.count(ja));
+  h.advance(2);
+  ASSERT_TRUE(h.joins.count(ja) && h.joins.count(jb));
+  EXPECT_EQ(h.joins[ja].members.size(), 2u);
+  // Its id is no good now.
+  RequestId late = h.join("g", {.member_id = h.joins[jc].member_id});
+  EXPECT_EQ(h.joins[late].error_code, code(ErrorCode::unknown_member_id));
+}
+
+TEST(GroupTransitions, ANewMemberWaitingInAJoinIsDroppedAfterTheNewMemberTimeout) {
+  Harness h;
+  // a's rebalance timeout is longer than the five minutes a new member may wait.
+  const std::string a = [&] {
+    auto [member, join] = h.join_new("g", {.rebalance_timeout_ms = 600000});
+    h.sync("g", member, 1, {{member, "A"}});
+    return member;
+  }();
+  auto [b, jb] = h.join_new("g", {.rebalance_timeout_ms = 600000});
+  ASSERT_EQ(h.state("g"), "PreparingRebalance");
+  for (int i = 0; i < 99; ++i) {
+    h.advance(3000);
+    ASSERT_EQ(h.heartbeat("g", a, 1), code(ErrorCode::rebalance_in_progress));
+  }
+  EXPECT_FALSE(h.joins.count(jb));
+  h.advance(3001);  // 300 s since b joined
+  ASSERT_TRUE(h.joins.count(jb));
+  EXPECT_EQ(h.joins[jb].error_code, code(ErrorCode::unknown_member_id));
+  EXPECT_EQ(h.state("g"), "PreparingRebalance");  // still waiting for a to rejoin
+}
+
+TEST(GroupTransitions, TheInitialDelayStopsAtTheRebalanceTimeout) {
+  GroupConfig config = Harness::test_config();
+  config.initial_rebalance_delay_ms = 3000;
+  Harness h(config);
+  // The clock moves a millisecond at a time, so that each delay starts when the last one ends.
+  auto walk = [&h](int64_t ms) {
+    for (int64_t i = 0; i < ms; ++i) h.advance(1);
+  };
+  auto [a, ja] = h.join_new("g", {.rebalance_timeout_ms = 10000});
+  // A new member every 2.5 s stretches the delay (3 s, then 3 s more twice), but never past
+  // the rebalance timeout: the last stretch is the 1 s left of it.
+  std::vector<RequestId> joins{ja};
+  for (int i = 0; i < 3; ++i) {
+    walk(2500);
+    joins.push_back(h.join_new("g", {.rebalance_timeout_ms = 10000}).second);
+    EXPECT_FALSE(h.joins.count(ja));
+  }
+  walk(2499);  // 9.999 s
+  EXPECT_FALSE(h.joins.count(ja));
+  walk(1);
+  for (RequestId j : joins) {
+    ASSERT_TRUE(h.joins.count(j));
+    EXPECT_EQ(h.joins[j].generation_id, 1);
+  }
+}
+
+TEST(GroupTransitions, ASilentStaticMemberIsRemovedAfterItsSession) {
+  Harness h;
+  RequestId j = h.join("g", {.instance_id = "i1"});
+  const std::string s = h.joins[j].member_id;
+  h.sync("g", s, 1, {{s, "A"}}, "i1");
+  RequestId k = h.join("g", {.instance_id = "i2"});
+  ASSERT_EQ(h.state("g"), "PreparingRebalance");
+  RequestId j2 = h.join("g", {.member_id = s, .instance_id = "i1"});
+  ASSERT_TRUE(h.joins.count(j2) && h.joins.count(k));
+  const std::string t = h.joins[k].member_id;
+  h.sync("g", t, 2, {}, "i2");
+  h.sync("g", s, 2, {{s, "A"}, {t, "B"}}, "i1");
+  ASSERT_EQ(h.state("g"), "Stable");
+  // i2's process dies without leaving (static members do not): after its session it is removed
+  // and the group rebalances; its instance id is free again.
+  for (int i = 0; i < 4; ++i) {
+    h.advance(3000);
+    EXPECT_EQ(h.heartbeat("g", s, 2, "i1"), i < 3 ? 0 : code(ErrorCode::rebalance_in_progress)) << i;
+  }
+  EXPECT_EQ(h.state("g"), "PreparingRebalance");
+  EXPECT_EQ(h.heartbeat("g", t, 2, "i2"), code(ErrorCode::unknown_member_id));
+  RequestId back = h.join("g", {.instance_id = "i2"});
+  ASSERT_FALSE(h.joins.count(back));  // joins the rebalance under a new id
+}
+
+TEST(GroupTransitions, OffsetsWithTheirOwnExpiryAndThoseOfTopicsAStableGroupNoLongerReads) {
+  GroupConfig config = Harness::test_config();
+  config.offsets_retention_ms = 60000;
+  config.offsets_retention_check_interval_ms = 10000;
+  Harness h(config);
+  // OffsetCommit v2-4 may set a retention of its own.
+  protocol::OffsetCommitRequest r;
+  r.group_id = "solo";
+  r.generation_id_or_member_epoch = -1;
+  r.retention_time_ms = 20000;
+  auto& t = r.topics.emplace_back();
+  t.name = "t";
+  t.partitions.emplace_back().committed_offset = 3;
+  h.c.offset_commit(r, 2, [](const std::string&, int32_t) { return true; }, h.now);
+  h.drain();
+  // A stable consumer group reading t commits to t and u; it does not subscribe to u.
+  const std::string a = stable_group(h, "g");
+  h.commit("g", a, 1, {{"t", 0, 5}, {"u", 0, 6}});
+  for (int i = 0; i < 6; ++i) {
+    h.advance(5000);
+    ASSERT_EQ(h.heartbeat("g", a, 1), 0);
+  }
+  EXPECT_EQ(h.committed("solo", "t", 0), -1);  // its own 20 s
+  EXPECT_EQ(h.state("solo"), "Dead");
+  EXPECT_EQ(h.committed("g", "u", 0), 6);
+  for (int i = 0; i < 6; ++i) {
+    h.advance(5000);
+    ASSERT_EQ(h.heartbeat("g", a, 1), 0);
+  }
+  EXPECT_EQ(h.committed("g", "u", 0), -1);  // u, unread, a retention after its commit
+  EXPECT_EQ(h.committed("g", "t", 0), 5);   // t is read: kept
+  EXPECT_EQ(h.state("g"), "Stable");
 }
 
 }  // namespace
