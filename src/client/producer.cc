@@ -144,6 +144,11 @@ class ByteProducer::Impl {
   void release_partition(PartitionState& st);
   void finish(std::vector<Completion> completions);
   void arm_timer(Clock::time_point at);
+  // flush and close wait for the I/O thread, so a callback (which runs there) cannot call them.
+  void refuse_on_io_thread(const char* what) const {
+    if (net_ && net_->on_io_thread())
+      throw IllegalStateException(std::string("Cannot call ") + what + "() from a send callback: it would wait for itself");
+  }
   bool expired(const Batch& b, Clock::time_point now) const { return now >= b.created + delivery_timeout_; }
   Completion expire(const BatchPtr& b, Clock::time_point now);
 
@@ -444,7 +449,6 @@ void ByteProducer::Impl::run_sender() {
       next_wake = std::min(next_wake, front->created + delivery_timeout_);
       if (!can_send || !st.to_retry.empty()) continue;
       if (idempotent_ && st.in_flight >= max_in_flight_) continue;
-      if (!idempotent_ && st.in_flight >= 1 && retries_ > 0 && max_in_flight_ == 1) continue;
       const bool full = st.queue.size() > 1 || front->size >= batch_size_;
       const auto linger_done = front->created + linger_;
       if (!full && !hurry && now < linger_done) {
@@ -603,7 +607,7 @@ void ByteProducer::Impl::release_partition(PartitionState& st) {
   --st.in_flight;
   if (st.in_flight == 0 && !st.to_retry.empty()) {
     // Everything sent after the failed batches is back: send them again, in sequence order.
-    std::sort(st.to_retry.begin(), st.to_retry.end(),
+    std::stable_sort(st.to_retry.begin(), st.to_retry.end(),
               [](const BatchPtr& a, const BatchPtr& b) { return a->base_sequence < b->base_sequence; });
     st.queue.insert(st.queue.begin(), st.to_retry.begin(), st.to_retry.end());
     st.to_retry.clear();
@@ -742,6 +746,7 @@ void ByteProducer::Impl::finish(std::vector<Completion> completions) {
 }
 
 void ByteProducer::Impl::flush() {
+  refuse_on_io_thread("flush");
   std::unique_lock lock(mu_);
   std::set<BatchPtr> waiting = incomplete_;
   ++flushing_;
@@ -757,6 +762,7 @@ void ByteProducer::Impl::flush() {
 }
 
 void ByteProducer::Impl::close(milliseconds timeout) {
+  refuse_on_io_thread("close");
   {
     std::unique_lock lock(mu_);
     if (closed_ && !net_) return;

@@ -14,7 +14,11 @@
 #include <thread>
 
 #include "../interop/broker_process_test.h"
+#include "client/network_client.h"
 #include "gregor/producer.h"
+#include "protocol/generated/message/produce_request.h"
+#include "protocol/generated/message/produce_response.h"
+#include "record/batch_builder.h"
 #include "record/batch_walker.h"
 
 namespace gregor {
@@ -80,7 +84,7 @@ class ProducerTest : public testing::BrokerProcessTest {
     for (size_t i = 0; i < sent.size(); ++i) EXPECT_EQ(lines[i + 1], prefix + std::to_string(i));
   }
   // The batches of a partition's log as the broker stored them (its first segment).
-  size_t batches_in_log(const std::string& topic, int32_t partition) {
+  std::vector<Bytes> batches_in_log(const std::string& topic, int32_t partition) {
     std::string path = dir.path() + "/data/" + topic + "-" + std::to_string(partition) + "/00000000000000000000.log";
     std::ifstream in(path, std::ios::binary);
     std::stringstream s;
@@ -88,9 +92,9 @@ class ProducerTest : public testing::BrokerProcessTest {
     std::string data = s.str();
     record::BatchWalker walker(BytesView::of(data));
     record::BatchEntry entry;
-    size_t n = 0;
-    while (walker.next(entry)) ++n;
-    return n;
+    std::vector<Bytes> batches;
+    while (walker.next(entry)) batches.push_back(entry.bytes.to_bytes());
+    return batches;
   }
 };
 
@@ -143,7 +147,7 @@ TEST_F(ProducerTest, LingerBatchesRecordsPerPartition) {
   for (int i = 0; i < 100; ++i) sent.push_back(lingering.send(Record("lingered", 0, std::nullopt, "r" + std::to_string(i))));
   for (auto& f : sent) f.get();
   lingering.close();
-  EXPECT_LE(batches_in_log("lingered", 0), 2u);
+  EXPECT_LE(batches_in_log("lingered", 0).size(), 2u);
 
   // A small batch.size cuts batches of about that size, however long the linger.
   StringProducer small(props({{"linger.ms", "60000"}, {"batch.size", "500"}}));
@@ -152,7 +156,7 @@ TEST_F(ProducerTest, LingerBatchesRecordsPerPartition) {
   small.flush();
   for (auto& f : sent) EXPECT_TRUE(f.get().has_offset());
   small.close();
-  const size_t batches = batches_in_log("small-batches", 0);
+  const size_t batches = batches_in_log("small-batches", 0).size();
   EXPECT_GE(batches, 10u);
   EXPECT_LE(batches, 40u);
 }
@@ -198,11 +202,23 @@ TEST_F(ProducerTest, FlushSendsLingeringRecordsAndCloseRefusesMore) {
   producer.flush();
   for (auto& f : sent) EXPECT_EQ(f.wait_for(0s), std::future_status::ready);
   EXPECT_EQ(callbacks.load(), 10);
+  // A callback runs on the producer's I/O thread: flush() there would wait for itself.
+  std::promise<std::string> refused;
+  producer.send(Record("flushed", "from a callback"), [&](const RecordMetadata&, std::exception_ptr) {
+    try {
+      producer.flush();
+      refused.set_value("flush() returned");
+    } catch (const IllegalStateException& e) {
+      refused.set_value(e.what());
+    }
+  });
+  producer.flush();
+  EXPECT_EQ(refused.get_future().get(), "Cannot call flush() from a send callback: it would wait for itself");
   auto last = producer.send(Record("flushed", "at close"));
   producer.close();
   EXPECT_TRUE(last.get().has_offset());  // close sends what is buffered
   EXPECT_THROW(producer.send(Record("flushed", "after close")), IllegalStateException);
-  EXPECT_EQ(read_all("flushed", "%s").size(), 11u);
+  EXPECT_EQ(read_all("flushed", "%s").size(), 12u);
 }
 
 TEST_F(ProducerTest, BufferFullTimesOutAfterMaxBlock) {
@@ -266,6 +282,57 @@ TEST_F(ProducerTest, IdempotentRetriesThroughACrashWriteNoDuplicates) {
   }
   ASSERT_TRUE(broker->start(60s, port)) << broker->log();
   expect_delivered_after_one(sent, producer, "exactly-once", "r");
+}
+
+TEST_F(ProducerTest, OutOfOrderSequenceBumpsTheEpochAndResends) {
+  StringProducer producer(props({{"linger.ms", "0"}}));
+  ASSERT_TRUE(producer.send(Record("bumped", 0, std::nullopt, "a")).get().has_offset());
+  ASSERT_TRUE(producer.send(Record("bumped", 0, std::nullopt, "b")).get().has_offset());
+  auto batches = batches_in_log("bumped", 0);
+  ASSERT_EQ(batches.size(), 2u);
+  auto last = record::RecordBatchView::parse(batches.back());
+  ASSERT_TRUE(last);
+  const int64_t producer_id = last->producer_id();
+  const int16_t epoch = last->producer_epoch();
+  ASSERT_GE(producer_id, 0);
+  ASSERT_EQ(last->base_sequence(), 1);
+
+  // Someone else writes two records in the producer's name, in sequence: the producer's next
+  // batch (sequence 2, one record) is now out of order for the broker.
+  record::BatchOptions options;
+  options.producer_id = producer_id;
+  options.producer_epoch = epoch;
+  options.base_sequence = 2;
+  record::RecordBatchBuilder builder(options);
+  builder.append(1, std::nullopt, BytesView::of("x"));
+  builder.append(2, std::nullopt, BytesView::of("y"));
+  Bytes batch;
+  ASSERT_FALSE(builder.finish(batch));
+  protocol::ProduceRequest request;
+  request.acks = -1;
+  request.timeout_ms = 10000;
+  request.topic_data.emplace_back();
+  request.topic_data[0].name = "bumped";
+  request.topic_data[0].partition_data.emplace_back();
+  request.topic_data[0].partition_data[0].records = BytesView(batch);
+  client::NetworkClient raw(client::ClientOptions::from(producer_config_def().parse(props())));
+  auto written = raw.call<protocol::ProduceResponse>(-1, request, {3, 11}).get();
+  ASSERT_TRUE(written.ok()) << written.message;
+  ASSERT_EQ(written.body.responses[0].partition_responses[0].error_code, 0);
+
+  // OUT_OF_ORDER_SEQUENCE_NUMBER for its oldest batch: a new epoch (here a new id, as the broker
+  // gives non-transactional producers), sequences from 0, and the record is delivered.
+  ASSERT_TRUE(producer.send(Record("bumped", 0, std::nullopt, "c")).get().has_offset());
+  batches = batches_in_log("bumped", 0);
+  ASSERT_EQ(batches.size(), 4u);
+  auto bumped = record::RecordBatchView::parse(batches.back());
+  ASSERT_TRUE(bumped);
+  EXPECT_TRUE(bumped->producer_id() != producer_id || bumped->producer_epoch() > epoch);
+  EXPECT_EQ(bumped->base_sequence(), 0);
+  ASSERT_TRUE(producer.send(Record("bumped", 0, std::nullopt, "d")).get().has_offset());
+  producer.close();
+  auto lines = read_all("bumped", "%s");
+  EXPECT_EQ(lines, (std::vector<std::string>{"a", "b", "x", "y", "c", "d"}));
 }
 
 TEST_F(ProducerTest, KeyedPartitionsEqualLibrdkafkasMurmur2Random) {
