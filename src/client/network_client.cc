@@ -119,9 +119,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     timer_.cancel();
     auto waiting = std::move(waiting_);
     auto in_flight = std::move(in_flight_);
+    auto writes = std::move(writes_);
     const bool failed = !ready_ || why != ErrorCode::none;
     client_.connection_closed(this, failed);
     for (auto& f : in_flight) fail(f.done, f.timed_out ? ErrorCode::request_timed_out : why, message);
+    for (auto& w : writes)
+      if (w.written) fail(w.written, why, message);
     for (auto& p : waiting) fail(p.done, why, message);
   }
 
@@ -134,16 +137,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
         return;
       }
     }
+    // Failed after the scan: a callback may queue another request.
+    std::vector<std::function<void(RawResponse)>> expired;
     for (auto it = waiting_.begin(); it != waiting_.end();) {
       if (it->deadline <= now) {
-        auto done = std::move(it->done);
+        expired.push_back(std::move(it->done));
         it = waiting_.erase(it);
-        fail(done, ErrorCode::request_timed_out,
-             "no connection to node " + std::to_string(address_.id) + " within the request timeout");
       } else {
         ++it;
       }
     }
+    for (auto& done : expired)
+      fail(done, ErrorCode::request_timed_out,
+           "no connection to node " + std::to_string(address_.id) + " within the request timeout");
   }
 
  private:
@@ -208,23 +214,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     if (p.spec.expect_response) {
       in_flight_.push_back(InFlight{correlation_id, key, both->hi, std::move(p.done), p.deadline});
-      queue_write(std::move(frame), nullptr);
+      queue_write(Write{std::move(frame), nullptr, both->hi});
     } else {
       // Done once written, as Kafka's producer completes acks=0 sends.
-      auto done = std::move(p.done);
-      const int16_t version = both->hi;
-      const int32_t node = address_.id;
-      queue_write(std::move(frame), [done, version, node] {
-        RawResponse r;
-        r.node = node;
-        r.version = version;
-        done(std::move(r));
-      });
+      queue_write(Write{std::move(frame), std::move(p.done), both->hi});
     }
   }
 
-  void queue_write(Bytes frame, std::function<void()> written) {
-    writes_.push_back({std::move(frame), std::move(written)});
+  // A frame to write; `written` is the callback of a request that gets no response.
+  struct Write {
+    Bytes frame;
+    std::function<void(RawResponse)> written;
+    int16_t version;
+  };
+
+  void queue_write(Write write) {
+    writes_.push_back(std::move(write));
     if (writing_) return;
     writing_ = true;
     auto self = shared_from_this();
@@ -234,7 +239,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<void> write_loop() {
     while (!writes_.empty() && !closed_) {
       std::error_code ec;
-      co_await asio::async_write(socket_, asio::buffer(writes_.front().first),
+      co_await asio::async_write(socket_, asio::buffer(writes_.front().frame),
                                  asio::redirect_error(asio::use_awaitable, ec));
       if (ec || closed_) {
         writing_ = false;
@@ -242,9 +247,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                                  (ec ? ec.message() : std::string("closed")));
         co_return;
       }
-      auto written = std::move(writes_.front().second);
+      Write done = std::move(writes_.front());
       writes_.pop_front();
-      if (written) written();
+      if (done.written) {
+        RawResponse r;
+        r.node = address_.id;
+        r.version = done.version;
+        done.written(std::move(r));
+      }
     }
     writing_ = false;
   }
@@ -345,7 +355,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   asio::awaitable<void> run() {
     auto self = shared_from_this();
-    if (!co_await connect() || closed_ || !co_await negotiate() || closed_) {
+    bool ok = co_await connect() && !closed_;
+    if (ok) {
+      // ApiVersions is a request like any other: unanswered within request.timeout.ms, the
+      // connection is given up.
+      timer_.expires_after(client_.options().request_timeout);
+      timer_.async_wait([self](std::error_code e) {
+        if (!e && !self->ready_) {
+          self->error_ = "Node " + std::to_string(self->address_.id) + " did not answer ApiVersions within the request timeout";
+          std::error_code ignored;
+          self->socket_.close(ignored);
+        }
+      });
+      ok = co_await negotiate() && !closed_;
+      timer_.cancel();
+    }
+    if (!ok) {
       close(ErrorCode::network_exception,
             error_.empty() ? "Connection to node " + std::to_string(address_.id) + " failed during setup" : error_);
       co_return;
@@ -395,7 +420,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::map<int16_t, protocol::VersionRange> versions_;
   std::deque<Pending> waiting_;
   std::deque<InFlight> in_flight_;
-  std::deque<std::pair<Bytes, std::function<void()>>> writes_;
+  std::deque<Write> writes_;
 };
 
 NetworkClient::NetworkClient(ClientOptions options)

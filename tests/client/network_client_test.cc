@@ -1,7 +1,12 @@
 // The client core against a real broker process: bootstrap, ApiVersions negotiation, metadata
 // with topic ids and leaders, typed requests from another thread, coordinators, failures named
-// by Kafka's error codes, and reconnecting after the broker restarts on its port.
+// by Kafka's error codes, a broker that never answers, and reconnecting after the broker
+// restarts on its port.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "../interop/broker_process_test.h"
 #include "client/network_client.h"
@@ -94,6 +99,30 @@ TEST_F(NetworkClientTest, FailuresCarryKafkasErrorCodes) {
   auto failed = nowhere.call<protocol::MetadataResponse>(-1, protocol::MetadataRequest{}).get();
   EXPECT_EQ(failed.error, ErrorCode::network_exception);
   EXPECT_NE(failed.message.find("could not be established"), std::string::npos) << failed.message;
+}
+
+TEST_F(NetworkClientTest, ABrokerThatNeverAnswersTimesOut) {
+  // A listener whose backlog takes the connection and never reads it: connected, no answer.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(fd, 8), 0);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  Properties props{{"bootstrap.servers", "127.0.0.1:" + std::to_string(ntohs(address.sin_port))},
+                   {"request.timeout.ms", "1000"}};
+  NetworkClient client(ClientOptions::from(producer_config_def().parse(props)));
+  const auto start = Clock::now();
+  auto r = client.call<protocol::MetadataResponse>(-1, protocol::MetadataRequest{}).get();
+  const auto took = Clock::now() - start;
+  EXPECT_TRUE(r.error == ErrorCode::request_timed_out || r.error == ErrorCode::network_exception)
+      << error_name(r.error) << ": " << r.message;
+  EXPECT_GE(took, 900ms);
+  EXPECT_LT(took, 20s);
+  ::close(fd);
 }
 
 TEST_F(NetworkClientTest, ReconnectsAfterTheBrokerRestarts) {
