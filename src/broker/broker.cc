@@ -11,6 +11,7 @@
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
 #include <algorithm>
+#include <csignal>
 #include <random>
 #include <thread>
 
@@ -65,6 +66,9 @@ Broker::~Broker() {
 
 Status Broker::start() {
   if (started_) return {};
+  // sendfile(2) to a socket the client has closed raises SIGPIPE (it has no MSG_NOSIGNAL): a
+  // consumer that leaves while its long-poll Fetch waits would kill the process. EPIPE will do.
+  std::signal(SIGPIPE, SIG_IGN);
   if (options_.storage) {
     // Each data directory belongs to one broker: a second one on the same directories stops here,
     // before it reads or writes anything in them.

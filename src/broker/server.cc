@@ -126,9 +126,6 @@ int run_server(const std::vector<std::string>& args) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  // sendfile(2) to a socket the client has closed raises SIGPIPE (it has no MSG_NOSIGNAL): a
-  // consumer that leaves while its long-poll Fetch waits would kill the broker. EPIPE will do.
-  std::signal(SIGPIPE, SIG_IGN);
 
   Broker broker(broker_options_from(*config, formatted->cluster_id));
   if (Status s = broker.start(); !s.ok()) return fail(s.message());

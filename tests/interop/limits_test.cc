@@ -13,6 +13,7 @@
 #include "common/error_code.h"
 #include "protocol/generated/message/create_topics_request.h"
 #include "protocol/generated/message/create_topics_response.h"
+#include "protocol/generated/message/fetch_request.h"
 #include "protocol/generated/message/metadata_request.h"
 #include "protocol/generated/message/metadata_response.h"
 #include "protocol/generated/message/produce_request.h"
@@ -159,6 +160,54 @@ TEST_F(LimitsTest, BadInputGetsKafkasErrorsWhileAnotherClientKeepsProducing) {
     ++lines;
   }
   EXPECT_GE(lines, bad_frames.size()) << log;
+}
+
+TEST_F(LimitsTest, AConsumerGoneBeforeItsLongPollIsAnsweredLeavesTheBrokerServing) {
+  Client c(broker->port());
+  int32_t correlation = 0;
+  protocol::CreateTopicsRequest create;
+  auto& t = create.topics.emplace_back();
+  t.name = "big";
+  t.num_partitions = 1;
+  t.replication_factor = 1;
+  c.send(create, 7, ++correlation);
+  ASSERT_EQ(c.receive<protocol::CreateTopicsResponse>(7)->second.topics.at(0).error_code, 0);
+  auto produce_megabyte = [&](int64_t offset) {
+    Bytes batch = storage::testing::make_batch(1, 1000, static_cast<int>(offset), record::Compression::none,
+                                               1000 * 1000, false);
+    c.send(produce_request("big", 0, batch), 9, ++correlation);
+    auto produced = c.receive<protocol::ProduceResponse>(9);
+    ASSERT_TRUE(produced);
+    ASSERT_EQ(produced->second.responses.at(0).partition_responses.at(0).error_code, 0);
+  };
+  for (int round = 0; round < 3; ++round) {
+    // A consumer long-polls at the end of the log, then goes away (FIN) before data comes.
+    {
+      Client gone(broker->port());
+      protocol::FetchRequest fetch;
+      fetch.max_wait_ms = 30000;
+      fetch.min_bytes = 1;
+      fetch.max_bytes = 50 << 20;
+      auto& ft = fetch.topics.emplace_back();
+      ft.topic = "big";
+      auto& fp = ft.partitions.emplace_back();
+      fp.fetch_offset = round;
+      fp.partition_max_bytes = 10 << 20;
+      gone.send(fetch, 12, 1);
+    }
+    // A megabyte arrives: the parked poll answers a closed socket, whose RST comes back while
+    // the records still go out by sendfile, which then fails with EPIPE.
+    produce_megabyte(round);
+  }
+  // The broker goes on: the next client is served, and it stops cleanly.
+  Client next(broker->port());
+  protocol::MetadataRequest m;
+  m.topics.emplace().emplace_back().name = "big";
+  next.send(m, 12, 1);
+  auto metadata = next.receive<protocol::MetadataResponse>(12);
+  ASSERT_TRUE(metadata) << "the broker is gone";
+  EXPECT_EQ(metadata->second.topics.at(0).error_code, 0);
+  EXPECT_EQ(broker->stop(), 0) << broker->log();
 }
 
 }  // namespace
