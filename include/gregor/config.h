@@ -91,5 +91,7 @@ class ConfigValues {
 ConfigDef common_client_config_def();
 // ProducerConfig's keys and defaults (Kafka 4.0).
 const ConfigDef& producer_config_def();
+// ConsumerConfig's keys and defaults (Kafka 4.0).
+const ConfigDef& consumer_config_def();
 
 }  // namespace gregor

@@ -1,5 +1,5 @@
 // The configuration keys of each client, with Kafka 4.0's names, types, defaults and ranges
-// (CommonClientConfigs and ProducerConfig). Keys Kafka has but Gregor's client does not act on
+// (CommonClientConfigs, ProducerConfig and ConsumerConfig). Keys Kafka has but Gregor's client does not act on
 // (metrics, interceptors, compression levels) are accepted so existing property files load;
 // docs/client.md lists them.
 #include <limits>
@@ -93,6 +93,42 @@ const ConfigDef& producer_config_def() {
         .define(key("enable.idempotence", T::boolean, "true"))
         .define(key("transaction.timeout.ms", T::int32, "60000"))
         .define(key("transactional.id", T::string, std::nullopt));
+    return d;
+  }();
+  return def;
+}
+
+const ConfigDef& consumer_config_def() {
+  static const ConfigDef def = [] {
+    using T = ConfigType;
+    ConfigDef d = common_client_config_def();
+    ConfigKey strategy = key("partition.assignment.strategy", T::list,
+                             "org.apache.kafka.clients.consumer.RangeAssignor,"
+                             "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+    d.define(key("group.id", T::string, std::nullopt))
+        .define(key("group.instance.id", T::string, std::nullopt))
+        .define(one_of("group.protocol", "classic", {"classic", "consumer"}, true))
+        .define(key("group.remote.assignor", T::string, std::nullopt))
+        .define(key("max.poll.records", T::int32, "500", 1))
+        .define(key("max.poll.interval.ms", T::int32, "300000", 1))
+        .define(key("session.timeout.ms", T::int32, "45000"))
+        .define(key("heartbeat.interval.ms", T::int32, "3000"))
+        .define(strategy)
+        .define(key("enable.auto.commit", T::boolean, "true"))
+        .define(key("auto.commit.interval.ms", T::int32, "5000", 0))
+        .define(key("fetch.min.bytes", T::int32, "1", 0))
+        .define(key("fetch.max.bytes", T::int32, "52428800", 0))
+        .define(key("fetch.max.wait.ms", T::int32, "500", 0))
+        .define(key("max.partition.fetch.bytes", T::int32, "1048576", 0))
+        .define(one_of("auto.offset.reset", "latest", {"latest", "earliest", "none"}, true))
+        .define(key("check.crcs", T::boolean, "true"))
+        .define(key("key.deserializer", T::class_name, std::nullopt))
+        .define(key("value.deserializer", T::class_name, std::nullopt))
+        .define(key("default.api.timeout.ms", T::int32, "60000", 0))
+        .define(key("exclude.internal.topics", T::boolean, "true"))
+        .define(one_of("isolation.level", "read_uncommitted", {"read_committed", "read_uncommitted"}))
+        .define(key("allow.auto.create.topics", T::boolean, "true"))
+        .define(key("security.providers", T::string, std::nullopt));
     return d;
   }();
   return def;

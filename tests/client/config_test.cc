@@ -139,5 +139,51 @@ TEST(ClientConfig, IntegerSerializersAreBigEndian) {
   EXPECT_EQ(StringSerializer().serialize("t", "h\xc3\xa9"), (Bytes{'h', 0xc3, 0xa9}));
 }
 
+TEST(ClientConfig, ConsumerDefaultsAreKafkas) {
+  ConfigValues c = consumer_config_def().parse({{"bootstrap.servers", "localhost:9092"}});
+  EXPECT_EQ(c.get_optional_string("group.id"), std::nullopt);
+  EXPECT_EQ(c.get_optional_string("group.instance.id"), std::nullopt);
+  EXPECT_EQ(c.get_string("group.protocol"), "classic");
+  EXPECT_EQ(c.get_string("auto.offset.reset"), "latest");
+  EXPECT_TRUE(c.get_bool("enable.auto.commit"));
+  EXPECT_EQ(c.get_int("auto.commit.interval.ms"), 5000);
+  EXPECT_EQ(c.get_int("fetch.min.bytes"), 1);
+  EXPECT_EQ(c.get_int("fetch.max.wait.ms"), 500);
+  EXPECT_EQ(c.get_int("max.partition.fetch.bytes"), 1048576);
+  EXPECT_EQ(c.get_int("fetch.max.bytes"), 52428800);
+  EXPECT_EQ(c.get_int("max.poll.records"), 500);
+  EXPECT_EQ(c.get_int("session.timeout.ms"), 45000);
+  EXPECT_EQ(c.get_int("heartbeat.interval.ms"), 3000);
+  EXPECT_EQ(c.get_int("max.poll.interval.ms"), 300000);
+  EXPECT_EQ(c.get_int("default.api.timeout.ms"), 60000);
+  EXPECT_EQ(c.get_string("isolation.level"), "read_uncommitted");
+  EXPECT_EQ(c.get_list("partition.assignment.strategy"),
+            (std::vector<std::string>{"org.apache.kafka.clients.consumer.RangeAssignor",
+                                      "org.apache.kafka.clients.consumer.CooperativeStickyAssignor"}));
+  EXPECT_EQ(c.get_optional_string("key.deserializer"), std::nullopt);
+}
+
+TEST(ClientConfig, ConsumerErrorsNameTheKey) {
+  auto error = [](const Properties& extra) {
+    Properties p{{"bootstrap.servers", "h:1"}};
+    p.insert(extra.begin(), extra.end());
+    try {
+      consumer_config_def().parse(p);
+    } catch (const ConfigException& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(error({{"auto.offset.reset", "smallest"}}),
+            "Invalid value smallest for configuration auto.offset.reset: String must be one of: latest, earliest, none");
+  EXPECT_EQ(error({{"max.poll.records", "0"}}),
+            "Invalid value 0 for configuration max.poll.records: Value must be at least 1");
+  EXPECT_EQ(error({{"isolation.level", "serializable"}}),
+            "Invalid value serializable for configuration isolation.level: String must be one of: read_committed, "
+            "read_uncommitted");
+  EXPECT_EQ(error({{"linger.ms", "5"}}), "Unknown configuration 'linger.ms'");
+  EXPECT_EQ(error({{"group.protocol", "CONSUMER"}}), "");
+}
+
 }  // namespace
 }  // namespace gregor
