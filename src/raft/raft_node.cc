@@ -35,6 +35,7 @@ RaftNode::RaftNode(Config config, Restored restored)
     epoch_ = s.epoch;
     leader_id_ = kNoId;
     voted_id_ = s.voted_id;
+    led_epoch_ = s.epoch;
     become_resigned();
   } else if (s.voted_id == config_.node_id && is_voter()) {
     epoch_ = s.epoch;
@@ -98,7 +99,10 @@ void RaftNode::enter(Role role) {
 }
 
 void RaftNode::persist_quorum_state() {
-  QuorumStateRecord s{epoch_, leader_id_, voted_id_};
+  // Once a node led an epoch, the file says so for as long as that epoch lasts: restarted, it
+  // must come back Resigned, never as a candidate that could win the epoch again and write
+  // other records under offsets and an epoch it already used.
+  QuorumStateRecord s{epoch_, epoch_ == led_epoch_ ? config_.node_id : leader_id_, voted_id_};
   if (s == persisted_state_) return;
   persisted_state_ = s;
   ready_.quorum_state = s;
@@ -146,6 +150,7 @@ void RaftNode::become_candidate() {
 void RaftNode::become_leader() {
   enter(Role::leader);
   leader_id_ = config_.node_id;
+  led_epoch_ = epoch_;
   election_retries_ = 0;
   persist_quorum_state();
   report_leader();
@@ -311,6 +316,9 @@ void RaftNode::snapshot_created(Snapshot snapshot) {
   if (snapshot_ && snapshot.id.offset <= snapshot_->id.offset) return;
   log_.delete_below(snapshot.id);
   ready_.log_ops.push_back(DeleteBelow{snapshot.id.offset});
+  for (auto it = older_snapshots_.begin(); it != older_snapshots_.end();)
+    it = it->second.second < now_ - config_.fetch_timeout_ms ? older_snapshots_.erase(it) : std::next(it);
+  if (snapshot_) older_snapshots_.emplace(snapshot_->id, std::make_pair(std::move(*snapshot_), now_));
   snapshot_ = std::move(snapshot);
 }
 
@@ -565,17 +573,25 @@ void RaftNode::on_fetch_snapshot_request(const Message& m, const FetchSnapshotRe
   resp.snapshot_id = req.snapshot_id;
   if (auto error = validate_leader_request(req.current_leader_epoch)) {
     resp.error = *error;
-  } else if (!snapshot_ || snapshot_->id != req.snapshot_id) {
+    respond(m, resp);
+    return;
+  }
+  const Snapshot* snapshot = snapshot_ && snapshot_->id == req.snapshot_id ? &*snapshot_ : nullptr;
+  if (auto it = older_snapshots_.find(req.snapshot_id); it != older_snapshots_.end()) {
+    snapshot = &it->second.first;
+    it->second.second = now_;
+  }
+  if (snapshot == nullptr) {
     resp.error = ErrorCode::snapshot_not_found;
-  } else if (req.position < 0 || req.position > static_cast<int64_t>(snapshot_->data.size())) {
+  } else if (req.position < 0 || req.position > static_cast<int64_t>(snapshot->data.size())) {
     resp.error = ErrorCode::position_out_of_range;
   } else {
-    const int64_t size = static_cast<int64_t>(snapshot_->data.size());
+    const int64_t size = static_cast<int64_t>(snapshot->data.size());
     const int64_t n = std::min<int64_t>(size - req.position,
                                         std::max(1, std::min(req.max_bytes, config_.fetch_snapshot_max_bytes)));
     resp.size = size;
     resp.position = req.position;
-    resp.bytes = snapshot_->data.substr(static_cast<size_t>(req.position), static_cast<size_t>(n));
+    resp.bytes = snapshot->data.substr(static_cast<size_t>(req.position), static_cast<size_t>(n));
     if (is_voter(req.replica_id)) update_check_quorum(req.replica_id);
   }
   respond(m, resp);
@@ -592,6 +608,9 @@ void RaftNode::set_high_watermark(int64_t offset) {
 
 void RaftNode::truncate(int64_t offset) {
   if (offset >= log_.end_offset()) return;
+  // Kafka truncates record by record and may need a few fetches to converge; batches are atomic
+  // here (one offset and epoch name one batch), so a divergence inside a batch drops all of it.
+  if (const Batch* b = log_.batch_at(offset)) offset = b->base_offset;
   if (offset < high_watermark_) {
     fail("asked to truncate to " + std::to_string(offset) + ", below the high watermark " +
          std::to_string(high_watermark_));

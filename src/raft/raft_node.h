@@ -154,7 +154,10 @@ class RaftNode {
 
   Config config_;
   RaftLog log_;
-  std::optional<Snapshot> snapshot_;
+  std::optional<Snapshot> snapshot_;  // the latest
+  // Older snapshots a follower is still downloading (by id: when it last fetched a chunk), kept
+  // so that a leader snapshotting faster than a slow follower downloads still lets it finish.
+  std::map<SnapshotId, std::pair<Snapshot, int64_t>> older_snapshots_;
   std::string fatal_;
 
   Role role_ = Role::unattached;
@@ -162,6 +165,7 @@ class RaftNode {
   int32_t leader_id_ = kNoId;
   int32_t voted_id_ = kNoId;
   QuorumStateRecord persisted_state_;
+  int32_t led_epoch_ = -1;  // the epoch this node led, if it is still the current one
   LeaderAndEpoch reported_leader_;
 
   int64_t now_ = 0;

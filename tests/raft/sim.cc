@@ -263,7 +263,10 @@ class Simulation {
     drop_ = 0;
     duplicate_ = 0;
     for (auto& n : nodes_)
-      if (!n->up) start(*n);
+      if (!n->up) {
+        start(*n);
+        schedule_tick(*n);
+      }
   }
 
   bool connected(int32_t a, int32_t b) const {
