@@ -485,6 +485,9 @@ void RaftNode::on_fetch_request(const Message& m, const FetchRequest& req) {
   } else if (auto error = validate_leader_request(req.current_leader_epoch)) {
     resp.error = *error;
   } else {
+    // Only a request that just arrived shows the voter can reach this leader; a parked one
+    // answered later does not.
+    if (is_voter(req.replica_id)) update_check_quorum(req.replica_id);
     resp = complete_fetch(req.replica_id, req);
     if (resp.batches.empty() && !resp.diverging_epoch && !resp.snapshot_id && req.max_wait_ms > 0 &&
         high_watermark_ <= replica_state(req.replica_id).high_watermark_sent) {
@@ -516,7 +519,6 @@ FetchResponse RaftNode::complete_fetch(int32_t replica_id, const FetchRequest& r
     maybe_advance_high_watermark();
     resp.batches = log_.read(req.fetch_offset, config_.fetch_max_bytes);
   }
-  if (is_voter(replica_id)) update_check_quorum(replica_id);
   resp.high_watermark = high_watermark_;
   return resp;
 }
