@@ -434,16 +434,16 @@ void RaftNode::maybe_follow(int32_t leader_id, int32_t epoch) {
 
 void RaftNode::on_begin_epoch_request(const Message& m, const BeginQuorumEpochRequest& req) {
   if (auto error = validate_voter_request(req.leader_id, req.leader_epoch)) {
-    respond(m, BeginQuorumEpochResponse{*error, leader_id_, epoch_});
+    respond(m, BeginQuorumEpochResponse{{*error, leader_id_, epoch_}});
     return;
   }
   maybe_follow(req.leader_id, req.leader_epoch);
-  respond(m, BeginQuorumEpochResponse{ErrorCode::none, leader_id_, epoch_});
+  respond(m, BeginQuorumEpochResponse{{ErrorCode::none, leader_id_, epoch_}});
 }
 
 void RaftNode::on_end_epoch_request(const Message& m, const EndQuorumEpochRequest& req) {
   if (auto error = validate_voter_request(req.leader_id, req.leader_epoch)) {
-    respond(m, EndQuorumEpochResponse{*error, leader_id_, epoch_});
+    respond(m, EndQuorumEpochResponse{{*error, leader_id_, epoch_}});
     return;
   }
   maybe_follow(req.leader_id, req.leader_epoch);
@@ -456,7 +456,7 @@ void RaftNode::on_end_epoch_request(const Message& m, const EndQuorumEpochReques
                              : random_backoff();
     fetch_deadline_ = std::min(fetch_deadline_, now_ + wait);
   }
-  respond(m, EndQuorumEpochResponse{ErrorCode::none, leader_id_, epoch_});
+  respond(m, EndQuorumEpochResponse{{ErrorCode::none, leader_id_, epoch_}});
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -87,21 +87,19 @@ struct BeginQuorumEpochRequest {
   int32_t leader_id = kNoId;
   int32_t leader_epoch = 0;
 };
-struct BeginQuorumEpochResponse {
+// BeginQuorumEpoch and EndQuorumEpoch answer alike: an error and the responder's view.
+struct EpochAnswer {
   ErrorCode error = ErrorCode::none;
   int32_t leader_id = kNoId;
   int32_t leader_epoch = 0;
 };
+struct BeginQuorumEpochResponse : EpochAnswer {};
 struct EndQuorumEpochRequest {
   int32_t leader_id = kNoId;
   int32_t leader_epoch = 0;
   std::vector<int32_t> preferred_successors;
 };
-struct EndQuorumEpochResponse {
-  ErrorCode error = ErrorCode::none;
-  int32_t leader_id = kNoId;
-  int32_t leader_epoch = 0;
-};
+struct EndQuorumEpochResponse : EpochAnswer {};
 struct FetchRequest {
   int32_t replica_id = kNoId;
   int32_t current_leader_epoch = 0;
