@@ -1,26 +1,21 @@
 // The controller's source of randomness (topic ids, replica placement). Seeded, so a test that
-// fixes the seed gets the same ids and placements every run; splitmix64, which is small, fast and
-// the same on every platform.
+// fixes the seed gets the same ids and placements every run.
 #pragma once
 
 #include <cstdint>
 #include <utility>
 #include <vector>
 
+#include "common/splitmix64.h"
 #include "common/uuid.h"
 
 namespace gregor::controller {
 
 class Random {
  public:
-  explicit Random(uint64_t seed) : state_(seed) {}
+  explicit Random(uint64_t seed) : bits_(seed) {}
 
-  uint64_t next_u64() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
+  uint64_t next_u64() { return bits_.next(); }
 
   // Uniform in [0, bound); bound must be positive.
   int32_t next_int(int32_t bound) {
@@ -45,7 +40,7 @@ class Random {
   Uuid next_uuid();
 
  private:
-  uint64_t state_;
+  SplitMix64 bits_;
 };
 
 }  // namespace gregor::controller
