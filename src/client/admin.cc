@@ -137,12 +137,13 @@ class AdminImpl {
                       Clock::time_point until) {
     check_open();
     int tries = 0;
+    std::string last_error;
     for (;;) {
       const auto left = std::chrono::duration_cast<milliseconds>(until - Clock::now());
       if (left <= milliseconds(0)) {
         throw TimeoutException(tries == 0 ? "Timed out waiting for a node assignment. Call: " + name
-                                          : "Call(callName=" + name + ", tries=" + std::to_string(tries) +
-                                                ") timed out after " + std::to_string(tries) + " attempt(s)");
+                                          : "Timed out waiting for a node assignment. Call: " + name + " (after " +
+                                                std::to_string(tries) + " attempt(s), the last: " + last_error + ")");
       }
       ++tries;
       auto r = send_once<Resp, Req>(node, make, std::min(net_.options().request_timeout, left));
@@ -150,6 +151,7 @@ class AdminImpl {
       if (!is_retriable(r.error) && r.error != ErrorCode::broker_not_available) {
         throw ApiException(static_cast<int16_t>(r.error), r.message);
       }
+      last_error = r.message.empty() ? std::string(error_name(r.error)) : r.message;
       backoff(tries, until);
     }
   }
