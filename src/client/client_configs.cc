@@ -4,6 +4,7 @@
 // docs/client.md lists them.
 #include <limits>
 
+#include "gregor/admin.h"
 #include "gregor/config.h"
 
 namespace gregor {
@@ -129,6 +130,19 @@ const ConfigDef& consumer_config_def() {
         .define(one_of("isolation.level", "read_uncommitted", {"read_committed", "read_uncommitted"}))
         .define(key("allow.auto.create.topics", T::boolean, "true"))
         .define(key("security.providers", T::string, std::nullopt));
+    return d;
+  }();
+  return def;
+}
+
+// AdminClientConfig's own keys (Kafka 4.0); the admin client's request.timeout.ms and
+// retry.backoff keys keep the common defaults.
+const ConfigDef& admin_config_def() {
+  static const ConfigDef def = [] {
+    using T = ConfigType;
+    ConfigDef d = common_client_config_def();
+    d.define(key("default.api.timeout.ms", T::int32, "60000", 0))
+        .define(key("retries", T::int32, std::to_string(std::numeric_limits<int32_t>::max()), 0, kIntMax));
     return d;
   }();
   return def;

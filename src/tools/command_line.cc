@@ -103,6 +103,11 @@ std::string CommandLine::value(const std::string& name, const std::string& fallb
   return it->second.back();
 }
 
+std::vector<std::string> CommandLine::values(const std::string& name) const {
+  auto it = values_.find(name);
+  return it == values_.end() ? std::vector<std::string>{} : it->second;
+}
+
 std::optional<int32_t> CommandLine::int_value(const std::string& name, int32_t fallback, std::ostream& err) const {
   if (!has(name)) return fallback;
   const std::string text = value(name);

@@ -37,6 +37,8 @@ class CommandLine {
   bool has(const std::string& name) const { return values_.count(name) > 0; }
   // The option's last value; fallback when it was not given or given without one.
   std::string value(const std::string& name, const std::string& fallback = "") const;
+  // Every value of a repeated option, in order.
+  std::vector<std::string> values(const std::string& name) const;
   // An integer option: its value, or fallback when absent; an error line on err (and nullopt)
   // when the value is not an int32, worded as jopt-simple words it.
   std::optional<int32_t> int_value(const std::string& name, int32_t fallback, std::ostream& err) const;

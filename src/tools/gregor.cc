@@ -9,6 +9,7 @@
 #include "protocol/generated/api_registry.h"
 #include "tools/broker_api_versions.h"
 #include "tools/dump_log.h"
+#include "tools/topics.h"
 #include "tools/version.h"
 
 namespace {
@@ -35,6 +36,8 @@ int usage() {
                "                 print segments, indexes and snapshots, as kafka-dump-log.sh\n"
                "  broker-api-versions --bootstrap-server HOST:PORT [--command-config FILE]\n"
                "                 the API versions of every broker, as kafka-broker-api-versions.sh\n"
+               "  topics --bootstrap-server HOST:PORT --create|--list|--describe|--alter|--delete ...\n"
+               "                 create, list, describe, grow and delete topics, as kafka-topics.sh\n"
                "  api-versions   list every Kafka API with its version range\n"
                "  version        print the version\n");
   return 2;
@@ -60,6 +63,8 @@ int main(int argc, char** argv) {
   } else if (cmd == "broker-api-versions") {
     return gregor::tools::run_broker_api_versions(std::vector<std::string>(argv + 2, argv + argc), std::cout,
                                                   std::cerr);
+  } else if (cmd == "topics") {
+    return gregor::tools::run_topics(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
   } else {
     return usage();
   }

@@ -1,0 +1,610 @@
+// The admin client over the client core: each call builds its requests on the caller's thread,
+// sends them on the I/O thread and waits for the answers. Items that fail with a retriable error
+// are sent again (after retry.backoff.ms, backing off to retry.backoff.max.ms) until the call's
+// deadline; the rest get their outcome at once.
+#include "gregor/admin.h"
+
+#include <algorithm>
+#include <functional>
+#include <limits>
+#include <set>
+#include <thread>
+
+#include "client/network_client.h"
+#include "protocol/generated/message/create_partitions_request.h"
+#include "protocol/generated/message/create_partitions_response.h"
+#include "protocol/generated/message/create_topics_request.h"
+#include "protocol/generated/message/create_topics_response.h"
+#include "protocol/generated/message/delete_records_request.h"
+#include "protocol/generated/message/delete_records_response.h"
+#include "protocol/generated/message/delete_topics_request.h"
+#include "protocol/generated/message/delete_topics_response.h"
+#include "protocol/generated/message/describe_cluster_request.h"
+#include "protocol/generated/message/describe_cluster_response.h"
+#include "protocol/generated/message/describe_configs_request.h"
+#include "protocol/generated/message/describe_configs_response.h"
+#include "protocol/generated/message/incremental_alter_configs_request.h"
+#include "protocol/generated/message/incremental_alter_configs_response.h"
+#include "protocol/generated/message/list_offsets_request.h"
+#include "protocol/generated/message/list_offsets_response.h"
+#include "protocol/generated/message/metadata_request.h"
+#include "protocol/generated/message/metadata_response.h"
+
+namespace gregor {
+
+namespace client {
+
+namespace {
+
+constexpr int32_t kAnyNode = std::numeric_limits<int32_t>::min();
+
+std::exception_ptr api_error(int16_t code, const std::optional<std::string>& message) {
+  return std::make_exception_ptr(ApiException(code, message.value_or("")));
+}
+
+// Retried per item: what Kafka counts retriable, but a topic that does not exist is the answer.
+bool retriable(int16_t code) {
+  const auto e = static_cast<ErrorCode>(code);
+  return is_retriable(e) && e != ErrorCode::unknown_topic_or_partition;
+}
+
+// Items still to send, the outcome of the others, and the last retriable error of each pending
+// one (what it fails with when the deadline passes).
+template <typename K, typename T>
+struct Outcomes {
+  std::map<K, AdminResult<T>> done;
+  std::map<K, std::exception_ptr> retrying;
+  std::set<K> pending;
+
+  void succeed(const K& key, T value) {
+    pending.erase(key);
+    retrying.erase(key);
+    done[key] = AdminResult<T>(std::move(value));
+  }
+  void fail(const K& key, std::exception_ptr error) {
+    pending.erase(key);
+    retrying.erase(key);
+    done[key] = AdminResult<T>(std::move(error));
+  }
+  // A retriable error keeps the item pending; any other ends it.
+  void error(const K& key, int16_t code, const std::optional<std::string>& message, bool retriable) {
+    if (retriable) {
+      retrying[key] = api_error(code, message);
+    } else {
+      fail(key, api_error(code, message));
+    }
+  }
+  // An item's answer: true when it was pending and succeeded (the caller files its value);
+  // an error is filed here.
+  bool answered(const K& key, int16_t code, const std::optional<std::string>& message) {
+    if (!pending.count(key)) return false;
+    if (code == 0) return true;
+    error(key, code, message, retriable(code));
+    return false;
+  }
+  void fail_pending(const std::exception_ptr& error) {
+    for (const K& key : std::set<K>(pending)) fail(key, retrying.count(key) ? retrying[key] : error);
+  }
+};
+
+Node node_of(const protocol::MetadataResponse& m, int32_t id) {
+  for (const auto& b : m.brokers)
+    if (b.node_id == id) return Node{b.node_id, b.host, b.port, b.rack};
+  return Node{id, "", -1, std::nullopt};
+}
+
+}  // namespace
+
+class AdminImpl {
+ public:
+  explicit AdminImpl(const ConfigValues& config)
+      : default_timeout_(config.get_int("default.api.timeout.ms")), net_(options_of(config)) {}
+
+  static ClientOptions options_of(const ConfigValues& config) {
+    ClientOptions o = ClientOptions::from(config);
+    o.allow_auto_topic_creation = false;
+    return o;
+  }
+
+  Clock::time_point deadline(const AdminOptions& options) const {
+    return Clock::now() + options.timeout.value_or(default_timeout_);
+  }
+
+  void check_open() const {
+    if (closed_) throw IllegalStateException("The admin client is closed.");
+  }
+
+  // One attempt: the request (built for the version the connection settles on) to a node
+  // (kAnyNode: the least loaded one, picked on the I/O thread).
+  template <typename Resp, typename Req>
+  Response<Resp> send_once(int32_t node, std::function<Req(int16_t)> make, milliseconds timeout) {
+    auto promise = std::make_shared<std::promise<Response<Resp>>>();
+    auto future = promise->get_future();
+    auto run = [this, node, promise, make = std::move(make), timeout]() mutable {
+      const int32_t target = node == kAnyNode ? net_.least_loaded_node() : node;
+      auto done = [promise](Response<Resp> r) { promise->set_value(std::move(r)); };
+      net_.send_versioned<Resp, Req>(target, std::move(make), std::function<void(Response<Resp>)>(done),
+                                     Req::kValidVersions, true, timeout);
+    };
+    net_.post(std::move(run));
+    return future.get();
+  }
+
+  // Sends until an answer comes, a non-retriable failure, or the deadline: failures of the
+  // connection (and an unknown node) are retried after the backoff.
+  template <typename Resp, typename Req>
+  Response<Resp> call(const std::string& name, int32_t node, std::function<Req(int16_t)> make,
+                      Clock::time_point until) {
+    check_open();
+    int tries = 0;
+    std::string last_error;
+    for (;;) {
+      const auto left = std::chrono::duration_cast<milliseconds>(until - Clock::now());
+      if (left <= milliseconds(0)) {
+        throw TimeoutException(tries == 0 ? "Timed out waiting for a node assignment. Call: " + name
+                                          : "Timed out waiting for a node assignment. Call: " + name + " (after " +
+                                                std::to_string(tries) + " attempt(s), the last: " + last_error + ")");
+      }
+      ++tries;
+      auto r = send_once<Resp, Req>(node, make, std::min(net_.options().request_timeout, left));
+      if (r.ok()) return r;
+      if (!is_retriable(r.error) && r.error != ErrorCode::broker_not_available) {
+        throw ApiException(static_cast<int16_t>(r.error), r.message);
+      }
+      last_error = r.message.empty() ? std::string(error_name(r.error)) : r.message;
+      backoff(tries, until);
+    }
+  }
+
+  template <typename Resp, typename Req>
+  Response<Resp> call(const std::string& name, int32_t node, Req request, Clock::time_point until) {
+    auto same = [request = std::move(request)](int16_t) { return request; };
+    return call<Resp, Req>(name, node, std::function<Req(int16_t)>(same), until);
+  }
+
+  void backoff(int tries, Clock::time_point until) const {
+    const auto& o = net_.options();
+    auto wait = o.retry_backoff * (1 << std::min(tries - 1, 20));
+    wait = std::min<milliseconds>(wait, std::max(o.retry_backoff, o.retry_backoff_max));
+    std::this_thread::sleep_until(std::min(Clock::now() + wait, until));
+  }
+
+  // Retries the pending items of an Outcomes with send(pending) until none is left or the
+  // deadline passes; a call that throws ends every pending item with its exception.
+  template <typename K, typename T>
+  void run(Outcomes<K, T>& outcomes, const std::string& name, Clock::time_point until,
+           const std::function<void(Clock::time_point)>& send) {
+    int rounds = 0;
+    while (!outcomes.pending.empty()) {
+      try {
+        send(until);
+      } catch (...) {
+        outcomes.fail_pending(std::current_exception());
+        return;
+      }
+      if (outcomes.pending.empty()) return;
+      if (Clock::now() >= until) break;
+      backoff(++rounds, until);
+      if (Clock::now() >= until) break;
+    }
+    outcomes.fail_pending(std::make_exception_ptr(
+        TimeoutException("Timed out waiting for a node assignment. Call: " + name)));
+  }
+
+  // The controller Metadata names (Kafka's admin client sends topic changes there), else any.
+  int32_t controller(Clock::time_point until) {
+    protocol::MetadataRequest request;
+    request.allow_auto_topic_creation = false;
+    auto r = call<protocol::MetadataResponse>("fetchControllerMetadata", kAnyNode, request, until);
+    return r.body.controller_id >= 0 ? r.body.controller_id : kAnyNode;
+  }
+
+  // Metadata of some topics (nullopt: all of them).
+  protocol::MetadataResponse metadata(const std::string& name, const std::optional<std::vector<std::string>>& topics,
+                                      Clock::time_point until) {
+    protocol::MetadataRequest request;
+    request.allow_auto_topic_creation = false;
+    if (topics) {
+      request.topics.emplace();
+      for (const std::string& t : *topics) {
+        protocol::MetadataRequest::MetadataRequestTopic rt;
+        rt.name = t;
+        request.topics->push_back(rt);
+      }
+    } else {
+      request.topics = std::nullopt;
+    }
+    return call<protocol::MetadataResponse>(name, kAnyNode, request, until).body;
+  }
+
+  milliseconds default_timeout_;
+  NetworkClient net_;
+  std::atomic<bool> closed_{false};
+};
+
+}  // namespace client
+
+using client::AdminImpl;
+using client::Clock;
+using client::kAnyNode;
+using client::Outcomes;
+
+Admin::Admin(const Properties& props) : impl_(std::make_unique<AdminImpl>(admin_config_def().parse(props))) {}
+
+Admin::~Admin() { close(); }
+
+void Admin::close() {
+  if (!impl_->closed_.exchange(true)) impl_->net_.stop();
+}
+
+std::map<std::string, AdminResult<CreatedTopic>> Admin::create_topics(const std::vector<NewTopic>& topics,
+                                                                  const CreateTopicsOptions& options) {
+  impl_->check_open();
+  const auto until = impl_->deadline(options);
+  Outcomes<std::string, CreatedTopic> outcomes;
+  std::map<std::string, const NewTopic*> by_name;
+  for (const NewTopic& t : topics) {
+    if (by_name.count(t.name)) continue;
+    by_name[t.name] = &t;
+    outcomes.pending.insert(t.name);
+  }
+  auto send = [&](Clock::time_point until) {
+    protocol::CreateTopicsRequest request;
+    request.validate_only = options.validate_only;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
+    request.timeout_ms = static_cast<int32_t>(std::max<int64_t>(0, left.count()));
+    for (const std::string& name : outcomes.pending) {
+      const NewTopic& t = *by_name[name];
+      protocol::CreateTopicsRequest::CreatableTopic ct;
+      ct.name = t.name;
+      ct.num_partitions = t.num_partitions.value_or(-1);
+      ct.replication_factor = t.replication_factor.value_or(-1);
+      for (const auto& [partition, brokers] : t.replicas_assignments) {
+        ct.assignments.push_back({partition, brokers, {}});
+      }
+      if (!t.replicas_assignments.empty()) ct.num_partitions = ct.replication_factor = -1;
+      for (const auto& [k, v] : t.configs) ct.configs.push_back({k, v, {}});
+      request.topics.push_back(std::move(ct));
+    }
+    auto r = impl_->call<protocol::CreateTopicsResponse>("createTopics", impl_->controller(until), request, until);
+    for (const auto& result : r.body.topics) {
+      if (!outcomes.answered(result.name, result.error_code, result.error_message)) continue;
+      CreatedTopic created;
+      created.topic_id = result.topic_id.to_string();
+      created.num_partitions = result.num_partitions;
+      created.replication_factor = result.replication_factor;
+      if (result.configs) {
+        for (const auto& c : *result.configs) created.configs[c.name] = c.value.value_or("");
+      }
+      outcomes.succeed(result.name, std::move(created));
+    }
+  };
+  impl_->run(outcomes, "createTopics", until, send);
+  return std::move(outcomes.done);
+}
+
+std::map<std::string, AdminResult<Void>> Admin::delete_topics(const std::vector<std::string>& topics,
+                                                         const AdminOptions& options) {
+  impl_->check_open();
+  const auto until = impl_->deadline(options);
+  Outcomes<std::string, Void> outcomes;
+  outcomes.pending.insert(topics.begin(), topics.end());
+  auto send = [&](Clock::time_point until) {
+    const std::vector<std::string> names(outcomes.pending.begin(), outcomes.pending.end());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
+    auto make = [names, left](int16_t version) {
+      protocol::DeleteTopicsRequest request;
+      request.timeout_ms = static_cast<int32_t>(std::max<int64_t>(0, left.count()));
+      for (const std::string& n : names) {
+        if (version >= 6) {
+          protocol::DeleteTopicsRequest::DeleteTopicState state;
+          state.name = n;
+          request.topics.push_back(state);
+        } else {
+          request.topic_names.push_back(n);
+        }
+      }
+      return request;
+    };
+    auto r = impl_->call<protocol::DeleteTopicsResponse, protocol::DeleteTopicsRequest>(
+        "deleteTopics", impl_->controller(until), std::function<protocol::DeleteTopicsRequest(int16_t)>(make), until);
+    for (const auto& result : r.body.responses) {
+      const std::string name = result.name.value_or("");
+      if (outcomes.answered(name, result.error_code, result.error_message)) outcomes.succeed(name, Void{});
+    }
+  };
+  impl_->run(outcomes, "deleteTopics", until, send);
+  return std::move(outcomes.done);
+}
+
+std::map<std::string, TopicListing> Admin::list_topics(const ListTopicsOptions& options) {
+  impl_->check_open();
+  auto m = impl_->metadata("listTopics", std::nullopt, impl_->deadline(options));
+  std::map<std::string, TopicListing> listings;
+  for (const auto& t : m.topics) {
+    if (t.error_code != 0 || !t.name || (t.is_internal && !options.list_internal)) continue;
+    listings[*t.name] = TopicListing{*t.name, t.topic_id.to_string(), t.is_internal};
+  }
+  return listings;
+}
+
+std::map<std::string, AdminResult<TopicDescription>> Admin::describe_topics(const std::vector<std::string>& topics,
+                                                                       const AdminOptions& options) {
+  impl_->check_open();
+  Outcomes<std::string, TopicDescription> outcomes;
+  outcomes.pending.insert(topics.begin(), topics.end());
+  auto send = [&](Clock::time_point until) {
+    auto m = impl_->metadata("describeTopics", std::vector<std::string>(outcomes.pending.begin(), outcomes.pending.end()),
+                             until);
+    for (const auto& t : m.topics) {
+      const std::string name = t.name.value_or("");
+      if (!outcomes.pending.count(name)) continue;
+      if (t.error_code != 0) {
+        // A topic being created has no leaders yet: ask again. Any other error is the answer.
+        outcomes.error(name, t.error_code, std::nullopt,
+                       static_cast<ErrorCode>(t.error_code) == ErrorCode::leader_not_available);
+        continue;
+      }
+      TopicDescription d;
+      d.name = name;
+      d.internal = t.is_internal;
+      d.topic_id = t.topic_id.to_string();
+      for (const auto& p : t.partitions) {
+        TopicPartitionInfo info;
+        info.partition = p.partition_index;
+        if (p.leader_id >= 0) info.leader = client::node_of(m, p.leader_id);
+        for (int32_t id : p.replica_nodes) info.replicas.push_back(client::node_of(m, id));
+        for (int32_t id : p.isr_nodes) info.isr.push_back(client::node_of(m, id));
+        d.partitions.push_back(std::move(info));
+      }
+      std::sort(d.partitions.begin(), d.partitions.end(),
+                [](const TopicPartitionInfo& a, const TopicPartitionInfo& b) { return a.partition < b.partition; });
+      outcomes.succeed(name, std::move(d));
+    }
+    // A topic the answer leaves out does not exist.
+    for (const std::string& name : std::set<std::string>(outcomes.pending)) {
+      bool named = false;
+      for (const auto& t : m.topics) named = named || t.name == name;
+      if (!named) outcomes.fail(name, client::api_error(static_cast<int16_t>(ErrorCode::unknown_topic_or_partition), std::nullopt));
+    }
+  };
+  impl_->run(outcomes, "describeTopics", impl_->deadline(options), send);
+  return std::move(outcomes.done);
+}
+
+ClusterDescription Admin::describe_cluster(const AdminOptions& options) {
+  impl_->check_open();
+  protocol::DescribeClusterRequest request;
+  auto r = impl_->call<protocol::DescribeClusterResponse>("listNodes", kAnyNode, request, impl_->deadline(options));
+  if (r.body.error_code != 0) throw ApiException(r.body.error_code, r.body.error_message.value_or(""));
+  ClusterDescription d;
+  d.cluster_id = r.body.cluster_id;
+  for (const auto& b : r.body.brokers) {
+    d.nodes.push_back(Node{b.broker_id, b.host, b.port, b.rack});
+    if (b.broker_id == r.body.controller_id) d.controller = d.nodes.back();
+  }
+  return d;
+}
+
+std::map<std::string, AdminResult<Void>> Admin::create_partitions(const std::map<std::string, NewPartitions>& partitions,
+                                                             const CreatePartitionsOptions& options) {
+  impl_->check_open();
+  Outcomes<std::string, Void> outcomes;
+  for (const auto& [name, np] : partitions) outcomes.pending.insert(name);
+  auto send = [&](Clock::time_point until) {
+    protocol::CreatePartitionsRequest request;
+    request.validate_only = options.validate_only;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
+    request.timeout_ms = static_cast<int32_t>(std::max<int64_t>(0, left.count()));
+    for (const std::string& name : outcomes.pending) {
+      const NewPartitions& np = partitions.at(name);
+      protocol::CreatePartitionsRequest::CreatePartitionsTopic t;
+      t.name = name;
+      t.count = np.total_count;
+      if (np.new_assignments.empty()) {
+        t.assignments = std::nullopt;
+      } else {
+        for (const auto& brokers : np.new_assignments) t.assignments->push_back({brokers, {}});
+      }
+      request.topics.push_back(std::move(t));
+    }
+    auto r = impl_->call<protocol::CreatePartitionsResponse>("createPartitions", impl_->controller(until), request, until);
+    for (const auto& result : r.body.results) {
+      if (outcomes.answered(result.name, result.error_code, result.error_message)) outcomes.succeed(result.name, Void{});
+    }
+  };
+  impl_->run(outcomes, "createPartitions", impl_->deadline(options), send);
+  return std::move(outcomes.done);
+}
+
+namespace {
+
+// Broker resources go to that broker; the rest (topics, the cluster-wide default) to any broker.
+int32_t config_node(const ConfigResource& r) {
+  if (r.type == ConfigResource::Type::broker || r.type == ConfigResource::Type::broker_logger) {
+    if (!r.name.empty()) {
+      try {
+        return std::stoi(r.name);
+      } catch (const std::exception&) {
+      }
+    }
+  }
+  return kAnyNode;
+}
+
+template <typename Items>
+std::map<int32_t, std::vector<ConfigResource>> by_config_node(const Items& pending) {
+  std::map<int32_t, std::vector<ConfigResource>> nodes;
+  for (const ConfigResource& r : pending) nodes[config_node(r)].push_back(r);
+  return nodes;
+}
+
+}  // namespace
+
+std::map<ConfigResource, AdminResult<Config>> Admin::describe_configs(const std::vector<ConfigResource>& resources,
+                                                                 const AdminOptions& options) {
+  impl_->check_open();
+  Outcomes<ConfigResource, Config> outcomes;
+  outcomes.pending.insert(resources.begin(), resources.end());
+  auto send = [&](Clock::time_point until) {
+    for (const auto& [node, items] : by_config_node(outcomes.pending)) {
+      protocol::DescribeConfigsRequest request;
+      for (const ConfigResource& r : items) {
+        protocol::DescribeConfigsRequest::DescribeConfigsResource dr;
+        dr.resource_type = static_cast<int8_t>(r.type);
+        dr.resource_name = r.name;
+        dr.configuration_keys = std::nullopt;
+        request.resources.push_back(std::move(dr));
+      }
+      auto r = impl_->call<protocol::DescribeConfigsResponse>("describeConfigs", node, request, until);
+      for (const auto& result : r.body.results) {
+        const ConfigResource key{static_cast<ConfigResource::Type>(result.resource_type), result.resource_name};
+        if (!outcomes.answered(key, result.error_code, result.error_message)) continue;
+        Config config;
+        for (const auto& c : result.configs) {
+          ConfigEntry e;
+          e.name = c.name;
+          e.value = c.value;
+          e.sensitive = c.is_sensitive;
+          e.read_only = c.read_only;
+          e.source = static_cast<ConfigEntry::Source>(c.config_source);
+          if (r.version == 0) e.source = c.is_default ? ConfigEntry::Source::default_config : ConfigEntry::Source::unknown;
+          config.entries.push_back(std::move(e));
+        }
+        outcomes.succeed(key, std::move(config));
+      }
+    }
+  };
+  impl_->run(outcomes, "describeConfigs", impl_->deadline(options), send);
+  return std::move(outcomes.done);
+}
+
+std::map<ConfigResource, AdminResult<Void>> Admin::incremental_alter_configs(
+    const std::map<ConfigResource, std::vector<AlterConfigOp>>& configs, const AlterConfigsOptions& options) {
+  impl_->check_open();
+  Outcomes<ConfigResource, Void> outcomes;
+  for (const auto& [resource, ops] : configs) outcomes.pending.insert(resource);
+  auto send = [&](Clock::time_point until) {
+    for (const auto& [node, items] : by_config_node(outcomes.pending)) {
+      protocol::IncrementalAlterConfigsRequest request;
+      request.validate_only = options.validate_only;
+      for (const ConfigResource& r : items) {
+        protocol::IncrementalAlterConfigsRequest::AlterConfigsResource ar;
+        ar.resource_type = static_cast<int8_t>(r.type);
+        ar.resource_name = r.name;
+        for (const AlterConfigOp& op : configs.at(r)) {
+          ar.configs.push_back({op.name, static_cast<int8_t>(op.type), op.value, {}});
+        }
+        request.resources.push_back(std::move(ar));
+      }
+      auto r = impl_->call<protocol::IncrementalAlterConfigsResponse>("incrementalAlterConfigs", node, request, until);
+      for (const auto& result : r.body.responses) {
+        const ConfigResource key{static_cast<ConfigResource::Type>(result.resource_type), result.resource_name};
+        if (outcomes.answered(key, result.error_code, result.error_message)) outcomes.succeed(key, Void{});
+      }
+    }
+  };
+  impl_->run(outcomes, "incrementalAlterConfigs", impl_->deadline(options), send);
+  return std::move(outcomes.done);
+}
+
+namespace {
+
+// The leader of each pending partition from a Metadata answer; partitions without one get their
+// topic's or partition's error (retriable ones stay pending).
+template <typename T>
+std::map<int32_t, std::vector<TopicPartition>> leaders_of(AdminImpl& impl, Outcomes<TopicPartition, T>& outcomes,
+                                                          const std::string& name, Clock::time_point until) {
+  std::set<std::string> topics;
+  for (const TopicPartition& tp : outcomes.pending) topics.insert(tp.topic);
+  auto m = impl.metadata(name, std::vector<std::string>(topics.begin(), topics.end()), until);
+  std::map<int32_t, std::vector<TopicPartition>> leaders;
+  for (const TopicPartition& tp : std::set<TopicPartition>(outcomes.pending)) {
+    const protocol::MetadataResponse::MetadataResponseTopic* topic = nullptr;
+    for (const auto& t : m.topics)
+      if (t.name == tp.topic) topic = &t;
+    int16_t code = static_cast<int16_t>(ErrorCode::unknown_topic_or_partition);
+    if (topic && topic->error_code != 0) code = topic->error_code;
+    if (topic && topic->error_code == 0) {
+      for (const auto& p : topic->partitions) {
+        if (p.partition_index != tp.partition) continue;
+        code = p.leader_id >= 0 ? p.error_code : static_cast<int16_t>(ErrorCode::leader_not_available);
+        if (code == 0) leaders[p.leader_id].push_back(tp);
+      }
+    }
+    if (code != 0) outcomes.error(tp, code, std::nullopt, client::retriable(code));
+  }
+  return leaders;
+}
+
+}  // namespace
+
+std::map<TopicPartition, AdminResult<ListOffsetsResultInfo>> Admin::list_offsets(
+    const std::map<TopicPartition, OffsetSpec>& partitions, const ListOffsetsOptions& options) {
+  impl_->check_open();
+  Outcomes<TopicPartition, ListOffsetsResultInfo> outcomes;
+  for (const auto& [tp, spec] : partitions) outcomes.pending.insert(tp);
+  auto send = [&](Clock::time_point until) {
+    for (const auto& [leader, tps] : leaders_of(*impl_, outcomes, "listOffsets", until)) {
+      protocol::ListOffsetsRequest request;
+      request.replica_id = -1;
+      request.isolation_level = options.read_committed ? 1 : 0;
+      std::map<std::string, protocol::ListOffsetsRequest::ListOffsetsTopic> topics;
+      for (const TopicPartition& tp : tps) {
+        auto& t = topics[tp.topic];
+        t.name = tp.topic;
+        protocol::ListOffsetsRequest::ListOffsetsPartition p;
+        p.partition_index = tp.partition;
+        p.timestamp = partitions.at(tp).timestamp;
+        t.partitions.push_back(p);
+      }
+      for (auto& [name, t] : topics) request.topics.push_back(std::move(t));
+      auto r = impl_->call<protocol::ListOffsetsResponse>("listOffsets", leader, request, until);
+      for (const auto& t : r.body.topics) {
+        for (const auto& p : t.partitions) {
+          const TopicPartition tp{t.name, p.partition_index};
+          if (!outcomes.answered(tp, p.error_code, std::nullopt)) continue;
+          ListOffsetsResultInfo info;
+          info.offset = p.offset;
+          info.timestamp = p.timestamp;
+          if (p.leader_epoch >= 0) info.leader_epoch = p.leader_epoch;
+          outcomes.succeed(tp, info);
+        }
+      }
+    }
+  };
+  impl_->run(outcomes, "listOffsets", impl_->deadline(options), send);
+  return std::move(outcomes.done);
+}
+
+std::map<TopicPartition, AdminResult<DeletedRecords>> Admin::delete_records(const std::map<TopicPartition, int64_t>& before,
+                                                                       const AdminOptions& options) {
+  impl_->check_open();
+  Outcomes<TopicPartition, DeletedRecords> outcomes;
+  for (const auto& [tp, offset] : before) outcomes.pending.insert(tp);
+  auto send = [&](Clock::time_point until) {
+    for (const auto& [leader, tps] : leaders_of(*impl_, outcomes, "deleteRecords", until)) {
+      protocol::DeleteRecordsRequest request;
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
+      request.timeout_ms = static_cast<int32_t>(std::max<int64_t>(0, left.count()));
+      std::map<std::string, protocol::DeleteRecordsRequest::DeleteRecordsTopic> topics;
+      for (const TopicPartition& tp : tps) {
+        auto& t = topics[tp.topic];
+        t.name = tp.topic;
+        t.partitions.push_back({tp.partition, before.at(tp), {}});
+      }
+      for (auto& [name, t] : topics) request.topics.push_back(std::move(t));
+      auto r = impl_->call<protocol::DeleteRecordsResponse>("deleteRecords", leader, request, until);
+      for (const auto& t : r.body.topics) {
+        for (const auto& p : t.partitions) {
+          const TopicPartition tp{t.name, p.partition_index};
+          if (outcomes.answered(tp, p.error_code, std::nullopt)) outcomes.succeed(tp, DeletedRecords{p.low_watermark});
+        }
+      }
+    }
+  };
+  impl_->run(outcomes, "deleteRecords", impl_->deadline(options), send);
+  return std::move(outcomes.done);
+}
+
+}  // namespace gregor
