@@ -55,6 +55,21 @@ async function until(what, check, seconds = 60) {
   }
 }
 
+// Until the group's committed offsets (OffsetFetch) reach `offset` on every partition: autocommit
+// runs on its own timer, so a member closed right after reading may not have committed yet.
+// (@platformatic/kafka commits the offset of the last record it read, not the next one.)
+async function committedUpTo(consumer, offset, seconds = 60) {
+  const deadline = Date.now() + seconds * 1000;
+  const all = [...Array(partitions).keys()];
+  for (;;) {
+    const committed = await consumer.listCommittedOffsets({ topics: [{ topic, partitions: all }] });
+    const offsets = committed.get(topic) ?? [];
+    if (all.every(p => offsets[p] !== undefined && offsets[p] >= BigInt(offset))) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for commits up to ${offset}: ${offsets}`);
+    await new Promise(resolve => setTimeout(resolve, 50));
+  }
+}
+
 function expected(tag) {
   const out = [];
   for (let p = 0; p < partitions; p++) for (let i = 0; i < count; i++) out.push(`${tag}-p${p}-${i}`);
@@ -82,9 +97,11 @@ async function main() {
   await until('the second records to reach the group', () =>
     expected('second').every(v => a.seen.has(v) || b.seen.has(v)));
 
+  await committedUpTo(b.consumer, 2 * count - 1);
   await b.stream.close();
   await b.consumer.close();
   await until('a to get every partition back', () => owned(a).size === partitions);
+  await committedUpTo(a.consumer, 2 * count - 1);
   await a.stream.close();
   await a.consumer.close();
 
