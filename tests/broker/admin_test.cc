@@ -69,14 +69,7 @@ class AdminTest : public ::testing::Test {
   }
 
   protocol::CreateTopicsResponse::CreatableTopicResult create_topic(const std::string& name, int32_t partitions) {
-    protocol::CreateTopicsRequest r;
-    auto& t = r.topics.emplace_back();
-    t.name = name;
-    t.num_partitions = partitions;
-    t.replication_factor = 1;
-    auto response = call<protocol::CreateTopicsResponse>(r, 7);
-    EXPECT_EQ(response.topics.size(), 1u);
-    return response.topics.empty() ? protocol::CreateTopicsResponse::CreatableTopicResult{} : response.topics[0];
+    return testing::create_topic(*client, ++correlation, name, partitions);
   }
   protocol::DeleteTopicsResponse delete_by_name(std::vector<std::string> names, int16_t version = 6) {
     protocol::DeleteTopicsRequest r;

@@ -6,9 +6,13 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "broker/broker.h"
+#include "protocol/generated/message/create_topics_request.h"
+#include "protocol/generated/message/create_topics_response.h"
+#include "raw_client.h"
 
 namespace gregor::broker::testing {
 
@@ -32,6 +36,27 @@ inline BrokerOptions broker_options(std::vector<std::string> log_dirs, std::stri
   o.metadata = metadata;
   o.advertised = {AdvertisedListener{"PLAINTEXT", "127.0.0.1", 0, 0}};
   return o;
+}
+
+// Creates a topic of `partitions` partitions (replication factor 1) with these configs through
+// client; the topic's result (an empty one, and a test failure, when none came back).
+inline protocol::CreateTopicsResponse::CreatableTopicResult create_topic(
+    Client& client, int32_t correlation, const std::string& name, int32_t partitions,
+    const std::vector<std::pair<std::string, std::string>>& configs = {}) {
+  protocol::CreateTopicsRequest request;
+  request.timeout_ms = 30000;
+  auto& t = request.topics.emplace_back();
+  t.name = name;
+  t.num_partitions = partitions;
+  t.replication_factor = 1;
+  for (const auto& [key, value] : configs) {
+    auto& c = t.configs.emplace_back();
+    c.name = key;
+    c.value = value;
+  }
+  auto response = round_trip<protocol::CreateTopicsResponse>(client, request, 7, correlation);
+  EXPECT_EQ(response.topics.size(), 1u);
+  return response.topics.empty() ? protocol::CreateTopicsResponse::CreatableTopicResult{} : response.topics[0];
 }
 
 // Stops the broker, expects its logs to shut down cleanly, and destroys it.

@@ -101,16 +101,8 @@ class ConfigsTest : public ::testing::Test {
   }
 
   void create_topic(const std::string& name, int32_t partitions = 1, const config::Properties& configs = {}) {
-    protocol::CreateTopicsRequest request;
-    auto& t = request.topics.emplace_back();
-    t.name = name;
-    t.num_partitions = partitions;
-    t.replication_factor = 1;
-    for (const auto& [k, v] : configs) t.configs.push_back({k, v, {}});
-    request.timeout_ms = 30000;
-    auto response = call<protocol::CreateTopicsResponse>(request, 7);
-    ASSERT_EQ(response.topics.size(), 1u);
-    ASSERT_EQ(response.topics[0].error_code, 0) << response.topics[0].error_message.value_or("");
+    auto created = testing::create_topic(*client, ++correlation, name, partitions, {configs.begin(), configs.end()});
+    ASSERT_EQ(created.error_code, 0) << created.error_message.value_or("");
   }
 
   DescribeResponse describe(int8_t type, const std::string& name,

@@ -73,14 +73,9 @@ class ConsumerGroupHeartbeatTest : public ::testing::Test {
   }
 
   Uuid create_topic(const std::string& name, int32_t partitions) {
-    protocol::CreateTopicsRequest r;
-    auto& t = r.topics.emplace_back();
-    t.name = name;
-    t.num_partitions = partitions;
-    t.replication_factor = 1;
-    auto response = call<protocol::CreateTopicsResponse>(r, 7);
-    EXPECT_EQ(response.topics.at(0).error_code, 0);
-    return response.topics.at(0).topic_id;
+    auto created = testing::create_topic(*client, ++correlation, name, partitions);
+    EXPECT_EQ(created.error_code, 0) << created.error_message.value_or("");
+    return created.topic_id;
   }
   void find_coordinator(const std::string& group) {
     protocol::FindCoordinatorRequest r;

@@ -49,17 +49,8 @@ class IdempotenceTest : public ::testing::Test {
   std::string log_dir() const { return dir.path() + "/logs"; }
 
   void create_topic(const std::string& name, std::vector<std::pair<std::string, std::string>> configs = {}) {
-    protocol::CreateTopicsRequest request;
-    auto& topic = request.topics.emplace_back();
-    topic.name = name;
-    topic.num_partitions = 1;
-    topic.replication_factor = 1;
-    for (auto& [key, value] : configs) topic.configs.push_back({key, value, {}});
-    client->send(request, 7, next_correlation_++);
-    auto response = client->receive<protocol::CreateTopicsResponse>(7);
-    ASSERT_TRUE(response);
-    ASSERT_EQ(response->second.topics.size(), 1u);
-    ASSERT_EQ(response->second.topics[0].error_code, 0) << response->second.topics[0].error_message.value_or("");
+    auto created = testing::create_topic(*client, next_correlation_++, name, 1, configs);
+    ASSERT_EQ(created.error_code, 0) << created.error_message.value_or("");
   }
 
   protocol::InitProducerIdResponse init_producer_id(int16_t version, std::optional<std::string> transactional_id = {},

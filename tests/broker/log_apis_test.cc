@@ -73,20 +73,8 @@ class LogApisTest : public ::testing::Test {
 
   void create_topic(const std::string& name, int32_t partitions,
                     std::vector<std::pair<std::string, std::string>> configs = {}) {
-    protocol::CreateTopicsRequest request;
-    request.timeout_ms = 30'000;
-    auto& t = request.topics.emplace_back();
-    t.name = name;
-    t.num_partitions = partitions;
-    t.replication_factor = 1;
-    for (auto& [key, value] : configs) {
-      auto& c = t.configs.emplace_back();
-      c.name = key;
-      c.value = value;
-    }
-    auto response = call<protocol::CreateTopicsResponse>(request, 7);
-    ASSERT_EQ(response.topics.size(), 1u);
-    ASSERT_EQ(response.topics[0].error_code, 0) << response.topics[0].error_message.value_or("");
+    auto created = testing::create_topic(*client, ++correlation, name, partitions, configs);
+    ASSERT_EQ(created.error_code, 0) << created.error_message.value_or("");
   }
 
   // Appends one batch of count records; the base offset.
