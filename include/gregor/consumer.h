@@ -1,8 +1,9 @@
-// The consumer, with the semantics of Kafka's Java KafkaConsumer (manual assignment).
+// The consumer, with the semantics of Kafka's Java KafkaConsumer: a member of a consumer group
+// (subscribe) or reading the partitions it is given (assign).
 //
 //   gregor::Properties props{{"bootstrap.servers", "localhost:9092"}, {"group.id", "g"}};
 //   gregor::Consumer<std::string, std::string> consumer(props);
-//   consumer.assign({{"events", 0}});
+//   consumer.subscribe({"events"});
 //   while (running) {
 //     for (const auto& r : consumer.poll(std::chrono::milliseconds(100))) use(r);
 //     consumer.commitSync();
@@ -13,6 +14,11 @@
 // inside one throws ConcurrentModificationException. The one exception is wakeup(), which any
 // thread may call: the poll (or other blocking call) in progress, or the next one, throws
 // WakeupException.
+//
+// Groups: subscribe() joins the group.id's group with Kafka's classic protocol (JoinGroup,
+// SyncGroup, Heartbeat from the I/O thread); the leader assigns with the first of
+// partition.assignment.strategy's assignors every member supports. A rebalance listener's
+// callbacks run on the caller's thread, inside poll (or unsubscribe, close).
 //
 // Positions: an assigned partition starts at its committed offset (with a group.id), else where
 // auto.offset.reset says: earliest, latest, or none (NoOffsetForPartitionException). A fetch
@@ -26,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -86,6 +93,39 @@ class NoOffsetForPartitionException : public InvalidOffsetException {
 class OffsetOutOfRangeException : public InvalidOffsetException {
  public:
   using InvalidOffsetException::InvalidOffsetException;
+};
+
+// A commit refused because the member's generation is gone: the group rebalanced without it
+// (Kafka's CommitFailedException; its message by default).
+class CommitFailedException : public KafkaException {
+ public:
+  CommitFailedException()
+      : KafkaException(
+            "Commit cannot be completed since the group has already rebalanced and assigned the partitions to "
+            "another member. This means that the time between subsequent calls to poll() was longer than the "
+            "configured max.poll.interval.ms, which typically implies that the poll loop is spending too much "
+            "time message processing. You can address this either by increasing max.poll.interval.ms or by "
+            "reducing the maximum size of batches returned in poll() with max.poll.records.") {}
+  using KafkaException::KafkaException;
+};
+
+// A commit made while the group rebalances: poll() completes the rebalance, then commit again.
+class RebalanceInProgressException : public KafkaException {
+ public:
+  using KafkaException::KafkaException;
+};
+
+// Kafka's ConsumerRebalanceListener. Called on the consumer's thread from poll (and from
+// unsubscribe and close): onPartitionsRevoked before a rebalance (every partition under the
+// eager protocol; under cooperative-sticky only those that move, after it), onPartitionsAssigned
+// after it with the partitions added, onPartitionsLost when the member's generation was lost
+// (it may no longer own them, so nothing should be committed for them).
+class ConsumerRebalanceListener {
+ public:
+  virtual ~ConsumerRebalanceListener() = default;
+  virtual void onPartitionsRevoked(const std::set<TopicPartition>& partitions) = 0;
+  virtual void onPartitionsAssigned(const std::set<TopicPartition>& partitions) = 0;
+  virtual void onPartitionsLost(const std::set<TopicPartition>& partitions) { onPartitionsRevoked(partitions); }
 };
 
 // Deserializers, as Kafka's org.apache.kafka.common.serialization: a null key or value stays
@@ -215,8 +255,22 @@ class ByteConsumer {
   ByteConsumer(const ByteConsumer&) = delete;
   ByteConsumer& operator=(const ByteConsumer&) = delete;
 
+  // Joins the group (group.id) for these topics, or those whose whole name the pattern matches
+  // (refreshed with the metadata); the previous subscription is replaced. An empty list is
+  // unsubscribe(). Subscribing and assign() exclude each other (IllegalStateException).
+  void subscribe(const std::vector<std::string>& topics, std::shared_ptr<ConsumerRebalanceListener> listener = nullptr);
+  // A template only so that a braced list of topic names is never taken for a pattern.
+  template <typename Regex>
+    requires std::is_same_v<Regex, std::regex>
+  void subscribe(const Regex& pattern, std::shared_ptr<ConsumerRebalanceListener> listener = nullptr) {
+    subscribe_pattern(pattern, std::move(listener));
+  }
+  void subscribe_pattern(const std::regex& pattern, std::shared_ptr<ConsumerRebalanceListener> listener);
+  std::set<std::string> subscription();
   void assign(const std::vector<TopicPartition>& partitions);
   std::set<TopicPartition> assignment();
+  // Leaves the group (revoking the partitions; no LeaveGroup for a static member) or drops the
+  // manual assignment.
   void unsubscribe();
   ConsumerRecords<Bytes, Bytes> poll(std::chrono::milliseconds timeout);
 
@@ -248,8 +302,9 @@ class ByteConsumer {
 
   // Thread-safe: ends the blocking call in progress (or the next) with WakeupException.
   void wakeup();
-  // Commits (with enable.auto.commit and a group.id), completes pending commit callbacks, and
-  // releases the connections; waits at most timeout.
+  // Commits (with enable.auto.commit and a group.id), revokes the partitions and leaves the
+  // group (a subscribed consumer; a static member does not send LeaveGroup), completes pending
+  // commit callbacks, and releases the connections; waits at most timeout.
   void close(std::chrono::milliseconds timeout = std::chrono::milliseconds(30000));
 
  private:
@@ -268,6 +323,15 @@ class Consumer {
         value_(pick(props, "value.deserializer", std::move(value_deserializer))),
         consumer_(props) {}
 
+  void subscribe(const std::vector<std::string>& topics, std::shared_ptr<ConsumerRebalanceListener> listener = nullptr) {
+    consumer_.subscribe(topics, std::move(listener));
+  }
+  template <typename Regex>
+    requires std::is_same_v<Regex, std::regex>
+  void subscribe(const Regex& pattern, std::shared_ptr<ConsumerRebalanceListener> listener = nullptr) {
+    consumer_.subscribe_pattern(pattern, std::move(listener));
+  }
+  std::set<std::string> subscription() { return consumer_.subscription(); }
   void assign(const std::vector<TopicPartition>& partitions) { consumer_.assign(partitions); }
   std::set<TopicPartition> assignment() { return consumer_.assignment(); }
   void unsubscribe() { consumer_.unsubscribe(); }

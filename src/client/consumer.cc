@@ -3,8 +3,8 @@
 // records. A completed fetch waits in a queue until a poll takes its records; a fetch whose
 // offset no longer matches the partition's position (a seek happened meanwhile) is dropped.
 //
-// Locking: mu_ guards what both threads touch (completed fetches, nodes with a fetch in flight,
-// commit results, the wakeup flag); the rest is the caller's thread's alone.
+// The state lives in consumer_impl.h; group membership (subscribe, JoinGroup, SyncGroup,
+// Heartbeat) in consumer_coordinator.cc.
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "client/consumer_impl.h"
 #include "client/network_client.h"
 #include "gregor/consumer.h"
 #include "protocol/generated/message/fetch_request.h"
@@ -30,52 +31,7 @@
 
 namespace gregor {
 
-using client::Clock;
-using client::NetworkClient;
-using std::chrono::milliseconds;
-
 namespace {
-
-constexpr int64_t kEarliest = -2;
-constexpr int64_t kLatest = -1;
-constexpr protocol::VersionRange kFetchVersions{4, 12};  // topic names; ids from v13
-constexpr protocol::VersionRange kListOffsetsVersions{2, 9};
-constexpr protocol::VersionRange kOffsetCommitVersions{2, 9};
-constexpr protocol::VersionRange kOffsetFetchVersions{1, 7};  // one group per request
-
-enum class Reset { none, earliest, latest };
-
-struct PartitionState {
-  std::optional<int64_t> position;
-  std::optional<Reset> reset;  // a reset asked for (seekToBeginning/End, out of range)
-  bool paused = false;
-};
-
-// A Fetch response for one partition, parsed on the I/O thread.
-struct CompletedFetch {
-  TopicPartition tp;
-  int64_t fetch_offset = 0;
-  std::vector<ByteRecord> records;
-  size_t next = 0;
-  int64_t next_offset = 0;  // past the last batch, control batches included
-  ErrorCode error = ErrorCode::none;
-  std::string message;
-};
-
-std::string join(const std::set<TopicPartition>& tps) {
-  std::string out;
-  for (const auto& tp : tps) out += (out.empty() ? "" : ", ") + tp.str();
-  return "[" + out + "]";
-}
-
-Clock::time_point deadline_after(milliseconds timeout) {
-  return timeout >= milliseconds(INT64_MAX / 4) ? Clock::time_point::max() : Clock::now() + timeout;
-}
-
-std::exception_ptr api_error(ErrorCode code, const std::string& message) {
-  return std::make_exception_ptr(
-      ApiException(static_cast<int16_t>(code), message.empty() ? std::string(error_message(code)) : message));
-}
 
 // The records of a partition's fetched data from fetch_offset on: control batches are skipped
 // (their offsets still advance the position), and under read_committed so are the batches of
@@ -166,112 +122,6 @@ void parse_records(BytesView data, bool read_committed,
 
 }  // namespace
 
-class ByteConsumer::Impl {
- public:
-  explicit Impl(const Properties& props);
-  ~Impl() { close(milliseconds(30000)); }
-
-  void assign(const std::vector<TopicPartition>& partitions);
-  std::set<TopicPartition> assignment() const;
-  ConsumerRecords<Bytes, Bytes> poll(milliseconds timeout);
-  int64_t position(const TopicPartition& tp, milliseconds timeout);
-  void seek(const TopicPartition& tp, int64_t offset);
-  void reset(const std::vector<TopicPartition>& partitions, Reset how);
-  void set_paused(const std::vector<TopicPartition>& partitions, bool paused);
-  std::set<TopicPartition> paused() const;
-  std::map<TopicPartition, std::optional<OffsetAndMetadata>> committed(const std::set<TopicPartition>& tps,
-                                                                       milliseconds timeout);
-  void commit_sync(std::optional<std::map<TopicPartition, OffsetAndMetadata>> offsets, milliseconds timeout);
-  void commit_async(std::optional<std::map<TopicPartition, OffsetAndMetadata>> offsets, OffsetCommitCallback cb);
-  std::map<TopicPartition, int64_t> list_offsets(const std::vector<TopicPartition>& tps, int64_t timestamp,
-                                                 Clock::time_point deadline);
-  std::vector<PartitionInfo> partitions_for(const std::string& topic);
-  void wakeup();
-  void close(milliseconds timeout);
-
-  // Java's acquire(): one thread at a time; the same thread may nest.
-  class Guard {
-   public:
-    explicit Guard(Impl& impl) : impl_(impl) {
-      const auto me = std::this_thread::get_id();
-      auto none = std::thread::id();
-      if (impl_.owner_.load() != me && !impl_.owner_.compare_exchange_strong(none, me)) {
-        std::ostringstream s;
-        s << "KafkaConsumer is not safe for multi-threaded access. currentThread(id: " << impl_.owner_.load()
-          << ") otherThread(id: " << me << ")";
-        throw ConcurrentModificationException(s.str());
-      }
-      ++impl_.depth_;
-    }
-    ~Guard() {
-      if (--impl_.depth_ == 0) impl_.owner_.store(std::thread::id());
-    }
-
-   private:
-    Impl& impl_;
-  };
-  void ensure_open() const {
-    if (closed_) throw IllegalStateException("This consumer has already been closed.");
-  }
-  milliseconds default_api_timeout() const { return default_api_timeout_; }
-
- private:
-  // Waits until pred holds (under mu_) or the deadline; throws WakeupException when woken.
-  bool wait(std::unique_lock<std::mutex>& lock, const std::function<bool()>& pred, Clock::time_point deadline);
-  void check_wakeup_locked();
-  // Runs start(done) on the I/O thread and waits for done(value); nullopt at the deadline.
-  template <typename T>
-  std::optional<T> run(std::function<void(std::function<void(T)>)> start, Clock::time_point deadline);
-  // On the I/O thread: sends a request to the group's coordinator, finding it first.
-  template <typename Resp, typename Req>
-  void to_coordinator(Req request, protocol::VersionRange versions, std::function<void(client::Response<Resp>)> done);
-  void send_commit(std::map<TopicPartition, OffsetAndMetadata> offsets,
-                   std::function<void(std::exception_ptr)> done);
-  std::map<TopicPartition, OffsetAndMetadata> consumed_offsets() const;
-  void require_group(const char* what) const;
-  void require_assigned(const TopicPartition& tp, const char* what) const;
-  // Gives every assigned partition a position; false when the deadline passed first.
-  bool update_positions(Clock::time_point deadline);
-  void send_fetches();
-  void handle_fetch(int32_t node, std::map<TopicPartition, int64_t> sent,
-                    client::Response<protocol::FetchResponse> response);
-  std::vector<ByteRecord> drain();
-  void run_commit_callbacks();
-  void maybe_auto_commit();
-  Reset default_reset() const { return reset_; }
-
-  // Settings.
-  std::optional<std::string> group_id_;
-  std::optional<std::string> group_instance_id_;
-  Reset reset_ = Reset::latest;
-  bool auto_commit_ = true;
-  milliseconds auto_commit_interval_{5000};
-  int32_t fetch_min_bytes_ = 1;
-  int32_t fetch_max_bytes_ = 52428800;
-  int32_t fetch_max_wait_ms_ = 500;
-  int32_t max_partition_fetch_bytes_ = 1048576;
-  size_t max_poll_records_ = 500;
-  bool read_committed_ = false;
-  milliseconds default_api_timeout_{60000};
-
-  std::unique_ptr<NetworkClient> net_;
-  std::atomic<std::thread::id> owner_{};
-  int depth_ = 0;
-  bool closed_ = false;
-
-  // The caller's thread.
-  std::map<TopicPartition, PartitionState> assigned_;
-  Clock::time_point next_auto_commit_{};
-
-  // Shared with the I/O thread.
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool wakeup_ = false;
-  std::deque<CompletedFetch> completed_;
-  std::set<int32_t> fetching_nodes_;
-  std::deque<std::function<void()>> commit_callbacks_;
-  int commits_in_flight_ = 0;
-};
 
 ByteConsumer::Impl::Impl(const Properties& props) {
   ConfigValues c = consumer_config_def().parse(props);
@@ -302,6 +152,7 @@ ByteConsumer::Impl::Impl(const Properties& props) {
   std::string protocol = c.get_string("group.protocol");
   if (protocol != "classic" && protocol != "CLASSIC")
     throw ConfigException("group.protocol", protocol, "only the classic group protocol is supported by this client");
+  init_group(c);
   net_ = std::make_unique<NetworkClient>(options);
   next_auto_commit_ = Clock::now() + auto_commit_interval_;
 }
@@ -324,43 +175,6 @@ bool ByteConsumer::Impl::wait(std::unique_lock<std::mutex>& lock, const std::fun
   }
 }
 
-template <typename T>
-std::optional<T> ByteConsumer::Impl::run(std::function<void(std::function<void(T)>)> start,
-                                         Clock::time_point deadline) {
-  auto slot = std::make_shared<std::optional<T>>();
-  auto done = [this, slot](T value) {
-    std::lock_guard lock(mu_);
-    *slot = std::move(value);
-    cv_.notify_all();
-  };
-  auto go = [start = std::move(start), done] { start(std::function<void(T)>(done)); };
-  net_->post(go);
-  std::unique_lock lock(mu_);
-  if (!wait(lock, [&] { return slot->has_value(); }, deadline)) return std::nullopt;
-  return std::move(*slot);
-}
-
-template <typename Resp, typename Req>
-void ByteConsumer::Impl::to_coordinator(Req request, protocol::VersionRange versions,
-                                        std::function<void(client::Response<Resp>)> done) {
-  auto found = [this, request = std::move(request), versions, done](ErrorCode error, std::string message,
-                                                                     int32_t node) mutable {
-    if (error != ErrorCode::none) {
-      client::Response<Resp> r;
-      r.error = error;
-      r.message = std::move(message);
-      done(std::move(r));
-      return;
-    }
-    auto answered = [this, done](client::Response<Resp> r) {
-      if (r.error != ErrorCode::none) net_->invalidate_coordinator(0, *group_id_);
-      done(std::move(r));
-    };
-    net_->send<Resp>(node, std::move(request), std::function<void(client::Response<Resp>)>(answered), versions);
-  };
-  net_->find_coordinator(0, *group_id_, found);
-}
-
 void ByteConsumer::Impl::require_group(const char* what) const {
   if (!group_id_)
     throw KafkaException(std::string("To use the group management or offset commit APIs, you must provide a valid "
@@ -377,9 +191,12 @@ void ByteConsumer::Impl::assign(const std::vector<TopicPartition>& partitions) {
   for (const auto& tp : partitions)
     if (tp.topic.empty()) throw std::invalid_argument("Topic partitions to assign to cannot have null or empty topic");
   if (partitions.empty()) {
-    assigned_.clear();
+    unsubscribe();
     return;
   }
+  if (subscribed())
+    throw IllegalStateException("Subscription to topics, partitions and pattern are mutually exclusive");
+  subscription_type_ = SubscriptionType::user_assigned;
   if (auto_commit_) maybe_auto_commit();
   std::map<TopicPartition, PartitionState> next;
   std::vector<std::string> topics;
@@ -710,7 +527,8 @@ std::vector<ByteRecord> ByteConsumer::Impl::drain() {
 
 ConsumerRecords<Bytes, Bytes> ByteConsumer::Impl::poll(milliseconds timeout) {
   ensure_open();
-  if (assigned_.empty()) throw IllegalStateException("Consumer is not subscribed to any topics or assigned any partitions");
+  if (assigned_.empty() && !subscribed())
+    throw IllegalStateException("Consumer is not subscribed to any topics or assigned any partitions");
   const auto deadline = deadline_after(timeout);
   {
     std::unique_lock lock(mu_);
@@ -719,6 +537,12 @@ ConsumerRecords<Bytes, Bytes> ByteConsumer::Impl::poll(milliseconds timeout) {
   run_commit_callbacks();
   maybe_auto_commit();
   while (true) {
+    poll_coordinator(deadline);
+    if (listener_error_) {
+      auto e = listener_error_;
+      listener_error_ = nullptr;
+      std::rethrow_exception(e);
+    }
     update_positions(deadline);
     auto records = drain();
     if (!records.empty()) {
@@ -727,7 +551,7 @@ ConsumerRecords<Bytes, Bytes> ByteConsumer::Impl::poll(milliseconds timeout) {
     }
     send_fetches();
     std::unique_lock lock(mu_);
-    bool more = wait(lock, [this] { return !completed_.empty() || !commit_callbacks_.empty(); },
+    bool more = wait(lock, [this] { return !completed_.empty() || !commit_callbacks_.empty() || group_needs_poll_locked(); },
                      std::min(deadline, Clock::now() + milliseconds(fetch_max_wait_ms_ + 100)));
     lock.unlock();
     run_commit_callbacks();
@@ -803,13 +627,23 @@ std::map<TopicPartition, std::optional<OffsetAndMetadata>> ByteConsumer::Impl::c
   }
 }
 
-void ByteConsumer::Impl::send_commit(std::map<TopicPartition, OffsetAndMetadata> offsets,
+void ByteConsumer::Impl::send_commit(std::map<TopicPartition, OffsetAndMetadata> offsets, bool with_generation,
                                      std::function<void(std::exception_ptr)> done) {
   protocol::OffsetCommitRequest req;
   req.group_id = *group_id_;
-  // No subscription: a simple commit, outside any generation.
+  // No subscription: a simple commit, outside any generation. A member commits in its
+  // generation, and only while it has a stable one.
   req.generation_id_or_member_epoch = -1;
   req.member_id = "";
+  if (with_generation) {
+    std::unique_lock lock(mu_);
+    if (auto refused = commit_generation_error_locked()) {
+      lock.unlock();
+      return done(refused);
+    }
+    req.generation_id_or_member_epoch = generation_;
+    req.member_id = member_id_;
+  }
   for (const auto& [tp, o] : offsets) {
     if (req.topics.empty() || req.topics.back().name != tp.topic) {
       req.topics.emplace_back();
@@ -823,14 +657,22 @@ void ByteConsumer::Impl::send_commit(std::map<TopicPartition, OffsetAndMetadata>
     req.topics.back().partitions.push_back(p);
   }
   using Resp = protocol::OffsetCommitResponse;
-  auto answered = [done](client::Response<Resp> r) {
+  const int32_t generation = req.generation_id_or_member_epoch;
+  auto answered = [this, done, with_generation, generation](client::Response<Resp> r) {
     if (!r.ok()) return done(api_error(r.error, r.message));
     for (const auto& t : r.body.topics)
       for (const auto& p : t.partitions)
-        if (p.error_code != 0) return done(api_error(static_cast<ErrorCode>(p.error_code), ""));
+        if (p.error_code != 0) return done(commit_error(static_cast<ErrorCode>(p.error_code), with_generation, generation));
     done(nullptr);
   };
-  to_coordinator<Resp>(std::move(req), kOffsetCommitVersions, std::function<void(client::Response<Resp>)>(answered));
+  const auto instance = with_generation ? group_instance_id_ : std::nullopt;
+  auto make = [req = std::move(req), instance](int16_t version) {
+    protocol::OffsetCommitRequest r = req;
+    if (version >= 7) r.group_instance_id = instance;
+    return r;
+  };
+  to_coordinator<Resp>(std::function<protocol::OffsetCommitRequest(int16_t)>(make), kOffsetCommitVersions,
+                       std::function<void(client::Response<Resp>)>(answered));
 }
 
 std::map<TopicPartition, OffsetAndMetadata> ByteConsumer::Impl::consumed_offsets() const {
@@ -849,7 +691,8 @@ void ByteConsumer::Impl::commit_sync(std::optional<std::map<TopicPartition, Offs
   if (all.empty()) return;
   const auto deadline = deadline_after(timeout);
   while (true) {
-    auto start = [this, all](std::function<void(std::exception_ptr)> done) { send_commit(all, done); };
+    const bool member = subscribed();
+    auto start = [this, all, member](std::function<void(std::exception_ptr)> done) { send_commit(all, member, done); };
     auto r = run<std::exception_ptr>(start, deadline);
     if (!r)
       throw TimeoutException("Timeout of " + std::to_string(timeout.count()) +
@@ -888,7 +731,8 @@ void ByteConsumer::Impl::commit_async(std::optional<std::map<TopicPartition, Off
     finished(nullptr);
     return;
   }
-  auto go = [this, all, finished] { send_commit(all, finished); };
+  const bool member = subscribed();
+  auto go = [this, all, finished, member] { send_commit(all, member, finished); };
   net_->post(go);
 }
 
@@ -941,6 +785,7 @@ void ByteConsumer::Impl::close(milliseconds timeout) {
   } catch (const std::exception&) {
     // Closing goes on: Java logs a failed final commit.
   }
+  if (subscribed()) leave_group("the consumer is being closed", deadline);
   {
     std::unique_lock lock(mu_);
     cv_.wait_until(lock, deadline, [this] { return commits_in_flight_ == 0; });
@@ -955,6 +800,18 @@ void ByteConsumer::Impl::close(milliseconds timeout) {
 ByteConsumer::ByteConsumer(const Properties& props) : impl_(std::make_unique<Impl>(props)) {}
 ByteConsumer::~ByteConsumer() = default;
 
+void ByteConsumer::subscribe(const std::vector<std::string>& topics, std::shared_ptr<ConsumerRebalanceListener> listener) {
+  Impl::Guard g(*impl_);
+  impl_->subscribe({topics.begin(), topics.end()}, std::nullopt, std::move(listener));
+}
+void ByteConsumer::subscribe_pattern(const std::regex& pattern, std::shared_ptr<ConsumerRebalanceListener> listener) {
+  Impl::Guard g(*impl_);
+  impl_->subscribe({}, pattern, std::move(listener));
+}
+std::set<std::string> ByteConsumer::subscription() {
+  Impl::Guard g(*impl_);
+  return impl_->subscription();
+}
 void ByteConsumer::assign(const std::vector<TopicPartition>& partitions) {
   Impl::Guard g(*impl_);
   impl_->assign(partitions);
@@ -965,7 +822,7 @@ std::set<TopicPartition> ByteConsumer::assignment() {
 }
 void ByteConsumer::unsubscribe() {
   Impl::Guard g(*impl_);
-  impl_->assign({});
+  impl_->unsubscribe();
 }
 ConsumerRecords<Bytes, Bytes> ByteConsumer::poll(milliseconds timeout) {
   Impl::Guard g(*impl_);

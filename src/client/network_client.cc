@@ -630,6 +630,14 @@ void NetworkClient::request_metadata_update() {
   maybe_update_metadata();
 }
 
+void NetworkClient::set_all_topics(bool all) {
+  if (all_topics_ == all) return;
+  all_topics_ = all;
+  metadata_needed_ = true;
+  last_metadata_attempt_ = Clock::time_point{};
+  maybe_update_metadata();
+}
+
 void NetworkClient::on_metadata(std::function<void()> listener) { metadata_listeners_.push_back(std::move(listener)); }
 
 void NetworkClient::maybe_update_metadata() {
@@ -653,6 +661,10 @@ void NetworkClient::maybe_update_metadata() {
     request.topics->push_back(std::move(topic));
   }
   request.allow_auto_topic_creation = options_.allow_auto_topic_creation;
+  if (all_topics_) {  // null: every topic, and none created
+    request.topics.reset();
+    request.allow_auto_topic_creation = false;
+  }
   auto done = [this](Response<protocol::MetadataResponse> r) {
     metadata_in_flight_ = false;
     if (!r.ok()) {

@@ -178,6 +178,8 @@ class NetworkClient {
   // Metadata: add topics to refresh, ask for a refresh, be told of each new Cluster.
   void add_topics(const std::vector<std::string>& topics);
   void request_metadata_update();
+  // Metadata for every topic of the cluster (a consumer's pattern subscription), not only those added.
+  void set_all_topics(bool all);
   void on_metadata(std::function<void()> listener);
 
   // The coordinator of a group (key_type 0) or transactional id (1); cached until invalidated
@@ -235,6 +237,7 @@ class NetworkClient {
   // Metadata (I/O thread), and the published cluster (under mutex_).
   std::set<std::string> topics_;
   bool metadata_needed_ = true;
+  bool all_topics_ = false;
   bool metadata_in_flight_ = false;
   int metadata_failures_ = 0;
   Clock::time_point last_metadata_attempt_{};

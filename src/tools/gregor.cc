@@ -10,6 +10,8 @@
 #include "tools/broker_api_versions.h"
 #include "tools/dump_log.h"
 #include "tools/topics.h"
+#include "tools/console_consumer.h"
+#include "tools/consumer_perf_test.h"
 #include "tools/version.h"
 
 namespace {
@@ -38,6 +40,10 @@ int usage() {
                "                 the API versions of every broker, as kafka-broker-api-versions.sh\n"
                "  topics --bootstrap-server HOST:PORT --create|--list|--describe|--alter|--delete ...\n"
                "                 create, list, describe, grow and delete topics, as kafka-topics.sh\n"
+               "  console-consumer --bootstrap-server HOST:PORT --topic T|--include REGEX ...\n"
+               "                 print records, as kafka-console-consumer.sh\n"
+               "  consumer-perf-test --bootstrap-server HOST:PORT --topic T --messages N ...\n"
+               "                 measure a consumer, as kafka-consumer-perf-test.sh\n"
                "  api-versions   list every Kafka API with its version range\n"
                "  version        print the version\n");
   return 2;
@@ -65,6 +71,10 @@ int main(int argc, char** argv) {
                                                   std::cerr);
   } else if (cmd == "topics") {
     return gregor::tools::run_topics(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
+  } else if (cmd == "console-consumer") {
+    return gregor::tools::run_console_consumer(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
+  } else if (cmd == "consumer-perf-test") {
+    return gregor::tools::run_consumer_perf_test(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
   } else {
     return usage();
   }

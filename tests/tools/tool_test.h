@@ -1,0 +1,34 @@
+// A fixture for the bin/ scripts against a real broker process: a command line run from the
+// checkout through sh, as a user types it, with stdout and stderr kept apart.
+#pragma once
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "../interop/broker_process_test.h"
+
+namespace gregor::testing {
+
+struct ToolRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+class ToolTest : public BrokerProcessTest {
+ protected:
+  ToolRun shell(const std::string& command) {
+    const std::string err_file = dir.path() + "/stderr.txt";
+    ProcessResult r = run_process({"sh", "-c", "cd '" + std::string(GREGOR_SOURCE_DIR) + "' && GREGOR_BIN='" +
+                                                   GREGOR_BINARY + "' " + command + " 2>'" + err_file + "'"},
+                                  std::chrono::seconds(120));
+    std::ifstream in(err_file);
+    std::stringstream err;
+    err << in.rdbuf();
+    return {r.exit_code, r.output, err.str()};
+  }
+  std::string localhost() const { return "localhost:" + std::to_string(broker->port()); }
+};
+
+}  // namespace gregor::testing
