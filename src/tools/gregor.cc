@@ -8,6 +8,7 @@
 #include "broker/server.h"
 #include "protocol/generated/api_registry.h"
 #include "tools/broker_api_versions.h"
+#include "tools/consumer_groups.h"
 #include "tools/dump_log.h"
 #include "tools/topics.h"
 #include "tools/version.h"
@@ -38,6 +39,8 @@ int usage() {
                "                 the API versions of every broker, as kafka-broker-api-versions.sh\n"
                "  topics --bootstrap-server HOST:PORT --create|--list|--describe|--alter|--delete ...\n"
                "                 create, list, describe, grow and delete topics, as kafka-topics.sh\n"
+               "  consumer-groups --bootstrap-server HOST:PORT --list|--describe|--delete|--reset-offsets|--delete-offsets ...\n"
+               "                 list, describe and delete consumer groups, reset their offsets, as kafka-consumer-groups.sh\n"
                "  api-versions   list every Kafka API with its version range\n"
                "  version        print the version\n");
   return 2;
@@ -65,6 +68,8 @@ int main(int argc, char** argv) {
                                                   std::cerr);
   } else if (cmd == "topics") {
     return gregor::tools::run_topics(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
+  } else if (cmd == "consumer-groups") {
+    return gregor::tools::run_consumer_groups(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
   } else {
     return usage();
   }

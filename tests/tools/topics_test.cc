@@ -3,37 +3,16 @@
 // TopicCommand and its one-line errors with exit status 1.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
-#include "../interop/broker_process_test.h"
+#include "tool_test.h"
 
 namespace gregor::testing {
 namespace {
 
-struct ToolRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-class TopicsTest : public BrokerProcessTest {
+class TopicsTest : public ToolTest {
  protected:
-  // A shell command line run from the checkout, as a user types it; stdout and stderr apart.
-  ToolRun shell(const std::string& command) {
-    const std::string err_file = dir.path() + "/stderr.txt";
-    ProcessResult r = run_process({"sh", "-c", "cd '" + std::string(GREGOR_SOURCE_DIR) + "' && GREGOR_BIN='" +
-                                                   GREGOR_BINARY + "' " + command + " 2>'" + err_file + "'"},
-                                  std::chrono::seconds(120));
-    std::ifstream in(err_file);
-    std::stringstream err;
-    err << in.rdbuf();
-    return {r.exit_code, r.output, err.str()};
-  }
   ToolRun topics(const std::string& args) {
     return shell("bin/kafka-topics.sh --bootstrap-server " + broker->bootstrap() + " " + args);
   }
-  std::string localhost() const { return "localhost:" + std::to_string(broker->port()); }
 };
 
 TEST_F(TopicsTest, KafkasQuickstartCommands) {
