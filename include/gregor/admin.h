@@ -153,7 +153,19 @@ struct ConfigEntry {
   Source source = Source::unknown;
   bool sensitive = false;
   bool read_only = false;
+  // Where else the value is set, the one in effect first (with DescribeConfigsOptions::include_synonyms).
+  struct Synonym {
+    std::string name;
+    std::optional<std::string> value;
+    Source source = Source::unknown;
+  };
+  std::vector<Synonym> synonyms;
   bool is_default() const { return source == Source::default_config; }
+};
+// Kafka's ConfigEntry.ConfigSource names ("DYNAMIC_TOPIC_CONFIG", ...).
+std::string to_string(ConfigEntry::Source source);
+struct DescribeConfigsOptions : AdminOptions {
+  bool include_synonyms = false;
 };
 struct Config {
   std::vector<ConfigEntry> entries;
@@ -287,7 +299,7 @@ class Admin {
   std::map<std::string, AdminResult<Void>> create_partitions(const std::map<std::string, NewPartitions>& partitions,
                                                         const CreatePartitionsOptions& options = {});
   std::map<ConfigResource, AdminResult<Config>> describe_configs(const std::vector<ConfigResource>& resources,
-                                                            const AdminOptions& options = {});
+                                                            const DescribeConfigsOptions& options = {});
   std::map<ConfigResource, AdminResult<Void>> incremental_alter_configs(
       const std::map<ConfigResource, std::vector<AlterConfigOp>>& configs, const AlterConfigsOptions& options = {});
   std::map<TopicPartition, AdminResult<ListOffsetsResultInfo>> list_offsets(

@@ -241,14 +241,29 @@ std::map<int32_t, std::vector<ConfigResource>> by_config_node(const Items& pendi
 
 }  // namespace
 
+std::string to_string(ConfigEntry::Source source) {
+  static const char* const names[] = {"UNKNOWN",
+                                      "DYNAMIC_TOPIC_CONFIG",
+                                      "DYNAMIC_BROKER_CONFIG",
+                                      "DYNAMIC_DEFAULT_BROKER_CONFIG",
+                                      "STATIC_BROKER_CONFIG",
+                                      "DEFAULT_CONFIG",
+                                      "DYNAMIC_BROKER_LOGGER_CONFIG",
+                                      "CLIENT_METRICS_CONFIG",
+                                      "GROUP_CONFIG"};
+  const auto i = static_cast<size_t>(source);
+  return i < std::size(names) ? names[i] : "UNKNOWN";
+}
+
 std::map<ConfigResource, AdminResult<Config>> Admin::describe_configs(const std::vector<ConfigResource>& resources,
-                                                                 const AdminOptions& options) {
+                                                                 const DescribeConfigsOptions& options) {
   impl_->check_open();
   Outcomes<ConfigResource, Config> outcomes;
   outcomes.pending.insert(resources.begin(), resources.end());
   auto send = [&](Clock::time_point until) {
     for (const auto& [node, items] : by_config_node(outcomes.pending)) {
       protocol::DescribeConfigsRequest request;
+      request.include_synonyms = options.include_synonyms;
       for (const ConfigResource& r : items) {
         protocol::DescribeConfigsRequest::DescribeConfigsResource dr;
         dr.resource_type = static_cast<int8_t>(r.type);
@@ -269,6 +284,9 @@ std::map<ConfigResource, AdminResult<Config>> Admin::describe_configs(const std:
           e.read_only = c.read_only;
           e.source = static_cast<ConfigEntry::Source>(c.config_source);
           if (r.version == 0) e.source = c.is_default ? ConfigEntry::Source::default_config : ConfigEntry::Source::unknown;
+          for (const auto& syn : c.synonyms) {
+            e.synonyms.push_back({syn.name, syn.value, static_cast<ConfigEntry::Source>(syn.source)});
+          }
           config.entries.push_back(std::move(e));
         }
         outcomes.succeed(key, std::move(config));

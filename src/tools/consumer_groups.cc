@@ -921,9 +921,7 @@ int run_consumer_groups(const std::vector<std::string>& args, std::ostream& out,
            "keep the current default behavior without prompting.\n";
   }
   try {
-    Properties props;
-    if (cl.has("command-config")) props = load_properties(cl.value("command-config"));
-    props["bootstrap.servers"] = cl.value("bootstrap-server");
+    Properties props = client_properties(cl);
     if (cl.has("timeout")) {
       auto timeout = cl.int_value("timeout", 5000, err);
       if (!timeout) return 1;
