@@ -25,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -152,7 +153,19 @@ struct ConfigEntry {
   Source source = Source::unknown;
   bool sensitive = false;
   bool read_only = false;
+  // Where else the value is set, the one in effect first (with DescribeConfigsOptions::include_synonyms).
+  struct Synonym {
+    std::string name;
+    std::optional<std::string> value;
+    Source source = Source::unknown;
+  };
+  std::vector<Synonym> synonyms;
   bool is_default() const { return source == Source::default_config; }
+};
+// Kafka's ConfigEntry.ConfigSource names ("DYNAMIC_TOPIC_CONFIG", ...).
+std::string to_string(ConfigEntry::Source source);
+struct DescribeConfigsOptions : AdminOptions {
+  bool include_synonyms = false;
 };
 struct Config {
   std::vector<ConfigEntry> entries;
@@ -194,6 +207,74 @@ struct DeletedRecords {
   int64_t low_watermark = -1;
 };
 
+// --- consumer groups ---
+// Kafka's GroupState and GroupType; to_string gives Kafka's names ("Stable", "PreparingRebalance",
+// "Consumer", ...), the parse functions take them in any case (Unknown for anything else).
+enum class GroupState : int8_t {
+  unknown, preparing_rebalance, completing_rebalance, stable, dead, empty, assigning, reconciling
+};
+enum class GroupType : int8_t { unknown, consumer, classic };
+std::string to_string(GroupState state);
+std::string to_string(GroupType type);
+GroupState parse_group_state(const std::string& name);
+GroupType parse_group_type(const std::string& name);
+
+struct ListConsumerGroupsOptions : AdminOptions {
+  std::set<GroupState> states;  // empty: any (sent as ListGroups' StatesFilter, v4+)
+  std::set<GroupType> types;    // empty: any (TypesFilter, v5+)
+};
+struct ConsumerGroupListing {
+  std::string group_id;
+  bool simple_consumer_group = false;  // protocol type "": offsets committed without a group
+  std::optional<GroupState> state;     // when the broker says (ListGroups v4+)
+  std::optional<GroupType> type;       // when the broker says (v5+)
+};
+
+struct MemberAssignment {
+  std::set<TopicPartition> topic_partitions;
+};
+struct MemberDescription {
+  std::string member_id;  // Java's consumerId()
+  std::optional<std::string> group_instance_id;
+  std::string client_id;
+  std::string host;
+  MemberAssignment assignment;
+  std::optional<MemberAssignment> target_assignment;  // consumer-protocol groups
+  std::optional<int32_t> member_epoch;                // consumer-protocol groups
+  std::optional<bool> upgraded;                       // consumer-protocol groups: false for classic members
+};
+struct ConsumerGroupDescription {
+  std::string group_id;
+  bool simple_consumer_group = false;
+  std::vector<MemberDescription> members;
+  std::string partition_assignor;  // the classic group's protocol, or the consumer group's assignor
+  GroupType type = GroupType::unknown;
+  GroupState state = GroupState::unknown;  // Dead for a group that does not exist
+  Node coordinator;
+  std::optional<int32_t> group_epoch;               // consumer-protocol groups
+  std::optional<int32_t> target_assignment_epoch;   // consumer-protocol groups
+};
+
+struct OffsetAndMetadata {
+  int64_t offset = 0;
+  std::optional<int32_t> leader_epoch;
+  std::string metadata;
+};
+// Which partitions' committed offsets to list: nullopt for all the group has.
+struct ListConsumerGroupOffsetsSpec {
+  std::optional<std::vector<TopicPartition>> partitions;
+};
+struct ListConsumerGroupOffsetsOptions : AdminOptions {
+  bool require_stable = false;
+};
+// A partition asked for without a committed offset maps to nullopt (Java's null).
+using GroupOffsets = std::map<TopicPartition, std::optional<OffsetAndMetadata>>;
+
+struct RemoveMembersFromConsumerGroupOptions : AdminOptions {
+  std::vector<std::string> group_instance_ids;  // empty: every member of the group (KIP-571)
+  std::optional<std::string> reason;
+};
+
 namespace client {
 class AdminImpl;
 }
@@ -218,7 +299,7 @@ class Admin {
   std::map<std::string, AdminResult<Void>> create_partitions(const std::map<std::string, NewPartitions>& partitions,
                                                         const CreatePartitionsOptions& options = {});
   std::map<ConfigResource, AdminResult<Config>> describe_configs(const std::vector<ConfigResource>& resources,
-                                                            const AdminOptions& options = {});
+                                                            const DescribeConfigsOptions& options = {});
   std::map<ConfigResource, AdminResult<Void>> incremental_alter_configs(
       const std::map<ConfigResource, std::vector<AlterConfigOp>>& configs, const AlterConfigsOptions& options = {});
   std::map<TopicPartition, AdminResult<ListOffsetsResultInfo>> list_offsets(
@@ -226,6 +307,31 @@ class Admin {
   // Deletes the records before each offset (-1: the high watermark).
   std::map<TopicPartition, AdminResult<DeletedRecords>> delete_records(const std::map<TopicPartition, int64_t>& before,
                                                                   const AdminOptions& options = {});
+
+  // Consumer groups: ListGroups to every broker (throws when one cannot be asked, as Java's all()).
+  std::vector<ConsumerGroupListing> list_consumer_groups(const ListConsumerGroupsOptions& options = {});
+  // ConsumerGroupDescribe first, DescribeGroups for the groups it does not know (classic ones),
+  // as Kafka's admin client does; a group that does not exist is described as Dead.
+  std::map<std::string, AdminResult<ConsumerGroupDescription>> describe_consumer_groups(
+      const std::vector<std::string>& groups, const AdminOptions& options = {});
+  std::map<std::string, AdminResult<Void>> delete_consumer_groups(const std::vector<std::string>& groups,
+                                                             const AdminOptions& options = {});
+  // Committed offsets (OffsetFetch) of each group.
+  std::map<std::string, AdminResult<GroupOffsets>> list_consumer_group_offsets(
+      const std::map<std::string, ListConsumerGroupOffsetsSpec>& groups,
+      const ListConsumerGroupOffsetsOptions& options = {});
+  // Commits offsets for an inactive group (OffsetCommit with generation -1 and no member): a group
+  // with members refuses with UNKNOWN_MEMBER_ID for every partition.
+  std::map<TopicPartition, AdminResult<Void>> alter_consumer_group_offsets(
+      const std::string& group, const std::map<TopicPartition, OffsetAndMetadata>& offsets,
+      const AdminOptions& options = {});
+  // OffsetDelete: a group-level error fails every partition with it.
+  std::map<TopicPartition, AdminResult<Void>> delete_consumer_group_offsets(
+      const std::string& group, const std::set<TopicPartition>& partitions, const AdminOptions& options = {});
+  // LeaveGroup for static members by instance id, or for every member; keyed by instance id
+  // (by member id when removing every member).
+  std::map<std::string, AdminResult<Void>> remove_members_from_consumer_group(
+      const std::string& group, const RemoveMembersFromConsumerGroupOptions& options = {});
 
   // Stops the I/O thread; calls made afterwards throw IllegalStateException.
   void close();

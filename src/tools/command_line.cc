@@ -161,4 +161,11 @@ std::vector<std::string> split_list(const std::string& s) {
   return parts;
 }
 
+Properties client_properties(const CommandLine& cl) {
+  Properties props;
+  if (cl.has("command-config")) props = load_properties(cl.value("command-config"));
+  props["bootstrap.servers"] = cl.value("bootstrap-server");
+  return props;
+}
+
 }  // namespace gregor::tools

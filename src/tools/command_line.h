@@ -7,8 +7,11 @@
 #include <map>
 #include <optional>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "gregor/config.h"
 
 namespace gregor::tools {
 
@@ -54,6 +57,15 @@ class CommandLine {
   std::vector<OptionSpec> specs_;
   std::map<std::string, std::vector<std::string>> values_;  // "" for an option without a value
 };
+
+// A bad command line found while running (Kafka's IllegalArgumentException and the like): the
+// tools print its message alone.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The client properties of a tool: --command-config's file, with --bootstrap-server's value.
+Properties client_properties(const CommandLine& cl);
 
 // "a,b,,c" -> {"a", "b", "c"}: Kafka's comma-separated lists, empty entries dropped.
 std::vector<std::string> split_list(const std::string& s);

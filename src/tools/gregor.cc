@@ -8,7 +8,11 @@
 #include "broker/server.h"
 #include "protocol/generated/api_registry.h"
 #include "tools/broker_api_versions.h"
+#include "tools/configs.h"
+#include "tools/consumer_groups.h"
+#include "tools/delete_records.h"
 #include "tools/dump_log.h"
+#include "tools/get_offsets.h"
 #include "tools/topics.h"
 #include "tools/console_consumer.h"
 #include "tools/consumer_perf_test.h"
@@ -44,6 +48,14 @@ int usage() {
                "                 print records, as kafka-console-consumer.sh\n"
                "  consumer-perf-test --bootstrap-server HOST:PORT --topic T --messages N ...\n"
                "                 measure a consumer, as kafka-consumer-perf-test.sh\n"
+               "  consumer-groups --bootstrap-server HOST:PORT --list|--describe|--delete|--reset-offsets|--delete-offsets ...\n"
+               "                 list, describe and delete consumer groups, reset their offsets, as kafka-consumer-groups.sh\n"
+               "  configs --bootstrap-server HOST:PORT --describe|--alter --entity-type topics|brokers ...\n"
+               "                 describe and change topic and broker configs, as kafka-configs.sh\n"
+               "  get-offsets --bootstrap-server HOST:PORT [--topic REGEX] [--time -1|-2|-3|MS] ...\n"
+               "                 the offsets of partitions, as kafka-get-offsets.sh\n"
+               "  delete-records --bootstrap-server HOST:PORT --offset-json-file FILE\n"
+               "                 delete records up to offsets, as kafka-delete-records.sh\n"
                "  api-versions   list every Kafka API with its version range\n"
                "  version        print the version\n");
   return 2;
@@ -75,6 +87,14 @@ int main(int argc, char** argv) {
     return gregor::tools::run_console_consumer(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
   } else if (cmd == "consumer-perf-test") {
     return gregor::tools::run_consumer_perf_test(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
+  } else if (cmd == "consumer-groups") {
+    return gregor::tools::run_consumer_groups(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
+  } else if (cmd == "configs") {
+    return gregor::tools::run_configs(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
+  } else if (cmd == "get-offsets") {
+    return gregor::tools::run_get_offsets(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
+  } else if (cmd == "delete-records") {
+    return gregor::tools::run_delete_records(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
   } else {
     return usage();
   }

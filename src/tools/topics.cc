@@ -259,9 +259,7 @@ int run_topics(const std::vector<std::string>& args, std::ostream& out, std::ost
     return 1;
   }
   try {
-    Properties props;
-    if (cl.has("command-config")) props = load_properties(cl.value("command-config"));
-    props["bootstrap.servers"] = cl.value("bootstrap-server");
+    Properties props = client_properties(cl);
     TopicService service(cl, props);
     if (cl.has("create")) {
       service.create(out, err);

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "../interop/broker_process_test.h"
+#include "admin_test_util.h"
 #include "client/network_client.h"
 #include "common/error_code.h"
 
@@ -22,17 +23,7 @@ class AdminTest : public testing::BrokerProcessTest {
   }
 };
 
-template <typename T>
-int16_t code_of(const AdminResult<T>& r) {
-  try {
-    r.get();
-  } catch (const ApiException& e) {
-    return e.code();
-  } catch (...) {
-    return -2;
-  }
-  return 0;
-}
+using testing::code_of;
 
 TEST_F(AdminTest, CreatesListsDescribesAndDeletesTopics) {
   Admin admin(props());

@@ -1,6 +1,8 @@
-// A fixture for the bin/ scripts against a real broker process: a command line run from the
-// checkout through sh, as a user types it, with stdout and stderr kept apart.
+// A fixture for the tests that run the scripts under bin/ against a real broker process, as a
+// user types them in a shell from the checkout.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
@@ -18,6 +20,7 @@ struct ToolRun {
 
 class ToolTest : public BrokerProcessTest {
  protected:
+  // A shell command line run from the checkout; stdout and stderr apart.
   ToolRun shell(const std::string& command) {
     const std::string err_file = dir.path() + "/stderr.txt";
     ProcessResult r = run_process({"sh", "-c", "cd '" + std::string(GREGOR_SOURCE_DIR) + "' && GREGOR_BIN='" +

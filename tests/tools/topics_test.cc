@@ -3,9 +3,6 @@
 // TopicCommand and its one-line errors with exit status 1.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "tool_test.h"
 
 namespace gregor::testing {
