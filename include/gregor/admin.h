@@ -31,6 +31,7 @@
 
 #include "gregor/config.h"
 #include "gregor/errors.h"
+#include "gregor/topic_partition.h"
 
 namespace gregor {
 
@@ -66,12 +67,6 @@ void all(const std::map<K, AdminResult<T>>& results) {
 
 struct AdminOptions {
   std::optional<std::chrono::milliseconds> timeout;  // default: default.api.timeout.ms
-};
-
-struct TopicPartition {
-  std::string topic;
-  int32_t partition = 0;
-  auto operator<=>(const TopicPartition&) const = default;
 };
 
 struct Node {
@@ -255,11 +250,6 @@ struct ConsumerGroupDescription {
   std::optional<int32_t> target_assignment_epoch;   // consumer-protocol groups
 };
 
-struct OffsetAndMetadata {
-  int64_t offset = 0;
-  std::optional<int32_t> leader_epoch;
-  std::string metadata;
-};
 // Which partitions' committed offsets to list: nullopt for all the group has.
 struct ListConsumerGroupOffsetsSpec {
   std::optional<std::vector<TopicPartition>> partitions;

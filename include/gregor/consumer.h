@@ -42,23 +42,9 @@
 #include "gregor/errors.h"
 #include "gregor/producer.h"
 #include "gregor/serialization.h"
+#include "gregor/topic_partition.h"
 
 namespace gregor {
-
-struct TopicPartition {
-  std::string topic;
-  int32_t partition = 0;
-  friend auto operator<=>(const TopicPartition&, const TopicPartition&) = default;
-  // Kafka's TopicPartition.toString: "topic-partition".
-  std::string str() const { return topic + "-" + std::to_string(partition); }
-};
-
-struct OffsetAndMetadata {
-  int64_t offset = 0;
-  std::string metadata;
-  std::optional<int32_t> leader_epoch;
-  friend bool operator==(const OffsetAndMetadata&, const OffsetAndMetadata&) = default;
-};
 
 // A blocking call ended by wakeup().
 class WakeupException : public KafkaException {

@@ -725,7 +725,7 @@ class ConsumerGroupService {
     }
     if (cl_.has("execute")) {
       std::map<TopicPartition, OffsetAndMetadata> offsets;
-      for (const auto& [tp, o] : plan) offsets[tp] = OffsetAndMetadata{o, std::nullopt, ""};
+      for (const auto& [tp, o] : plan) offsets[tp] = OffsetAndMetadata{o, "", std::nullopt};
       all(admin_.alter_consumer_group_offsets(group, offsets));
     }
     return plan;

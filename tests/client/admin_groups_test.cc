@@ -117,14 +117,14 @@ TEST_F(AdminGroupsTest, ClassicGroupsAndTheirOffsets) {
   EXPECT_FALSE(so.at({"orders", 2}).has_value());  // nothing committed there
 
   // Altering: refused while the group has members, done once it has none.
-  auto refused = admin.alter_consumer_group_offsets("busy", {{{"orders", 0}, {0, {}, ""}}});
+  auto refused = admin.alter_consumer_group_offsets("busy", {{{"orders", 0}, {0, "", {}}}});
   EXPECT_EQ(code_of(refused.at({"orders", 0})), code(ErrorCode::unknown_member_id));
   try {
     refused.at({"orders", 0}).get();
   } catch (const ApiException& e) {
     EXPECT_NE(std::string(e.what()).find("is not empty"), std::string::npos) << e.what();
   }
-  auto altered = admin.alter_consumer_group_offsets("idle", {{{"orders", 0}, {0, {}, ""}}, {{"orders", 2}, {1, {}, "m"}}});
+  auto altered = admin.alter_consumer_group_offsets("idle", {{{"orders", 0}, {0, "", {}}}, {{"orders", 2}, {1, "m", {}}}});
   ASSERT_EQ(altered.size(), 2u);
   all(altered);
   const GroupOffsets after = admin.list_consumer_group_offsets({{"idle", {}}}).at("idle").get();
