@@ -8,6 +8,7 @@
 #include "broker/server.h"
 #include "protocol/generated/api_registry.h"
 #include "tools/broker_api_versions.h"
+#include "tools/console_producer.h"
 #include "tools/dump_log.h"
 #include "tools/topics.h"
 #include "tools/version.h"
@@ -38,6 +39,8 @@ int usage() {
                "                 the API versions of every broker, as kafka-broker-api-versions.sh\n"
                "  topics --bootstrap-server HOST:PORT --create|--list|--describe|--alter|--delete ...\n"
                "                 create, list, describe, grow and delete topics, as kafka-topics.sh\n"
+               "  console-producer --bootstrap-server HOST:PORT --topic T [--property k=v]... [--sync] ...\n"
+               "                 send the lines of standard input as records, as kafka-console-producer.sh\n"
                "  api-versions   list every Kafka API with its version range\n"
                "  version        print the version\n");
   return 2;
@@ -65,6 +68,9 @@ int main(int argc, char** argv) {
                                                   std::cerr);
   } else if (cmd == "topics") {
     return gregor::tools::run_topics(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
+  } else if (cmd == "console-producer") {
+    return gregor::tools::run_console_producer(std::vector<std::string>(argv + 2, argv + argc), std::cin, std::cout,
+                                               std::cerr);
   } else {
     return usage();
   }
