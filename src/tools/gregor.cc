@@ -10,6 +10,7 @@
 #include "tools/broker_api_versions.h"
 #include "tools/console_producer.h"
 #include "tools/dump_log.h"
+#include "tools/producer_perf_test.h"
 #include "tools/topics.h"
 #include "tools/version.h"
 
@@ -41,6 +42,8 @@ int usage() {
                "                 create, list, describe, grow and delete topics, as kafka-topics.sh\n"
                "  console-producer --bootstrap-server HOST:PORT --topic T [--property k=v]... [--sync] ...\n"
                "                 send the lines of standard input as records, as kafka-console-producer.sh\n"
+               "  producer-perf-test --topic T --num-records N --record-size B --throughput R --producer-props k=v...\n"
+               "                 measure the producer's throughput and latency, as kafka-producer-perf-test.sh\n"
                "  api-versions   list every Kafka API with its version range\n"
                "  version        print the version\n");
   return 2;
@@ -71,6 +74,8 @@ int main(int argc, char** argv) {
   } else if (cmd == "console-producer") {
     return gregor::tools::run_console_producer(std::vector<std::string>(argv + 2, argv + argc), std::cin, std::cout,
                                                std::cerr);
+  } else if (cmd == "producer-perf-test") {
+    return gregor::tools::run_producer_perf_test(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
   } else {
     return usage();
   }
