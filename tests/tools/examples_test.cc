@@ -2,77 +2,16 @@
 // print: admin_topics creates and describes a topic, producer_sync and producer_async write to
 // it, consumer_loop reads everything, commits, and ends on SIGTERM through wakeup(); run again,
 // it starts after what it committed.
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <regex>
-#include <thread>
 
 #include "tool_test.h"
-
-extern char** environ;
 
 namespace gregor::testing {
 namespace {
 
 const std::string kExamples = GREGOR_EXAMPLES_DIR;
-
-// A program running in the background with its standard output and error in a file.
-class Background {
- public:
-  Background(const std::vector<std::string>& argv, std::string output) : output_(std::move(output)) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, output_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    if (posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~Background() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  bool started() const { return pid_ > 0; }
-  std::string output() const {
-    std::ifstream in(output_);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-  // Waits (up to the deadline) until the output holds text.
-  bool wait_for(const std::string& text, std::chrono::seconds deadline = std::chrono::seconds(120)) const {
-    const auto until = std::chrono::steady_clock::now() + deadline;
-    while (output().find(text) == std::string::npos) {
-      if (std::chrono::steady_clock::now() > until) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return true;
-  }
-  // Sends the signal and waits for the exit; the exit status, or -1.
-  int stop(int sig, std::chrono::seconds deadline = std::chrono::seconds(60)) {
-    kill(pid_, sig);
-    const auto until = std::chrono::steady_clock::now() + deadline;
-    int status = 0;
-    while (waitpid(pid_, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > until) return -1;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
- private:
-  std::string output_;
-  pid_t pid_ = -1;
-};
 
 class ExamplesTest : public ToolTest {
  protected:
