@@ -1,5 +1,6 @@
 #include "tools/console_producer.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -65,11 +66,17 @@ std::string log_timestamp() {
 }
 
 // A signal that ends the input as end of file does: the producer still delivers what it holds,
-// as Kafka's shutdown hook closes it.
+// as Kafka's shutdown hook closes it. A read in progress returns (EINTR, no SA_RESTART); standard
+// input becomes /dev/null so that a read about to start finds the end of input too.
 std::atomic<int> g_stop_signal{0};
-extern "C" void on_stop_signal(int sig) { g_stop_signal.store(sig); }
+int g_dev_null = -1;
+extern "C" void on_stop_signal(int sig) {
+  g_stop_signal.store(sig);
+  if (g_dev_null >= 0) dup2(g_dev_null, STDIN_FILENO);
+}
 
 void install_stop_handlers() {
+  g_dev_null = open("/dev/null", O_RDONLY | O_CLOEXEC);
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);

@@ -15,7 +15,7 @@ if pid == 0:
     os.execv(script, [script, "--topic", topic, "--bootstrap-server", bootstrap])
 
 shown = b""
-deadline = time.monotonic() + 120
+deadline = time.monotonic() + 60
 
 
 def read_until(done):
