@@ -16,8 +16,9 @@ namespace {
 using Arg = OptionSpec::Arg;
 using namespace std::chrono_literals;
 
-std::atomic<bool> stop_requested{false};
-extern "C" void request_stop(int) { stop_requested = true; }
+// The signal that asked the tool to stop, or 0.
+std::atomic<int> stop_requested{0};
+extern "C" void request_stop(int sig) { stop_requested = sig; }
 
 // Kafka's DefaultMessageFormatter, with its properties and defaults.
 class MessageFormatter {
@@ -256,7 +257,7 @@ int run_console_consumer(const std::vector<std::string>& args, std::ostream& out
 
   MessageFormatter format(formatter_props);
   int64_t count = 0;
-  stop_requested = false;
+  stop_requested = 0;
   auto old_int = std::signal(SIGINT, request_stop);
   auto old_term = std::signal(SIGTERM, request_stop);
   auto restore = [&] {
@@ -315,6 +316,8 @@ int run_console_consumer(const std::vector<std::string>& args, std::ostream& out
   }
   restore();
   err << "Processed a total of " << count << " messages\n";
+  // Stopped by a signal, the exit status is the JVM's after its shutdown hooks: 128 + the signal.
+  if (status == 0 && stop_requested != 0) return 128 + stop_requested;
   return status;
 }
 

@@ -9,13 +9,15 @@
 #include "protocol/generated/api_registry.h"
 #include "tools/broker_api_versions.h"
 #include "tools/configs.h"
+#include "tools/console_consumer.h"
+#include "tools/console_producer.h"
 #include "tools/consumer_groups.h"
+#include "tools/consumer_perf_test.h"
 #include "tools/delete_records.h"
 #include "tools/dump_log.h"
 #include "tools/get_offsets.h"
+#include "tools/producer_perf_test.h"
 #include "tools/topics.h"
-#include "tools/console_consumer.h"
-#include "tools/consumer_perf_test.h"
 #include "tools/version.h"
 
 namespace {
@@ -56,6 +58,10 @@ int usage() {
                "                 the offsets of partitions, as kafka-get-offsets.sh\n"
                "  delete-records --bootstrap-server HOST:PORT --offset-json-file FILE\n"
                "                 delete records up to offsets, as kafka-delete-records.sh\n"
+               "  console-producer --bootstrap-server HOST:PORT --topic T [--property k=v]... [--sync] ...\n"
+               "                 send the lines of standard input as records, as kafka-console-producer.sh\n"
+               "  producer-perf-test --topic T --num-records N --record-size B --throughput R --producer-props k=v...\n"
+               "                 measure the producer's throughput and latency, as kafka-producer-perf-test.sh\n"
                "  api-versions   list every Kafka API with its version range\n"
                "  version        print the version\n");
   return 2;
@@ -95,6 +101,11 @@ int main(int argc, char** argv) {
     return gregor::tools::run_get_offsets(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
   } else if (cmd == "delete-records") {
     return gregor::tools::run_delete_records(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
+  } else if (cmd == "console-producer") {
+    return gregor::tools::run_console_producer(std::vector<std::string>(argv + 2, argv + argc), std::cin, std::cout,
+                                               std::cerr);
+  } else if (cmd == "producer-perf-test") {
+    return gregor::tools::run_producer_perf_test(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
   } else {
     return usage();
   }
