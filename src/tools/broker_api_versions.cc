@@ -1,18 +1,17 @@
 #include "tools/broker_api_versions.h"
 
 #include <algorithm>
-#include <charconv>
-#include <fstream>
+#include <cstdlib>
 #include <map>
-#include <sstream>
+#include <optional>
 
+#include "client/network_client.h"
 #include "common/error_code.h"
-#include "config/properties.h"
+#include "gregor/admin.h"
 #include "protocol/generated/api_registry.h"
 #include "protocol/generated/message/api_versions_request.h"
 #include "protocol/generated/message/metadata_request.h"
 #include "protocol/generated/message/metadata_response.h"
-#include "tools/blocking_client.h"
 #include "tools/command_line.h"
 #include "tools/version.h"
 
@@ -21,13 +20,6 @@ namespace gregor::tools {
 namespace {
 
 using ApiVersion = protocol::ApiVersionsResponse::ApiVersion;
-
-constexpr int16_t kApiVersionsKey = protocol::ApiVersionsRequest::kApiKey;
-
-struct Settings {
-  std::chrono::milliseconds timeout{5000};  // Kafka's tool's request.timeout.ms default
-  std::string client_id = "admin-1";
-};
 
 // The newest version of an API this build's codec speaks as a client: the spec's newest, unless
 // that one is marked unstable, as Kafka's ApiKeys.latestVersion() leaves it out.
@@ -47,88 +39,22 @@ std::string node_text(const std::string& host, int32_t port, int32_t id, const s
          " isFenced: false)";
 }
 
-// ApiVersions, at the newest version the codec has. A broker that does not speak it answers
-// UNSUPPORTED_VERSION in version 0's format, with its own range for ApiVersions, and the request
-// is made again in that.
-StatusOr<protocol::ApiVersionsResponse> ask_api_versions(BlockingConnection& connection) {
+std::string failure(ErrorCode error, const std::string& message) {
+  return message.empty() ? std::string(error_name(error)) : message;
+}
+
+std::string broker_line(client::NetworkClient& net, const protocol::MetadataResponse::MetadataResponseBroker& broker) {
+  const std::string node = node_text(broker.host, broker.port, broker.node_id, broker.rack);
+  // The connection's own ApiVersions settled the version; this one asks for the list.
   protocol::ApiVersionsRequest request;
   request.client_software_name = "gregor-tools";
   request.client_software_version = kGregorVersion;
-  int16_t version = protocol::ApiVersionsRequest::kValidVersions.hi;
-  auto response = connection.request<protocol::ApiVersionsResponse>(request, version);
-  if (!response.ok() && response.status().code() == ErrorCode::corrupt_message) {
-    version = 0;
-    response = connection.request<protocol::ApiVersionsResponse>(request, version);
+  auto versions = net.call<protocol::ApiVersionsResponse>(broker.node_id, request).get();
+  if (!versions.ok()) return node + " -> ERROR: " + failure(versions.error, versions.message) + "\n";
+  if (versions.body.error_code != 0) {
+    return node + " -> ERROR: ApiVersions failed with error code " + std::to_string(versions.body.error_code) + "\n";
   }
-  if (!response.ok() || response->error_code != static_cast<int16_t>(ErrorCode::unsupported_version)) return response;
-  for (const ApiVersion& v : response->api_keys) {
-    if (v.api_key == kApiVersionsKey && v.max_version < version && v.max_version >= 0) {
-      return connection.request<protocol::ApiVersionsResponse>(request, v.max_version);
-    }
-  }
-  return response;
-}
-
-Status error_status(int16_t code, const std::string& what) {
-  return Status(static_cast<ErrorCode>(code), what + " failed with error code " + std::to_string(code));
-}
-
-StatusOr<protocol::MetadataResponse> ask_brokers(const HostPort& address, const Settings& settings) {
-  auto connection = BlockingConnection::connect(address, settings.timeout, settings.client_id);
-  if (!connection.ok()) return connection.status();
-  auto versions = ask_api_versions(*connection);
-  if (!versions.ok()) return versions.status();
-  if (versions->error_code != 0) return error_status(versions->error_code, "ApiVersions");
-  int16_t version = -1;
-  for (const ApiVersion& v : versions->api_keys) {
-    if (v.api_key == protocol::MetadataRequest::kApiKey) {
-      version = std::min(v.max_version, protocol::MetadataRequest::kValidVersions.hi);
-    }
-  }
-  if (version < 0) return Status(ErrorCode::unsupported_version, "the broker does not support Metadata");
-  // No topics: only the brokers are wanted (in version 0 an empty list means every topic).
-  protocol::MetadataRequest request;
-  request.allow_auto_topic_creation = false;
-  return connection->request<protocol::MetadataResponse>(request, version);
-}
-
-std::string broker_line(const protocol::MetadataResponse::MetadataResponseBroker& broker, const Settings& settings) {
-  const std::string node = node_text(broker.host, broker.port, broker.node_id, broker.rack);
-  auto connection = BlockingConnection::connect({broker.host, broker.port}, settings.timeout, settings.client_id);
-  if (!connection.ok()) return node + " -> ERROR: " + connection.status().message() + "\n";
-  auto versions = ask_api_versions(*connection);
-  if (!versions.ok()) return node + " -> ERROR: " + versions.status().message() + "\n";
-  if (versions->error_code != 0) {
-    return node + " -> ERROR: " + error_status(versions->error_code, "ApiVersions").message() + "\n";
-  }
-  return node + " -> " + api_versions_text(versions->api_keys) + "\n";
-}
-
-StatusOr<Settings> read_settings(const CommandLine& cl) {
-  Settings settings;
-  if (!cl.has("command-config")) return settings;
-  const std::string path = cl.value("command-config");
-  std::ifstream in(path);
-  if (!in) return Status(ErrorCode::invalid_config, "cannot read the command config " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  auto props = config::parse_properties(text.str(), path);
-  if (!props.ok()) return props.status();
-  if (auto it = props->find("security.protocol"); it != props->end() && it->second != "PLAINTEXT") {
-    return Status(ErrorCode::invalid_config,
-                  "security.protocol " + it->second + " is not supported: Gregor serves PLAINTEXT only");
-  }
-  if (auto it = props->find("request.timeout.ms"); it != props->end()) {
-    int32_t ms = 0;
-    auto [ptr, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), ms);
-    if (ec != std::errc() || ptr != it->second.data() + it->second.size() || ms <= 0) {
-      return Status(ErrorCode::invalid_config,
-                    "Invalid value " + it->second + " for configuration request.timeout.ms: Not a number of type INT");
-    }
-    settings.timeout = std::chrono::milliseconds(ms);
-  }
-  if (auto it = props->find("client.id"); it != props->end()) settings.client_id = it->second;
-  return settings;
+  return node + " -> " + api_versions_text(versions.body.api_keys) + "\n";
 }
 
 }  // namespace
@@ -178,37 +104,39 @@ int run_broker_api_versions(const std::vector<std::string>& args, std::ostream& 
                  });
   if (auto stop = cl.parse(args, out, err)) return stop->exit_code;
   if (!cl.require({"bootstrap-server"}, err)) return 1;
-  auto settings = read_settings(cl);
-  if (!settings.ok()) {
-    err << settings.status().message() << '\n';
-    return 1;
-  }
-  std::vector<HostPort> bootstrap;
-  for (const std::string& address : split_list(cl.value("bootstrap-server"))) {
-    auto parsed = parse_host_port(address);
-    if (!parsed.ok()) {
-      err << parsed.status().message() << '\n';
-      return 1;
-    }
-    bootstrap.push_back(std::move(*parsed));
-  }
-  if (bootstrap.empty()) {
-    err << "No resolvable bootstrap urls given in bootstrap.servers\n";
+  std::optional<client::NetworkClient> net;
+  try {
+    Properties props = client_properties(cl);
+    // Kafka's tool gives each request 5 s unless the command config says otherwise.
+    props.try_emplace("request.timeout.ms", "5000");
+    props.try_emplace("client.id", "admin-1");
+    client::ClientOptions options = client::ClientOptions::from(admin_config_def().parse(props));
+    options.allow_auto_topic_creation = false;
+    net.emplace(std::move(options));
+  } catch (const std::exception& e) {
+    err << e.what() << '\n';
     return 1;
   }
 
-  // As Kafka's tool, the first bootstrap server that answers names the brokers.
+  // As Kafka's tool, the first bootstrap server that answers names the brokers (no topics: only
+  // the brokers are wanted). The client core names bootstrap servers -1, -2, ...
   std::optional<protocol::MetadataResponse> metadata;
   std::string tried;
   std::string last_error;
-  for (const HostPort& address : bootstrap) {
-    auto response = ask_brokers(address, *settings);
+  const std::vector<std::string>& bootstrap = net->options().bootstrap_servers;
+  for (size_t i = 0; i < bootstrap.size() && !metadata; ++i) {
+    protocol::MetadataRequest request;
+    request.allow_auto_topic_creation = false;
+    auto response = net->call<protocol::MetadataResponse>(-static_cast<int32_t>(i) - 1, request).get();
     if (response.ok()) {
-      metadata = std::move(*response);
+      metadata = std::move(response.body);
       break;
     }
-    tried += (tried.empty() ? "" : ", ") + node_text(address.host, address.port, -1, std::nullopt);
-    last_error = response.status().message();
+    const size_t colon = bootstrap[i].rfind(':');
+    const std::string host = colon == std::string::npos ? bootstrap[i] : bootstrap[i].substr(0, colon);
+    const int port = colon == std::string::npos ? 0 : std::atoi(bootstrap[i].c_str() + colon + 1);
+    tried += (tried.empty() ? "" : ", ") + node_text(host, port, -1, std::nullopt);
+    last_error = failure(response.error, response.message);
   }
   if (!metadata) {
     err << "Request METADATA failed on brokers [" << tried << "]: " << last_error << '\n';
@@ -218,7 +146,11 @@ int run_broker_api_versions(const std::vector<std::string>& args, std::ostream& 
     err << "The cluster has no brokers registered\n";
     return 1;
   }
-  for (const auto& broker : metadata->brokers) out << broker_line(broker, *settings);
+  // The core sends requests to the brokers its own metadata cache knows.
+  net->request_metadata_update();
+  net->await_cluster([](const client::Cluster& c) { return !c.brokers.empty(); },
+                     client::Clock::now() + net->options().request_timeout);
+  for (const auto& broker : metadata->brokers) out << broker_line(*net, broker);
   return 0;
 }
 

@@ -461,7 +461,7 @@ TEST_F(ToolsTest, BrokerApiVersionsListsWhatTheBrokerServes) {
   EXPECT_EQ(r.exit_code, 1);
   r = gregor({"broker-api-versions", "--command-config", "/nonexistent", "--bootstrap-server", "127.0.0.1:1"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "cannot read the command config /nonexistent\n");
+  EXPECT_EQ(r.err, "Could not read properties file /nonexistent\n");
 }
 
 }  // namespace
