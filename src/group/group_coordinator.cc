@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <utility>
 
 #include "protocol/generated/message/consumer_protocol_subscription.h"
 #include "protocol/message_support.h"
@@ -469,9 +470,14 @@ void GroupCoordinator::replace_static_member(Group& g, Member& old, RequestId id
   const std::string new_id = new_member_id(client.client_id, random_);
   std::vector<std::pair<std::string, Bytes>> protocols;
   for (const auto& p : request.protocols) protocols.emplace_back(p.name, p.metadata);
-  const bool same = protocols == old.protocols;
   const bool was_leader = g.leader == old_id;
-  const bool keeps_assignment = g.state == GroupState::stable && same && !(was_leader && version < 9);
+  // As Kafka's updateMember, the member's protocols are the new ones before anything is chosen.
+  // In a stable group only a change of the protocol the group would select next forces a
+  // rebalance: new metadata alone (a fresh consumer's subscription names no owned partitions and
+  // no generation) keeps the assignment.
+  std::vector<std::pair<std::string, Bytes>> previous = std::exchange(old.protocols, protocols);
+  const bool keeps_assignment = g.state == GroupState::stable && g.protocol_name &&
+                                g.select_protocol() == g.protocol_name && !(was_leader && version < 9);
   if (keeps_assignment) {
     // The group's record is written again under the new id: it must fit the offsets partition,
     // or nothing changes (Kafka puts the old member back when that write fails).
@@ -484,6 +490,7 @@ void GroupCoordinator::replace_static_member(Group& g, Member& old, RequestId id
       member.client_host = client.host;
     }
     if (!fits(record_bytes(group_metadata_record(g.id, value)))) {
+      old.protocols = std::move(previous);
       return reply_join_error(id, version, ErrorCode::unknown_server_error);
     }
   }

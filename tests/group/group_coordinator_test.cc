@@ -446,6 +446,26 @@ TEST(GroupCoordinator, AStaticMemberRejoinsWithoutARebalanceAndFencesItsOldId) {
   EXPECT_EQ(h.heartbeat("g", old_id, 1, "i1"), code(ErrorCode::fenced_instance_id));
 }
 
+// Kafka compares only the protocol the group would select next: a restarted consumer's
+// subscription carries new metadata (no owned partitions, no generation), which alone must not
+// rebalance a stable group.
+TEST(GroupCoordinator, AStaticMemberWithNewMetadataKeepsTheAssignment) {
+  Harness h;
+  RequestId j = h.join("g", {.instance_id = "i1"});
+  const std::string old_id = h.joins[j].member_id;
+  h.sync("g", old_id, 1, {{old_id, "A"}}, "i1");
+  ASSERT_EQ(h.state("g"), "Stable");
+  RequestId again = h.join("g", {.instance_id = "i1", .protocols = {{"range", subscription({"t", "u"})}}});
+  ASSERT_TRUE(h.joins.count(again));
+  EXPECT_EQ(h.joins[again].error_code, 0);
+  EXPECT_EQ(h.joins[again].generation_id, 1);
+  EXPECT_TRUE(h.joins[again].skip_assignment);
+  EXPECT_EQ(h.state("g"), "Stable");
+  RequestId s = h.sync("g", h.joins[again].member_id, 1, {}, "i1");
+  ASSERT_TRUE(h.syncs.count(s));
+  EXPECT_EQ(std::string(h.syncs[s].assignment.begin(), h.syncs[s].assignment.end()), "A");
+}
+
 TEST(GroupCoordinator, GroupMaxSize) {
   GroupConfig config = Harness::test_config();
   config.max_size = 1;
