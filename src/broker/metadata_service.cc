@@ -2,6 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/use_awaitable.hpp>
+
 #include <algorithm>
 #include <set>
 
@@ -15,6 +20,7 @@ StatusOr<std::unique_ptr<MetadataService>> MetadataService::open(Broker& broker,
                                                                  storage::Clock& clock, Options options) {
   std::unique_ptr<MetadataService> service(new MetadataService(broker, std::move(options)));
   service->home_ = &broker.shard(0);
+  service->clock_ = &clock;
   Shard* home = service->home_;
   MetadataService* raw = service.get();
   service->syncs_ = std::make_unique<storage::ThreadSyncExecutor>(
@@ -50,6 +56,7 @@ StatusOr<std::unique_ptr<MetadataService>> MetadataService::open(Broker& broker,
 MetadataService::~MetadataService() = default;
 
 void MetadataService::close() {
+  if (tick_timer_) tick_timer_->cancel();
   if (!log_) return;
   if (Status s = log_->close(); !s.ok()) spdlog::error("closing the metadata log: {}", s.message());
   log_.reset();
@@ -89,12 +96,14 @@ storage::LogConfig MetadataService::topic_log_config(const storage::LogConfig& d
 
 asio::awaitable<Status> MetadataService::start(std::vector<AdvertisedListener> advertised) {
   auto run = [this, advertised = std::move(advertised)](auto reply) {
+    // This process's broker registered last time died with that process.
+    controller_->activate(clock_->monotonic_ms(), options_.controller.node_id);
     std::vector<metadata::MetadataRecord> records = controller_->bootstrap();
     protocol::BrokerRegistrationRequest registration;
     registration.broker_id = options_.controller.node_id;
     registration.cluster_id = options_.cluster_id;
     registration.incarnation_id = config::random_uuid();
-    registration.rack = std::nullopt;  // no broker.rack: clients see a null rack, as from Kafka
+    registration.rack = options_.rack;  // without broker.rack clients see a null rack, as from Kafka
     for (const AdvertisedListener& l : advertised) {
       auto& listener = registration.listeners.emplace_back();
       listener.name = l.name;
@@ -106,17 +115,78 @@ asio::awaitable<Status> MetadataService::start(std::vector<AdvertisedListener> a
     feature.name = "metadata.version";
     feature.min_supported_version = 1;
     feature.max_supported_version = controller::kMetadataVersion;
-    auto registered = controller_->register_broker(registration);
+    auto registered = controller_->register_broker(registration, clock_->monotonic_ms());
     if (registered.response.error_code != 0) {
       reply(Status(static_cast<ErrorCode>(registered.response.error_code), "registering this broker failed"));
       return;
     }
+    own_epoch_ = registered.response.broker_epoch;
     records.insert(records.end(), registered.records.begin(), registered.records.end());
-    commit(std::move(records), [reply](bool ok) {
-      reply(ok ? Status() : Status(ErrorCode::kafka_storage_error, "the metadata log failed"));
+    commit(std::move(records), [this, reply](bool ok) {
+      if (!ok) {
+        reply(Status(ErrorCode::kafka_storage_error, "the metadata log failed"));
+        return;
+      }
+      // Registered brokers are fenced until a heartbeat shows they have caught up with their
+      // registration, which this node has now: it is unfenced before the first client connects.
+      protocol::BrokerHeartbeatRequest heartbeat;
+      heartbeat.broker_id = options_.controller.node_id;
+      heartbeat.broker_epoch = own_epoch_;
+      heartbeat.current_metadata_offset = controller_->image()->last_offset();
+      last_own_heartbeat_ms_ = clock_->monotonic_ms();
+      auto unfenced = controller_->broker_heartbeat(heartbeat, last_own_heartbeat_ms_);
+      commit(std::move(unfenced.records), [this, reply](bool ok) {
+        if (ok) {
+          tick_timer_ = std::make_unique<asio::steady_timer>(home_->context());
+          asio::co_spawn(home_->context(), tick_loop(), asio::detached);
+        }
+        reply(ok ? Status() : Status(ErrorCode::kafka_storage_error, "the metadata log failed"));
+      });
     });
   };
   co_return co_await invoke_on_async<Status>(*home_, run);
+}
+
+int64_t MetadataService::tick_interval_ms() const {
+  // Often enough to fence within a small part of the session timeout, and to heartbeat in time
+  // even when broker.heartbeat.interval.ms is set above it.
+  const int64_t session = options_.controller.session_timeout_ms;
+  return std::clamp<int64_t>(std::min(session / 8, options_.heartbeat_interval_ms), 5, 500);
+}
+
+asio::awaitable<void> MetadataService::tick_loop() {
+  while (log_) {
+    tick_timer_->expires_after(std::chrono::milliseconds(tick_interval_ms()));
+    std::error_code ec;
+    co_await tick_timer_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (!log_ || ec == asio::error::operation_aborted) break;
+    tick();
+  }
+}
+
+void MetadataService::tick() {
+  const int64_t now = clock_->monotonic_ms();
+  std::vector<metadata::MetadataRecord> records;
+  // This node's own heartbeat, every broker.heartbeat.interval.ms (and at least twice a session).
+  const int64_t interval = std::min(options_.heartbeat_interval_ms, options_.controller.session_timeout_ms / 3);
+  if (own_epoch_ >= 0 && now - last_own_heartbeat_ms_ >= interval) {
+    protocol::BrokerHeartbeatRequest heartbeat;
+    heartbeat.broker_id = options_.controller.node_id;
+    heartbeat.broker_epoch = own_epoch_;
+    heartbeat.current_metadata_offset = controller_->image()->last_offset();
+    last_own_heartbeat_ms_ = now;
+    auto beat = controller_->broker_heartbeat(heartbeat, now);
+    if (beat.response.error_code != 0) {
+      spdlog::warn("heartbeat of this broker refused: {}", error_name(static_cast<ErrorCode>(beat.response.error_code)));
+    }
+    records = std::move(beat.records);
+  }
+  std::vector<metadata::MetadataRecord> fenced = controller_->tick(now);
+  records.insert(records.end(), fenced.begin(), fenced.end());
+  if (records.empty()) return;
+  commit(std::move(records), [](bool ok) {
+    if (!ok) spdlog::error("the metadata log failed: broker fencing changes were not written");
+  });
 }
 
 void MetadataService::commit(std::vector<metadata::MetadataRecord> records, std::function<void(bool)> done) {

@@ -6,6 +6,8 @@
 // will commit through Raft instead of on fsync, without changing this flow.
 #pragma once
 
+#include <asio/steady_timer.hpp>
+
 #include <functional>
 #include <memory>
 #include <optional>
@@ -40,6 +42,10 @@ class MetadataService {
     // The broker's configuration, which DescribeConfigs reports; when unset, one is made from
     // controller.static_config over the embedded default.
     std::shared_ptr<const config::BrokerConfig> config;
+    // broker.heartbeat.interval.ms: how often this node heartbeats its own registration.
+    int64_t heartbeat_interval_ms = 2000;
+    // broker.rack of this node.
+    std::optional<std::string> rack;
   };
 
   // Opens and replays the metadata log, before the shards' loops run.
@@ -80,8 +86,18 @@ class MetadataService {
   storage::LogConfig topic_log_config(const storage::LogConfig& defaults, const metadata::MetadataImage& image,
                                       const std::string& topic) const;
 
+  // On shard 0, every few milliseconds: the controller fences brokers whose session expired,
+  // and this node heartbeats its own registration.
+  asio::awaitable<void> tick_loop();
+  void tick();
+  int64_t tick_interval_ms() const;
+
   Broker& broker_;
   Shard* home_ = nullptr;  // shard 0
+  storage::Clock* clock_ = nullptr;
+  std::unique_ptr<asio::steady_timer> tick_timer_;
+  int64_t own_epoch_ = -1;  // this node's registration
+  int64_t last_own_heartbeat_ms_ = 0;
   Options options_;
   std::unique_ptr<storage::ThreadSyncExecutor> syncs_;
   std::unique_ptr<metadata::MetadataLog> log_;

@@ -55,6 +55,9 @@ BrokerOptions broker_options_from(const config::BrokerConfig& config, const std:
   metadata.controller.default_replication_factor = static_cast<int16_t>(config.default_replication_factor());
   metadata.controller.delete_topic_enable = config.delete_topic_enable();
   metadata.controller.static_config = config.originals();
+  metadata.controller.session_timeout_ms = config.broker_session_timeout_ms();
+  metadata.heartbeat_interval_ms = config.broker_heartbeat_interval_ms();
+  metadata.rack = config.broker_rack();
   metadata.config = std::make_shared<const config::BrokerConfig>(config);
   o.metadata = metadata;
   o.groups.offsets_partitions = config.offsets_topic_num_partitions();
