@@ -147,6 +147,8 @@ asio::awaitable<Status> MetadataService::start(std::vector<AdvertisedListener> a
   co_return co_await invoke_on_async<Status>(*home_, run);
 }
 
+int64_t MetadataService::controller_time_ms() const { return clock_->monotonic_ms(); }
+
 int64_t MetadataService::tick_interval_ms() const {
   // Often enough to fence within a small part of the session timeout, and to heartbeat in time
   // even when broker.heartbeat.interval.ms is set above it.

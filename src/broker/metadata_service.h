@@ -71,6 +71,8 @@ class MetadataService {
   // dynamic ones (cluster default, then this broker's) over them.
   storage::LogConfig log_defaults(const metadata::MetadataImage& image) const;
   const config::BrokerConfig& broker_config() const { return *options_.config; }
+  // The time the controller's broker sessions are measured in (monotonic milliseconds).
+  int64_t controller_time_ms() const;
 
   void close();
 

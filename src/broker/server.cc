@@ -17,10 +17,10 @@ BrokerOptions broker_options_from(const config::BrokerConfig& config, const std:
   o.node_id = config.node_id();
   o.listeners.clear();
   for (const config::Endpoint& e : config.listeners()) {
-    // The controller listeners serve the quorum's APIs, which come with Raft.
+    // The controller listeners serve the controller's APIs (apis.h).
     bool controller = false;
     for (const std::string& name : config.controller_listener_names()) controller |= name == e.listener;
-    if (controller) continue;
+    if (controller) o.controller_listener_names.push_back(e.listener);
     o.listeners.push_back(ListenerOptions{e.listener, e.host, e.port});
   }
   o.connection_limits.socket_request_max_bytes = config.socket_request_max_bytes();
