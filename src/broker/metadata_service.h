@@ -13,6 +13,7 @@
 #include <optional>
 #include <vector>
 
+#include "broker/broker_lifecycle.h"
 #include "broker/net/shard.h"
 #include "config/broker_config.h"
 #include "controller/quorum_controller.h"
@@ -89,17 +90,22 @@ class MetadataService {
                                       const std::string& topic) const;
 
   // On shard 0, every few milliseconds: the controller fences brokers whose session expired,
-  // and this node heartbeats its own registration.
+  // and this node's broker lifecycle sends what is due.
   asio::awaitable<void> tick_loop();
   void tick();
   int64_t tick_interval_ms() const;
+  // Sends the lifecycle's due request to this node's own controller, commits what it writes and
+  // feeds the response back, then goes on with what is due next.
+  void drive_lifecycle();
 
   Broker& broker_;
   Shard* home_ = nullptr;  // shard 0
   storage::Clock* clock_ = nullptr;
   std::unique_ptr<asio::steady_timer> tick_timer_;
-  int64_t own_epoch_ = -1;  // this node's registration
-  int64_t last_own_heartbeat_ms_ = 0;
+  // This node's broker, registered with its own controller.
+  std::unique_ptr<BrokerLifecycle> lifecycle_;
+  // start()'s answer, once the broker is running (or its registration was refused).
+  std::function<void(Status)> on_started_;
   Options options_;
   std::unique_ptr<storage::ThreadSyncExecutor> syncs_;
   std::unique_ptr<metadata::MetadataLog> log_;
