@@ -41,6 +41,14 @@ constexpr ApiEntry kApis[] = {
     {69, 0, 0, handle_consumer_group_describe},      // ConsumerGroupDescribe (KIP-848)
 };
 
+// Served on controller listeners only, as Kafka 4.0's controller serves them.
+constexpr ApiEntry kControllerApis[] = {
+    {18, 0, 4, handle_api_versions},             // ApiVersions
+    {62, 0, 4, handle_broker_registration},      // BrokerRegistration
+    {63, 0, 1, handle_broker_heartbeat},         // BrokerHeartbeat
+    {70, 0, 0, handle_controller_registration},  // ControllerRegistration
+};
+
 }  // namespace
 
 std::span<const ApiEntry> implemented_apis() { return kApis; }
@@ -48,6 +56,14 @@ std::span<const ApiEntry> implemented_apis() { return kApis; }
 const ApiEntry* find_implemented_api(int16_t key) {
   auto it = std::find_if(std::begin(kApis), std::end(kApis), [&](const ApiEntry& e) { return e.key == key; });
   return it == std::end(kApis) ? nullptr : &*it;
+}
+
+std::span<const ApiEntry> controller_apis() { return kControllerApis; }
+
+const ApiEntry* find_controller_api(int16_t key) {
+  auto it = std::find_if(std::begin(kControllerApis), std::end(kControllerApis),
+                         [&](const ApiEntry& e) { return e.key == key; });
+  return it == std::end(kControllerApis) ? nullptr : &*it;
 }
 
 }  // namespace gregor::broker

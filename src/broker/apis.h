@@ -26,6 +26,12 @@ struct ApiEntry {
 std::span<const ApiEntry> implemented_apis();
 const ApiEntry* find_implemented_api(int16_t key);
 
+// The APIs a controller listener (controller.listener.names) serves instead, as Kafka's
+// ControllerApis: what brokers and controllers send the active controller. ApiVersions there
+// lists exactly these.
+std::span<const ApiEntry> controller_apis();
+const ApiEntry* find_controller_api(int16_t key);
+
 // Decodes a request body at the context's version; nullopt and a reason when it does not parse.
 template <typename Request>
 std::optional<Request> decode_request(const RequestContext& ctx, BytesView body, std::string& why) {

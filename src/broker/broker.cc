@@ -187,14 +187,21 @@ asio::awaitable<void> Broker::accept_loop(ShardState& state, asio::ip::tcp::acce
 }
 
 asio::awaitable<HandlerResult> Broker::dispatch(const RequestContext& ctx, const protocol::RequestFrame& frame) {
-  const ApiEntry* api = find_implemented_api(ctx.api_key);
+  const std::span<const ApiEntry> apis = apis_for(ctx.listener);
+  auto found = std::find_if(apis.begin(), apis.end(), [&](const ApiEntry& e) { return e.key == ctx.api_key; });
+  const ApiEntry* api = found == apis.end() ? nullptr : &*found;
   if (!api) co_return HandlerResult::close("API key " + std::to_string(ctx.api_key) + " is not supported");
   if (ctx.api_version < api->min_version || ctx.api_version > api->max_version) {
-    if (ctx.api_key == kApiVersionsKey) co_return unsupported_api_versions(ctx);
+    if (ctx.api_key == kApiVersionsKey) co_return unsupported_api_versions(ctx, apis);
     co_return HandlerResult::close("version " + std::to_string(ctx.api_version) + " of API key " +
                                    std::to_string(ctx.api_key) + " is not supported");
   }
   co_return co_await api->handler(*this, ctx, frame.body);
+}
+
+std::span<const ApiEntry> Broker::apis_for(const std::string& listener) const {
+  const auto& names = options_.controller_listener_names;
+  return std::find(names.begin(), names.end(), listener) != names.end() ? controller_apis() : implemented_apis();
 }
 
 int Broker::bound_port(const std::string& listener) const {

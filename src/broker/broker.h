@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/apis.h"
 #include "broker/fetch_session.h"
 #include "broker/group_service.h"
 #include "broker/log_service.h"
@@ -49,6 +50,8 @@ struct BrokerOptions {
   int32_t max_incremental_fetch_session_cache_slots = 1000;  // max.incremental.fetch.session.cache.slots
   int32_t fetch_max_bytes = 55 * 1024 * 1024;                // fetch.max.bytes
   int32_t transaction_max_timeout_ms = 900'000;  // transaction.max.timeout.ms
+  // controller.listener.names: listeners that serve controller_apis() instead of the broker's.
+  std::vector<std::string> controller_listener_names;
 };
 
 class Broker {
@@ -80,6 +83,9 @@ class Broker {
   FetchSessionCache& fetch_sessions(unsigned shard) { return *fetch_sessions_[shard]; }
   // Producer ids for InitProducerId (with metadata); use it on shard 0 only.
   ProducerIdManager* producer_ids() { return producer_ids_.get(); }
+
+  // The APIs a listener serves: controller_apis() on a controller listener, else the broker's.
+  std::span<const ApiEntry> apis_for(const std::string& listener) const;
 
   // Handles one request on the calling shard.
   asio::awaitable<HandlerResult> dispatch(const RequestContext& ctx, const protocol::RequestFrame& frame);

@@ -2,10 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/use_awaitable.hpp>
+
 #include <algorithm>
 #include <set>
 
 #include "broker/broker.h"
+#include "broker/broker_lifecycle.h"
 #include "config/meta_properties.h"
 #include "metadata/topic_name.h"
 
@@ -15,6 +21,7 @@ StatusOr<std::unique_ptr<MetadataService>> MetadataService::open(Broker& broker,
                                                                  storage::Clock& clock, Options options) {
   std::unique_ptr<MetadataService> service(new MetadataService(broker, std::move(options)));
   service->home_ = &broker.shard(0);
+  service->clock_ = &clock;
   Shard* home = service->home_;
   MetadataService* raw = service.get();
   service->syncs_ = std::make_unique<storage::ThreadSyncExecutor>(
@@ -50,6 +57,7 @@ StatusOr<std::unique_ptr<MetadataService>> MetadataService::open(Broker& broker,
 MetadataService::~MetadataService() = default;
 
 void MetadataService::close() {
+  if (tick_timer_) tick_timer_->cancel();
   if (!log_) return;
   if (Status s = log_->close(); !s.ok()) spdlog::error("closing the metadata log: {}", s.message());
   log_.reset();
@@ -89,34 +97,116 @@ storage::LogConfig MetadataService::topic_log_config(const storage::LogConfig& d
 
 asio::awaitable<Status> MetadataService::start(std::vector<AdvertisedListener> advertised) {
   auto run = [this, advertised = std::move(advertised)](auto reply) {
-    std::vector<metadata::MetadataRecord> records = controller_->bootstrap();
-    protocol::BrokerRegistrationRequest registration;
-    registration.broker_id = options_.controller.node_id;
-    registration.cluster_id = options_.cluster_id;
-    registration.incarnation_id = config::random_uuid();
-    registration.rack = std::nullopt;  // no broker.rack: clients see a null rack, as from Kafka
+    const int64_t now = clock_->monotonic_ms();
+    // This process's broker registered last time died with that process.
+    controller_->activate(now, options_.controller.node_id);
+    BrokerLifecycle::Options lifecycle;
+    lifecycle.node_id = options_.controller.node_id;
+    lifecycle.cluster_id = options_.cluster_id;
+    lifecycle.incarnation_id = config::random_uuid();
+    lifecycle.rack = options_.rack;  // without broker.rack clients see a null rack, as from Kafka
     for (const AdvertisedListener& l : advertised) {
-      auto& listener = registration.listeners.emplace_back();
+      auto& listener = lifecycle.listeners.emplace_back();
       listener.name = l.name;
       listener.host = l.host;
       listener.port = static_cast<uint16_t>(l.port);
       listener.security_protocol = l.security_protocol;
     }
-    auto& feature = registration.features.emplace_back();
+    auto& feature = lifecycle.features.emplace_back();
     feature.name = "metadata.version";
     feature.min_supported_version = 1;
     feature.max_supported_version = controller::kMetadataVersion;
-    auto registered = controller_->register_broker(registration);
-    if (registered.response.error_code != 0) {
-      reply(Status(static_cast<ErrorCode>(registered.response.error_code), "registering this broker failed"));
-      return;
-    }
-    records.insert(records.end(), registered.records.begin(), registered.records.end());
-    commit(std::move(records), [reply](bool ok) {
-      reply(ok ? Status() : Status(ErrorCode::kafka_storage_error, "the metadata log failed"));
+    lifecycle.heartbeat_interval_ms = options_.heartbeat_interval_ms;
+    lifecycle.session_timeout_ms = options_.controller.session_timeout_ms;
+    lifecycle_ = std::make_unique<BrokerLifecycle>(std::move(lifecycle));
+    commit(controller_->bootstrap(), [this, reply, now](bool ok) {
+      if (!ok) {
+        reply(Status(ErrorCode::kafka_storage_error, "the metadata log failed"));
+        return;
+      }
+      // The logs were recovered when they opened: once caught up with its own registration the
+      // broker may be unfenced, which happens before the first client connects.
+      on_started_ = reply;
+      lifecycle_->set_ready_to_unfence();
+      lifecycle_->start(now);
+      tick_timer_ = std::make_unique<asio::steady_timer>(home_->context());
+      asio::co_spawn(home_->context(), tick_loop(), asio::detached);
+      drive_lifecycle();
     });
   };
   co_return co_await invoke_on_async<Status>(*home_, run);
+}
+
+int64_t MetadataService::controller_time_ms() const { return clock_->monotonic_ms(); }
+
+void MetadataService::drive_lifecycle() {
+  if (!lifecycle_ || !log_) return;
+  lifecycle_->metadata_applied(controller_->image()->last_offset());
+  const int64_t now = clock_->monotonic_ms();
+  std::optional<BrokerLifecycle::Request> request = lifecycle_->poll(now);
+  if (!request) return;
+  // This node is the active controller: the request goes straight to it, and its answer comes
+  // once what it wrote is committed, as over the network.
+  auto answered = [this](bool ok) {
+    if (!ok) lifecycle_->on_request_failed(clock_->monotonic_ms());
+    if (on_started_) {
+      const int16_t refused = lifecycle_->last_error();
+      if (lifecycle_->state() == BrokerState::running) {
+        std::exchange(on_started_, nullptr)(Status());
+      } else if (!ok || (!lifecycle_->registered() && refused != 0)) {
+        std::exchange(on_started_, nullptr)(
+            ok ? Status(static_cast<ErrorCode>(refused), "registering this broker failed")
+               : Status(ErrorCode::kafka_storage_error, "the metadata log failed"));
+        return;
+      }
+    }
+    drive_lifecycle();
+  };
+  if (auto* registration = std::get_if<protocol::BrokerRegistrationRequest>(&*request)) {
+    auto result = controller_->register_broker(*registration, now);
+    auto response = result.response;
+    commit(std::move(result.records), [this, response, answered](bool ok) {
+      if (ok) lifecycle_->on_registration_response(response, clock_->monotonic_ms());
+      answered(ok);
+    });
+    return;
+  }
+  auto result = controller_->broker_heartbeat(std::get<protocol::BrokerHeartbeatRequest>(*request), now);
+  if (result.response.error_code != 0) {
+    spdlog::warn("this broker's heartbeat was refused: {}",
+                 error_name(static_cast<ErrorCode>(result.response.error_code)));
+  }
+  auto response = result.response;
+  commit(std::move(result.records), [this, response, answered](bool ok) {
+    if (ok) lifecycle_->on_heartbeat_response(response, clock_->monotonic_ms());
+    answered(ok);
+  });
+}
+
+int64_t MetadataService::tick_interval_ms() const {
+  // Often enough to fence within a small part of the session timeout, and to heartbeat on time.
+  const int64_t session = options_.controller.session_timeout_ms;
+  return std::clamp<int64_t>(std::min(session / 8, options_.heartbeat_interval_ms / 4), 5, 500);
+}
+
+asio::awaitable<void> MetadataService::tick_loop() {
+  while (log_) {
+    tick_timer_->expires_after(std::chrono::milliseconds(tick_interval_ms()));
+    std::error_code ec;
+    co_await tick_timer_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (!log_ || ec == asio::error::operation_aborted) break;
+    tick();
+  }
+}
+
+void MetadataService::tick() {
+  std::vector<metadata::MetadataRecord> fenced = controller_->tick(clock_->monotonic_ms());
+  if (!fenced.empty()) {
+    commit(std::move(fenced), [](bool ok) {
+      if (!ok) spdlog::error("the metadata log failed: fencing brokers was not written");
+    });
+  }
+  drive_lifecycle();
 }
 
 void MetadataService::commit(std::vector<metadata::MetadataRecord> records, std::function<void(bool)> done) {

@@ -6,11 +6,14 @@
 // will commit through Raft instead of on fsync, without changing this flow.
 #pragma once
 
+#include <asio/steady_timer.hpp>
+
 #include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
 
+#include "broker/broker_lifecycle.h"
 #include "broker/net/shard.h"
 #include "config/broker_config.h"
 #include "controller/quorum_controller.h"
@@ -40,6 +43,10 @@ class MetadataService {
     // The broker's configuration, which DescribeConfigs reports; when unset, one is made from
     // controller.static_config over the embedded default.
     std::shared_ptr<const config::BrokerConfig> config;
+    // broker.heartbeat.interval.ms: how often this node heartbeats its own registration.
+    int64_t heartbeat_interval_ms = 2000;
+    // broker.rack of this node.
+    std::optional<std::string> rack;
   };
 
   // Opens and replays the metadata log, before the shards' loops run.
@@ -65,6 +72,8 @@ class MetadataService {
   // dynamic ones (cluster default, then this broker's) over them.
   storage::LogConfig log_defaults(const metadata::MetadataImage& image) const;
   const config::BrokerConfig& broker_config() const { return *options_.config; }
+  // The time the controller's broker sessions are measured in (monotonic milliseconds).
+  int64_t controller_time_ms() const;
 
   void close();
 
@@ -80,8 +89,23 @@ class MetadataService {
   storage::LogConfig topic_log_config(const storage::LogConfig& defaults, const metadata::MetadataImage& image,
                                       const std::string& topic) const;
 
+  // On shard 0, every few milliseconds: the controller fences brokers whose session expired,
+  // and this node's broker lifecycle sends what is due.
+  asio::awaitable<void> tick_loop();
+  void tick();
+  int64_t tick_interval_ms() const;
+  // Sends the lifecycle's due request to this node's own controller, commits what it writes and
+  // feeds the response back, then goes on with what is due next.
+  void drive_lifecycle();
+
   Broker& broker_;
   Shard* home_ = nullptr;  // shard 0
+  storage::Clock* clock_ = nullptr;
+  std::unique_ptr<asio::steady_timer> tick_timer_;
+  // This node's broker, registered with its own controller.
+  std::unique_ptr<BrokerLifecycle> lifecycle_;
+  // start()'s answer, once the broker is running (or its registration was refused).
+  std::function<void(Status)> on_started_;
   Options options_;
   std::unique_ptr<storage::ThreadSyncExecutor> syncs_;
   std::unique_ptr<metadata::MetadataLog> log_;

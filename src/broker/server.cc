@@ -17,10 +17,10 @@ BrokerOptions broker_options_from(const config::BrokerConfig& config, const std:
   o.node_id = config.node_id();
   o.listeners.clear();
   for (const config::Endpoint& e : config.listeners()) {
-    // The controller listeners serve the quorum's APIs, which come with Raft.
+    // The controller listeners serve the controller's APIs (apis.h).
     bool controller = false;
     for (const std::string& name : config.controller_listener_names()) controller |= name == e.listener;
-    if (controller) continue;
+    if (controller) o.controller_listener_names.push_back(e.listener);
     o.listeners.push_back(ListenerOptions{e.listener, e.host, e.port});
   }
   o.connection_limits.socket_request_max_bytes = config.socket_request_max_bytes();
@@ -55,6 +55,9 @@ BrokerOptions broker_options_from(const config::BrokerConfig& config, const std:
   metadata.controller.default_replication_factor = static_cast<int16_t>(config.default_replication_factor());
   metadata.controller.delete_topic_enable = config.delete_topic_enable();
   metadata.controller.static_config = config.originals();
+  metadata.controller.session_timeout_ms = config.broker_session_timeout_ms();
+  metadata.heartbeat_interval_ms = config.broker_heartbeat_interval_ms();
+  metadata.rack = config.broker_rack();
   metadata.config = std::make_shared<const config::BrokerConfig>(config);
   o.metadata = metadata;
   o.groups.offsets_partitions = config.offsets_topic_num_partitions();

@@ -97,6 +97,15 @@ void fail_all(protocol::BrokerRegistrationResponse& r, const ApiError& e) {
   r = {};
   r.error_code = static_cast<int16_t>(e.code);
 }
+void fail_all(protocol::BrokerHeartbeatResponse& r, const ApiError& e) {
+  r = {};
+  r.error_code = static_cast<int16_t>(e.code);
+}
+void fail_all(protocol::ControllerRegistrationResponse& r, const ApiError& e) {
+  r = {};
+  r.error_code = static_cast<int16_t>(e.code);
+  r.error_message = e.message;
+}
 
 std::string join(const std::vector<std::string>& parts, const char* separator) {
   std::string out;
@@ -155,7 +164,8 @@ class OrderedSet {
 QuorumController::QuorumController(Options options, std::shared_ptr<const MetadataImage> image)
     : options_(std::move(options)),
       random_(options_.random_seed ? *options_.random_seed : std::random_device{}()),
-      committed_(std::move(image)) {}
+      committed_(std::move(image)),
+      heartbeats_(options_.session_timeout_ms) {}
 
 std::shared_ptr<const MetadataImage> QuorumController::latest_image() {
   return uncommitted_.empty() ? image() : latest_;
@@ -923,7 +933,8 @@ ControllerResult<protocol::AllocateProducerIdsResponse> QuorumController::alloca
 }
 
 ControllerResult<protocol::BrokerRegistrationResponse> QuorumController::register_broker(
-    const protocol::BrokerRegistrationRequest& request) {
+    const protocol::BrokerRegistrationRequest& request, int64_t now_ms) {
+  activate_if_needed(now_ms);
   const std::shared_ptr<const MetadataImage> image = latest_image();
   protocol::BrokerRegistrationResponse response;
   auto refuse = [&](ErrorCode code) -> ControllerResult<protocol::BrokerRegistrationResponse> {
@@ -931,6 +942,16 @@ ControllerResult<protocol::BrokerRegistrationResponse> QuorumController::registe
     return {std::move(response), {}};
   };
   if (request.cluster_id != options_.cluster_id) return refuse(ErrorCode::inconsistent_cluster_id);
+  if (const metadata::BrokerRegistration* existing = image->broker(request.broker_id)) {
+    // Another process with this id while the registered one still heartbeats: one of them is
+    // misconfigured. A restarted broker gets in once the old session has expired.
+    if (existing->incarnation_id != request.incarnation_id) {
+      if (!existing->fenced && heartbeats_.has_valid_session(request.broker_id, existing->epoch, now_ms)) {
+        return refuse(ErrorCode::duplicate_broker_registration);
+      }
+      heartbeats_.remove(request.broker_id);
+    }
+  }
   if (request.is_migrating_zk_broker) return refuse(ErrorCode::broker_id_not_registered);
 
   protocol::RegisterBrokerRecord record;
@@ -968,17 +989,101 @@ ControllerResult<protocol::BrokerRegistrationResponse> QuorumController::registe
   record.features = std::move(features);
 
   response.broker_epoch = record.broker_epoch;
+  // The new registration's session starts now: it has a session timeout to send its first
+  // heartbeat, and meanwhile another incarnation is refused.
+  heartbeats_.touch(record.broker_id, record.broker_epoch, now_ms);
   std::vector<MetadataRecord> records;
   records.emplace_back(record, kRegisterBrokerRecordVersion);
-  if (options_.unfence_on_registration) {
-    protocol::BrokerRegistrationChangeRecord unfence;
-    unfence.broker_id = record.broker_id;
-    unfence.broker_epoch = record.broker_epoch;
-    unfence.fenced = metadata::kFencingChangeUnfence;
-    unfence.in_controlled_shutdown = 0;
-    records.emplace_back(std::move(unfence), kBrokerRegistrationChangeRecordVersion);
-  }
   return finish(std::move(response), std::move(records), false);
+}
+
+MetadataRecord QuorumController::registration_change(const metadata::BrokerRegistration& broker,
+                                                     BrokerControlState next) {
+  protocol::BrokerRegistrationChangeRecord change;
+  change.broker_id = broker.id;
+  change.broker_epoch = broker.epoch;
+  change.fenced = metadata::kFencingChangeNone;
+  change.in_controlled_shutdown = 0;
+  switch (next) {
+    case BrokerControlState::fenced:
+    case BrokerControlState::shutdown_now:
+      change.fenced = metadata::kFencingChangeFence;
+      break;
+    case BrokerControlState::unfenced:
+      change.fenced = metadata::kFencingChangeUnfence;
+      break;
+    case BrokerControlState::controlled_shutdown:
+      change.in_controlled_shutdown = 1;  // BrokerRegistrationInControlledShutdownChange.IN_CONTROLLED_SHUTDOWN
+      break;
+  }
+  return MetadataRecord(std::move(change), kBrokerRegistrationChangeRecordVersion);
+}
+
+ControllerResult<protocol::BrokerHeartbeatResponse> QuorumController::broker_heartbeat(
+    const protocol::BrokerHeartbeatRequest& request, int64_t now_ms) {
+  activate_if_needed(now_ms);
+  const std::shared_ptr<const MetadataImage> image = latest_image();
+  protocol::BrokerHeartbeatResponse response;
+  const metadata::BrokerRegistration* broker = image->broker(request.broker_id);
+  // Kafka answers STALE_BROKER_EPOCH both to a broker it has no registration of and to an epoch
+  // that is not the registered one: either way the broker must register (again).
+  if (!broker || broker->epoch != request.broker_epoch) {
+    response.error_code = static_cast<int16_t>(ErrorCode::stale_broker_epoch);
+    return {std::move(response), {}};
+  }
+  heartbeats_.touch(broker->id, broker->epoch, now_ms);
+  // The broker's epoch is the offset of its RegisterBrokerRecord. Leaderships are never moved
+  // yet (partition reassignment and leader election are the replication work), so a broker that
+  // asks to shut down is let go at once.
+  const int64_t register_offset = broker->epoch;
+  const BrokerControlStates states = next_broker_state(*broker, request, register_offset, false);
+  std::vector<MetadataRecord> records;
+  const bool already_fenced = broker->fenced && is_fenced(states.next);
+  if (states.current != states.next && !already_fenced) records.push_back(registration_change(*broker, states.next));
+  response.is_caught_up = request.current_metadata_offset >= register_offset;
+  response.is_fenced = is_fenced(states.next);
+  response.should_shut_down = states.next == BrokerControlState::shutdown_now;
+  return finish(std::move(response), std::move(records), false);
+}
+
+ControllerResult<protocol::ControllerRegistrationResponse> QuorumController::register_controller(
+    const protocol::ControllerRegistrationRequest& request) {
+  protocol::RegisterControllerRecord record;
+  record.controller_id = request.controller_id;
+  record.incarnation_id = request.incarnation_id;
+  record.zk_migration_ready = request.zk_migration_ready;
+  for (const auto& l : request.listeners) record.end_points.push_back({l.name, l.host, l.port, l.security_protocol, {}});
+  for (const auto& f : request.features) {
+    record.features.push_back({f.name, f.min_supported_version, f.max_supported_version, {}});
+  }
+  protocol::ControllerRegistrationResponse response;
+  response.error_message = std::nullopt;
+  std::vector<MetadataRecord> records;
+  records.emplace_back(std::move(record), 0);
+  return finish(std::move(response), std::move(records), false);
+}
+
+void QuorumController::activate(int64_t now_ms, std::optional<int32_t> local_broker) {
+  heartbeats_.activate(*latest_image(), now_ms);
+  if (local_broker) heartbeats_.remove(*local_broker);
+}
+
+void QuorumController::activate_if_needed(int64_t now_ms) {
+  if (!heartbeats_.activated()) activate(now_ms);
+}
+
+std::vector<MetadataRecord> QuorumController::tick(int64_t now_ms) {
+  activate_if_needed(now_ms);
+  const std::shared_ptr<const MetadataImage> image = latest_image();
+  std::vector<MetadataRecord> records;
+  for (const auto& [id, epoch] : heartbeats_.remove_expired(now_ms)) {
+    // A fenced broker, or a registration since replaced, just loses its session.
+    const metadata::BrokerRegistration* broker = image->broker(id);
+    if (!broker || broker->epoch != epoch || broker->fenced) continue;
+    records.push_back(registration_change(*broker, BrokerControlState::fenced));
+  }
+  if (!stage(records).ok()) return {};
+  return records;
 }
 
 }  // namespace gregor::controller

@@ -15,9 +15,13 @@
 //
 // Validation follows Kafka's controller and, where a Kafka broker checks a request before
 // forwarding it (duplicate config resources and keys, broker config names), that broker too, with
-// Kafka's error codes and messages. Differences: there are no broker heartbeats yet, so a broker
-// that registers is unfenced in the same batch (Options::unfence_on_registration) and a
-// registration never fails as a duplicate; there are no ACLs, policies or quotas.
+// Kafka's error codes and messages. There are no ACLs, policies or quotas.
+//
+// Brokers: a registration writes a fenced RegisterBrokerRecord whose offset is the broker's new
+// epoch; heartbeats unfence the broker once it has applied the log up to that record, fence it on
+// request and grant it shutdown; tick() fences the brokers not heard from for
+// broker.session.timeout.ms. When each broker was last heard from is soft state
+// (broker_heartbeat_manager.h). Time comes in as milliseconds from the caller, never read here.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +33,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "controller/broker_heartbeat_manager.h"
 #include "controller/config_schema.h"
 #include "controller/random.h"
 #include "controller/replica_placer.h"
@@ -37,8 +42,12 @@
 #include "protocol/generated/message/allocate_producer_ids_response.h"
 #include "protocol/generated/message/alter_configs_request.h"
 #include "protocol/generated/message/alter_configs_response.h"
+#include "protocol/generated/message/broker_heartbeat_request.h"
+#include "protocol/generated/message/broker_heartbeat_response.h"
 #include "protocol/generated/message/broker_registration_request.h"
 #include "protocol/generated/message/broker_registration_response.h"
+#include "protocol/generated/message/controller_registration_request.h"
+#include "protocol/generated/message/controller_registration_response.h"
 #include "protocol/generated/message/create_partitions_request.h"
 #include "protocol/generated/message/create_partitions_response.h"
 #include "protocol/generated/message/create_topics_request.h"
@@ -90,8 +99,8 @@ class QuorumController {
     // broker-level names (log.retention.ms, ...), and are checked with them. Topic configs are
     // validated by storage::LogConfig::with_topic_overrides over those defaults.
     std::map<std::string, std::string> static_config;
-    // With no heartbeats yet, unfence a broker in the batch that registers it.
-    bool unfence_on_registration = true;
+    // broker.session.timeout.ms: a broker not heard from for this long is fenced.
+    int64_t session_timeout_ms = 9000;
     // Seeds topic ids and replica placement; random when unset.
     std::optional<uint64_t> random_seed;
   };
@@ -120,10 +129,29 @@ class QuorumController {
   // The next block of kProducerIdBlockSize producer ids for a registered broker.
   ControllerResult<protocol::AllocateProducerIdsResponse> allocate_producer_ids(int32_t broker_id,
                                                                                 int64_t broker_epoch);
-  // Registers (or re-registers) a broker; its epoch is the offset its RegisterBrokerRecord will
-  // have in the log.
+  // Registers (or re-registers) a broker, fenced; its epoch is the offset its RegisterBrokerRecord
+  // will have in the log. A different incarnation of a broker whose session is still valid is
+  // refused (DUPLICATE_BROKER_REGISTRATION); a fenced broker has no valid session. The same
+  // incarnation registers again, with a new epoch.
   ControllerResult<protocol::BrokerRegistrationResponse> register_broker(
-      const protocol::BrokerRegistrationRequest& request);
+      const protocol::BrokerRegistrationRequest& request, int64_t now_ms);
+  // A heartbeat: renews the broker's session and fences, unfences or shuts it down as Kafka's
+  // BrokerHeartbeatManager decides (next_broker_state), writing BrokerRegistrationChangeRecords.
+  ControllerResult<protocol::BrokerHeartbeatResponse> broker_heartbeat(const protocol::BrokerHeartbeatRequest& request,
+                                                                       int64_t now_ms);
+  // A controller announcing its endpoints and features: a RegisterControllerRecord.
+  ControllerResult<protocol::ControllerRegistrationResponse> register_controller(
+      const protocol::ControllerRegistrationRequest& request);
+  // The records that fence every unfenced broker whose session expired at now (to append as one
+  // batch; empty when none did). The first timed call activates the sessions if activate() was
+  // not called.
+  std::vector<metadata::MetadataRecord> tick(int64_t now_ms);
+  // On becoming the active controller: every registered broker gets a fresh session from now,
+  // except local_broker, the broker of this very process (a combined node), whose previous
+  // incarnation ended with the previous process: it may register again at once.
+  void activate(int64_t now_ms, std::optional<int32_t> local_broker = std::nullopt);
+  // When tick() may next have something to fence; none while no broker has a session.
+  std::optional<int64_t> next_session_expiry_ms() const { return heartbeats_.next_expiry_ms(); }
 
   // Applies one committed record, at offset, from a batch of leader_epoch. An error means the
   // record does not fit the committed state: the log and the controller disagree.
@@ -155,7 +183,14 @@ class QuorumController {
   ControllerResult<Response> finish(Response response, std::vector<metadata::MetadataRecord> records,
                                     bool validate_only);
 
+  // Brokers replicas may go on (Kafka's heartbeat manager's usable brokers): registered and not
+  // in controlled shutdown. Fenced ones are kept, as Kafka keeps them: the placer makes them
+  // followers only when there are not enough unfenced brokers, never leaders.
   std::vector<UsableBroker> usable_brokers(const metadata::MetadataImage& image) const;
+  // The change record that fences or unfences a broker, or marks it in controlled shutdown.
+  static metadata::MetadataRecord registration_change(const metadata::BrokerRegistration& broker,
+                                                      BrokerControlState next);
+  void activate_if_needed(int64_t now_ms);
   bool is_active(const metadata::MetadataImage& image, int32_t broker_id) const;
   Uuid default_directory(const metadata::MetadataImage& image, int32_t broker_id) const;
   metadata::MetadataRecord partition_record(const metadata::MetadataImage& image, const Uuid& topic_id,
@@ -198,6 +233,7 @@ class QuorumController {
   // committed_ plus uncommitted_, built when the records were handed out.
   std::shared_ptr<const metadata::MetadataImage> latest_;
   std::deque<metadata::MetadataRecord> uncommitted_;
+  BrokerHeartbeatManager heartbeats_;
 };
 
 }  // namespace gregor::controller

@@ -77,8 +77,14 @@ TEST_F(ControllerLogTest, ChangesSurviveARestart) {
   registration.listeners.push_back({"PLAINTEXT", "localhost", 9092, 0, {}});
   registration.features.push_back({"metadata.version", 7, kMetadataVersion, {}});
   registration.log_dirs = {Uuid::from_halves(50, 50)};
-  const int64_t broker_epoch = submit(controller->register_broker(registration)).broker_epoch;
+  const int64_t broker_epoch = submit(controller->register_broker(registration, 0)).broker_epoch;
   EXPECT_EQ(broker_epoch, 3);  // the RegisterBrokerRecord's offset
+  // Caught up with its registration: unfenced.
+  protocol::BrokerHeartbeatRequest heartbeat;
+  heartbeat.broker_id = 1;
+  heartbeat.broker_epoch = broker_epoch;
+  heartbeat.current_metadata_offset = broker_epoch;
+  EXPECT_FALSE(submit(controller->broker_heartbeat(heartbeat, 0)).is_fenced);
 
   protocol::CreateTopicsRequest create;
   protocol::CreateTopicsRequest::CreatableTopic topic;

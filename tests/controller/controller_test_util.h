@@ -57,10 +57,28 @@ class ControllerTest : public ::testing::Test {
     return r;
   }
 
-  int64_t register_broker(int32_t id, std::optional<std::string> rack = std::nullopt) {
-    auto response = commit(controller->register_broker(registration(id, std::move(rack))));
+  // Registers a broker and, unless told not to, unfences it with a heartbeat caught up with its
+  // registration; its epoch.
+  int64_t register_broker(int32_t id, std::optional<std::string> rack = std::nullopt, bool unfence = true) {
+    auto response = commit(controller->register_broker(registration(id, std::move(rack)), now_ms));
     EXPECT_EQ(response.error_code, 0);
+    if (unfence) {
+      auto beat = commit(controller->broker_heartbeat(heartbeat(id, response.broker_epoch, next_offset - 1), now_ms));
+      EXPECT_EQ(beat.error_code, 0);
+      EXPECT_FALSE(beat.is_fenced);
+    }
     return response.broker_epoch;
+  }
+
+  static protocol::BrokerHeartbeatRequest heartbeat(int32_t id, int64_t epoch, int64_t metadata_offset,
+                                                    bool want_fence = false, bool want_shut_down = false) {
+    protocol::BrokerHeartbeatRequest r;
+    r.broker_id = id;
+    r.broker_epoch = epoch;
+    r.current_metadata_offset = metadata_offset;
+    r.want_fence = want_fence;
+    r.want_shut_down = want_shut_down;
+    return r;
   }
 
   static protocol::CreateTopicsRequest::CreatableTopic topic(const std::string& name, int32_t partitions = 1,
@@ -93,6 +111,8 @@ class ControllerTest : public ::testing::Test {
 
   std::unique_ptr<QuorumController> controller;
   int64_t next_offset = 0;
+  // The clock handed to the controller, in milliseconds.
+  int64_t now_ms = 1'000'000;
 };
 
 template <typename Result>

@@ -37,7 +37,7 @@ TEST_F(ControllerTest, BootstrapWritesMetadataVersionInATransaction) {
   EXPECT_TRUE(controller->bootstrap().empty());
 }
 
-TEST_F(ControllerTest, RegisteredBrokerIsUnfencedAtOnce) {
+TEST_F(ControllerTest, RegisteredBrokerIsUnfencedByAHeartbeat) {
   const metadata::BrokerRegistration* b = image()->broker(1);
   ASSERT_NE(b, nullptr);
   EXPECT_FALSE(b->fenced);
@@ -45,44 +45,250 @@ TEST_F(ControllerTest, RegisteredBrokerIsUnfencedAtOnce) {
   // The epoch is the offset of the RegisterBrokerRecord: after the three bootstrap records.
   EXPECT_EQ(b->epoch, 3);
 
-  auto result = controller->register_broker(registration(2, "rack-b"));
+  auto result = controller->register_broker(registration(2, "rack-b"), now_ms);
   EXPECT_EQ(result.response.error_code, 0);
   EXPECT_EQ(result.response.broker_epoch, next_offset);
-  ASSERT_EQ(result.records.size(), 2u);
+  ASSERT_EQ(result.records.size(), 1u);
   const auto* reg = result.records[0].get<protocol::RegisterBrokerRecord>();
   ASSERT_NE(reg, nullptr);
   EXPECT_EQ(result.records[0].version, 3);
   EXPECT_TRUE(reg->fenced);
   EXPECT_EQ(reg->rack, "rack-b");
-  const auto* change = result.records[1].get<protocol::BrokerRegistrationChangeRecord>();
-  ASSERT_NE(change, nullptr);
-  EXPECT_EQ(change->fenced, -1);
-  EXPECT_EQ(change->broker_epoch, result.response.broker_epoch);
+  const int64_t epoch = result.response.broker_epoch;
   commit(result.records);
+  EXPECT_TRUE(image()->broker(2)->fenced);
+  EXPECT_EQ(image()->broker_nodes("PLAINTEXT").size(), 1u);
+
+  // Behind its own registration: still fenced, not caught up, and nothing written.
+  auto behind = controller->broker_heartbeat(heartbeat(2, epoch, epoch - 1), now_ms);
+  EXPECT_EQ(behind.response.error_code, 0);
+  EXPECT_FALSE(behind.response.is_caught_up);
+  EXPECT_TRUE(behind.response.is_fenced);
+  EXPECT_FALSE(behind.response.should_shut_down);
+  EXPECT_TRUE(behind.records.empty());
+
+  // Caught up: unfenced by a BrokerRegistrationChangeRecord.
+  auto caught_up = controller->broker_heartbeat(heartbeat(2, epoch, epoch), now_ms);
+  EXPECT_TRUE(caught_up.response.is_caught_up);
+  EXPECT_FALSE(caught_up.response.is_fenced);
+  ASSERT_EQ(caught_up.records.size(), 1u);
+  const auto* change = caught_up.records[0].get<protocol::BrokerRegistrationChangeRecord>();
+  ASSERT_NE(change, nullptr);
+  EXPECT_EQ(caught_up.records[0].version, 2);
+  EXPECT_EQ(change->fenced, -1);
+  EXPECT_EQ(change->in_controlled_shutdown, 0);
+  EXPECT_EQ(change->broker_epoch, epoch);
+  commit(caught_up.records);
   EXPECT_TRUE(image()->broker(2)->active());
   EXPECT_EQ(image()->broker_nodes("PLAINTEXT").size(), 2u);
+
+  // Further heartbeats change nothing.
+  auto again = controller->broker_heartbeat(heartbeat(2, epoch, epoch + 5), now_ms);
+  EXPECT_FALSE(again.response.is_fenced);
+  EXPECT_TRUE(again.records.empty());
+}
+
+TEST_F(ControllerTest, HeartbeatErrors) {
+  // Unknown broker and wrong epoch: Kafka's STALE_BROKER_EPOCH, nothing written.
+  auto unknown = controller->broker_heartbeat(heartbeat(9, 3, 100), now_ms);
+  EXPECT_EQ(unknown.response.error_code, static_cast<int16_t>(ErrorCode::stale_broker_epoch));
+  EXPECT_TRUE(unknown.records.empty());
+  auto stale = controller->broker_heartbeat(heartbeat(1, 2, 100), now_ms);
+  EXPECT_EQ(stale.response.error_code, static_cast<int16_t>(ErrorCode::stale_broker_epoch));
+  EXPECT_TRUE(stale.records.empty());
+  // A stale heartbeat does not keep the session alive.
+  now_ms += 9000;
+  auto fenced = controller->tick(now_ms);
+  ASSERT_EQ(fenced.size(), 1u);
+  EXPECT_EQ(fenced[0].get<protocol::BrokerRegistrationChangeRecord>()->broker_id, 1);
+}
+
+TEST_F(ControllerTest, SessionTimeoutFencesAndAHeartbeatUnfencesAgain) {
+  const int64_t epoch2 = register_broker(2);
+  // Broker 1 keeps heartbeating, broker 2 stops.
+  now_ms += 5000;
+  commit(controller->broker_heartbeat(heartbeat(1, 3, next_offset - 1), now_ms));
+  EXPECT_TRUE(controller->tick(now_ms).empty());
+  now_ms += 3999;  // 8999 ms after broker 2's last heartbeat
+  EXPECT_TRUE(controller->tick(now_ms).empty());
+  EXPECT_EQ(controller->next_session_expiry_ms(), now_ms + 1);
+  now_ms += 1;
+  auto records = controller->tick(now_ms);
+  ASSERT_EQ(records.size(), 1u);
+  const auto* change = records[0].get<protocol::BrokerRegistrationChangeRecord>();
+  ASSERT_NE(change, nullptr);
+  EXPECT_EQ(change->broker_id, 2);
+  EXPECT_EQ(change->broker_epoch, epoch2);
+  EXPECT_EQ(change->fenced, 1);
+  commit(records);
+  EXPECT_TRUE(image()->broker(2)->fenced);
+  EXPECT_FALSE(image()->broker(1)->fenced);
+  EXPECT_EQ(image()->broker_nodes("PLAINTEXT").size(), 1u);
+  // Fenced already: a later tick writes nothing more.
+  now_ms += 20000;
+  commit(controller->tick(now_ms));  // broker 1's session expires too
+  EXPECT_TRUE(image()->broker(1)->fenced);
+  EXPECT_TRUE(controller->tick(now_ms + 20000).empty());
+
+  // The same registration heartbeats again: unfenced, it is still caught up.
+  auto back = controller->broker_heartbeat(heartbeat(2, epoch2, next_offset - 1), now_ms);
+  EXPECT_FALSE(back.response.is_fenced);
+  ASSERT_EQ(back.records.size(), 1u);
+  EXPECT_EQ(back.records[0].get<protocol::BrokerRegistrationChangeRecord>()->fenced, -1);
+  commit(back.records);
+  EXPECT_TRUE(image()->broker(2)->active());
+}
+
+TEST_F(ControllerTest, DuplicateRegistrationWhileTheSessionIsValid) {
+  const int64_t epoch2 = register_broker(2);
+  // Another process with id 2 and a new incarnation, while the first still has a session.
+  auto other = registration(2);
+  other.incarnation_id = Uuid::from_halves(2, 99);
+  now_ms += 8999;
+  auto refused = controller->register_broker(other, now_ms);
+  EXPECT_EQ(refused.response.error_code, static_cast<int16_t>(ErrorCode::duplicate_broker_registration));
+  EXPECT_TRUE(refused.records.empty());
+
+  // The same incarnation again (a retried registration): accepted, a new epoch, fenced until it
+  // catches up.
+  auto same = controller->register_broker(registration(2), now_ms);
+  EXPECT_EQ(same.response.error_code, 0);
+  EXPECT_GT(same.response.broker_epoch, epoch2);
+  commit(same.records);
+  EXPECT_EQ(image()->broker(2)->epoch, same.response.broker_epoch);
+  EXPECT_TRUE(image()->broker(2)->fenced);
+  // The old epoch is stale now.
+  EXPECT_EQ(controller->broker_heartbeat(heartbeat(2, epoch2, next_offset), now_ms).response.error_code,
+            static_cast<int16_t>(ErrorCode::stale_broker_epoch));
+
+  // Unfenced again, then silent: once the session has expired the new incarnation gets in, with
+  // a new epoch.
+  commit(controller->broker_heartbeat(heartbeat(2, same.response.broker_epoch, next_offset), now_ms));
+  EXPECT_EQ(controller->register_broker(other, now_ms).response.error_code,
+            static_cast<int16_t>(ErrorCode::duplicate_broker_registration));
+  now_ms += 9000;
+  commit(controller->tick(now_ms));
+  auto accepted = controller->register_broker(other, now_ms);
+  EXPECT_EQ(accepted.response.error_code, 0);
+  EXPECT_EQ(accepted.response.broker_epoch, next_offset);
+  commit(accepted.records);
+  EXPECT_EQ(image()->broker(2)->incarnation_id, other.incarnation_id);
+  // Unfenced, the new incarnation makes the old one the duplicate.
+  commit(controller->broker_heartbeat(heartbeat(2, accepted.response.broker_epoch, next_offset), now_ms));
+  EXPECT_EQ(controller->register_broker(registration(2), now_ms).response.error_code,
+            static_cast<int16_t>(ErrorCode::duplicate_broker_registration));
+}
+
+TEST_F(ControllerTest, AFencedBrokerHasNoSession) {
+  // Broker 2 shut down cleanly (fenced) a moment ago: its next process registers at once.
+  const int64_t epoch2 = register_broker(2);
+  commit(controller->broker_heartbeat(heartbeat(2, epoch2, next_offset, false, true), now_ms));
+  EXPECT_TRUE(image()->broker(2)->fenced);
+  auto restarted = registration(2);
+  restarted.incarnation_id = Uuid::from_halves(2, 5);
+  EXPECT_EQ(controller->register_broker(restarted, now_ms).response.error_code, 0);
+}
+
+TEST_F(ControllerTest, TheLocalBrokerGetsNoSessionOnActivation) {
+  // A combined node restarting after a crash: its broker registration is still unfenced, but it
+  // died with the process, so the new process registers at once; another broker has to wait.
+  register_broker(2);
+  controller = std::make_unique<QuorumController>(options(), image());
+  controller->activate(now_ms, 1);
+  auto again = registration(1);
+  again.incarnation_id = Uuid::from_halves(1, 5);
+  EXPECT_EQ(controller->register_broker(again, now_ms).response.error_code, 0);
+  auto other = registration(2);
+  other.incarnation_id = Uuid::from_halves(2, 5);
+  EXPECT_EQ(controller->register_broker(other, now_ms).response.error_code,
+            static_cast<int16_t>(ErrorCode::duplicate_broker_registration));
+}
+
+TEST_F(ControllerTest, WantFenceAndShutdown) {
+  const int64_t epoch2 = register_broker(2);
+  const int64_t epoch3 = register_broker(3);
+  const int64_t epoch4 = register_broker(4, std::nullopt, false);
+  // A fenced broker that asks to stay fenced stays fenced, caught up or not.
+  auto stay = controller->broker_heartbeat(heartbeat(4, epoch4, next_offset, true), now_ms);
+  EXPECT_TRUE(stay.response.is_fenced);
+  EXPECT_TRUE(stay.response.is_caught_up);
+  EXPECT_TRUE(stay.records.empty());
+  // A fenced broker that wants to shut down may, at once, with nothing to write.
+  auto fenced_stop = controller->broker_heartbeat(heartbeat(4, epoch4, 0, false, true), now_ms);
+  EXPECT_TRUE(fenced_stop.response.is_fenced);
+  EXPECT_TRUE(fenced_stop.response.should_shut_down);
+  EXPECT_TRUE(fenced_stop.records.empty());
+
+  // An unfenced broker that asks to be fenced is fenced.
+  auto fence = controller->broker_heartbeat(heartbeat(2, epoch2, next_offset, true), now_ms);
+  EXPECT_TRUE(fence.response.is_fenced);
+  EXPECT_FALSE(fence.response.should_shut_down);
+  ASSERT_EQ(fence.records.size(), 1u);
+  EXPECT_EQ(fence.records[0].get<protocol::BrokerRegistrationChangeRecord>()->fenced, 1);
+  commit(fence.records);
+  EXPECT_TRUE(image()->broker(2)->fenced);
+
+  // An unfenced broker asking to shut down (controlled shutdown): it has no leaderships to move
+  // here, so it is fenced and told to shut down at once.
+  create_topic("led", 3, 1);
+  auto stop = controller->broker_heartbeat(heartbeat(3, epoch3, next_offset, false, true), now_ms);
+  EXPECT_TRUE(stop.response.is_fenced);
+  EXPECT_TRUE(stop.response.should_shut_down);
+  ASSERT_EQ(stop.records.size(), 1u);
+  EXPECT_EQ(stop.records[0].get<protocol::BrokerRegistrationChangeRecord>()->fenced, 1);
+  commit(stop.records);
+  EXPECT_TRUE(image()->broker(3)->fenced);
+}
+
+TEST_F(ControllerTest, ANewControllerGivesEveryBrokerAFreshSession) {
+  register_broker(2);
+  now_ms += 8000;
+  // Failover: the new controller starts from the committed image and knows no heartbeats.
+  controller = std::make_unique<QuorumController>(options(), image());
+  controller->activate(now_ms);
+  now_ms += 8999;
+  EXPECT_TRUE(controller->tick(now_ms).empty());
+  now_ms += 1;
+  auto records = controller->tick(now_ms);
+  EXPECT_EQ(records.size(), 2u);  // brokers 1 and 2
+}
+
+TEST_F(ControllerTest, ControllerRegistration) {
+  protocol::ControllerRegistrationRequest request;
+  request.controller_id = 3000;
+  request.incarnation_id = Uuid::from_halves(3, 3);
+  request.listeners.push_back({"CONTROLLER", "c1", 9093, 0, {}});
+  request.features.push_back({"metadata.version", 1, kMetadataVersion, {}});
+  auto result = controller->register_controller(request);
+  EXPECT_EQ(result.response.error_code, 0);
+  ASSERT_EQ(result.records.size(), 1u);
+  const auto* record = result.records[0].get<protocol::RegisterControllerRecord>();
+  ASSERT_NE(record, nullptr);
+  EXPECT_EQ(record->controller_id, 3000);
+  EXPECT_EQ(record->end_points.size(), 1u);
+  commit(result.records);
 }
 
 TEST_F(ControllerTest, RegistrationErrors) {
   auto wrong_cluster = registration(2);
   wrong_cluster.cluster_id = "other";
-  auto r = controller->register_broker(wrong_cluster);
+  auto r = controller->register_broker(wrong_cluster, now_ms);
   EXPECT_EQ(r.response.error_code, static_cast<int16_t>(ErrorCode::inconsistent_cluster_id));
   EXPECT_TRUE(r.records.empty());
 
   auto old_broker = registration(2);
   old_broker.features[0].max_supported_version = 20;
-  EXPECT_EQ(controller->register_broker(old_broker).response.error_code,
+  EXPECT_EQ(controller->register_broker(old_broker, now_ms).response.error_code,
             static_cast<int16_t>(ErrorCode::unsupported_version));
   // No range at all means the first KRaft version only.
   auto no_range = registration(2);
   no_range.features.clear();
-  EXPECT_EQ(controller->register_broker(no_range).response.error_code,
+  EXPECT_EQ(controller->register_broker(no_range, now_ms).response.error_code,
             static_cast<int16_t>(ErrorCode::unsupported_version));
 
   auto zk = registration(2);
   zk.is_migrating_zk_broker = true;
-  EXPECT_EQ(controller->register_broker(zk).response.error_code,
+  EXPECT_EQ(controller->register_broker(zk, now_ms).response.error_code,
             static_cast<int16_t>(ErrorCode::broker_id_not_registered));
   EXPECT_EQ(controller->uncommitted_records(), 0u);
 }
@@ -359,10 +565,7 @@ TEST_F(ControllerTest, TooManyRecordsFailTheWholeRequest) {
 
 TEST_F(ControllerTest, FencedBrokersDoNotLead) {
   // Broker 2 registers but stays fenced.
-  QuorumController::Options o = options();
-  o.unfence_on_registration = false;
-  controller = std::make_unique<QuorumController>(o, image());
-  register_broker(2);
+  register_broker(2, std::nullopt, false);
   EXPECT_TRUE(image()->broker(2)->fenced);
   auto t = commit(controller->create_topics(create_request({topic("t", 4, 2)})));
   ASSERT_EQ(t.topics[0].error_code, 0);
@@ -727,7 +930,10 @@ TEST_F(ControllerTest, ResponsesEncodeInEveryVersion) {
   legacy.resources.push_back({kTopic, "a", {{"retention.ms", "2", {}}}, {}});
   expect_encodes_in_every_version(controller->alter_configs(legacy).response);
   expect_encodes_in_every_version(controller->allocate_producer_ids(1, image()->broker(1)->epoch).response);
-  expect_encodes_in_every_version(controller->register_broker(registration(5)).response);
+  expect_encodes_in_every_version(controller->register_broker(registration(5), now_ms).response);
+  expect_encodes_in_every_version(controller->broker_heartbeat(heartbeat(9, 3, 100), now_ms).response);
+  expect_encodes_in_every_version(controller->broker_heartbeat(heartbeat(1, 3, 100), now_ms).response);
+  expect_encodes_in_every_version(controller->register_controller({}).response);
 }
 
 // ---- commit and abandonment ----

@@ -1,6 +1,8 @@
-// ApiVersions: the APIs and versions this broker serves, exactly the table in apis.cc.
+// ApiVersions: the APIs and versions this broker serves, exactly the table in apis.cc (a
+// controller listener's own table there).
 #include <regex>
 
+#include "broker/broker.h"
 #include "broker/handlers/handlers.h"
 #include "common/error_code.h"
 #include "protocol/generated/message/api_versions_request.h"
@@ -10,9 +12,9 @@ namespace gregor::broker {
 
 namespace {
 
-protocol::ApiVersionsResponse supported() {
+protocol::ApiVersionsResponse supported(std::span<const ApiEntry> apis) {
   protocol::ApiVersionsResponse response;
-  for (const ApiEntry& api : implemented_apis()) {
+  for (const ApiEntry& api : apis) {
     protocol::ApiVersionsResponse::ApiVersion v;
     v.api_key = api.key;
     v.min_version = api.min_version;
@@ -31,18 +33,22 @@ bool valid_software_field(const std::string& s) {
 }  // namespace
 
 HandlerResult unsupported_api_versions(const RequestContext& ctx) {
-  protocol::ApiVersionsResponse response = supported();
+  return unsupported_api_versions(ctx, implemented_apis());
+}
+
+HandlerResult unsupported_api_versions(const RequestContext& ctx, std::span<const ApiEntry> apis) {
+  protocol::ApiVersionsResponse response = supported(apis);
   response.error_code = static_cast<int16_t>(ErrorCode::unsupported_version);
   RequestContext v0 = ctx;
   v0.api_version = 0;
   return respond(v0, response);
 }
 
-asio::awaitable<HandlerResult> handle_api_versions(Broker&, const RequestContext& ctx, BytesView body) {
+asio::awaitable<HandlerResult> handle_api_versions(Broker& broker, const RequestContext& ctx, BytesView body) {
   std::string why;
   auto request = decode_request<protocol::ApiVersionsRequest>(ctx, body, why);
   if (!request) co_return HandlerResult::close(why);
-  protocol::ApiVersionsResponse response = supported();
+  protocol::ApiVersionsResponse response = supported(broker.apis_for(ctx.listener));
   if (ctx.api_version >= 3 &&
       (!valid_software_field(request->client_software_name) || !valid_software_field(request->client_software_version))) {
     response.error_code = static_cast<int16_t>(ErrorCode::invalid_request);

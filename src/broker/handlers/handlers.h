@@ -43,5 +43,13 @@ asio::awaitable<HandlerResult> handle_consumer_group_describe(Broker& broker, co
 // ApiVersions for a version this broker does not serve (KIP-511): UNSUPPORTED_VERSION and the
 // supported ranges, encoded as version 0 so any client can read it.
 HandlerResult unsupported_api_versions(const RequestContext& ctx);
+// The same with the ranges of another table (a controller listener's).
+HandlerResult unsupported_api_versions(const RequestContext& ctx, std::span<const ApiEntry> apis);
+
+// The controller's broker lifecycle APIs, on controller listeners (see controller_apis()).
+asio::awaitable<HandlerResult> handle_broker_registration(Broker& broker, const RequestContext& ctx, BytesView body);
+asio::awaitable<HandlerResult> handle_broker_heartbeat(Broker& broker, const RequestContext& ctx, BytesView body);
+asio::awaitable<HandlerResult> handle_controller_registration(Broker& broker, const RequestContext& ctx,
+                                                              BytesView body);
 
 }  // namespace gregor::broker
