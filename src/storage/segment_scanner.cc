@@ -1,6 +1,7 @@
 #include "storage/segment_scanner.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "common/endian.h"
 #include "record/record_batch.h"
@@ -61,7 +62,13 @@ bool SegmentScanner::next(BatchInfo& out) {
   current_.position = pos_;
   current_.size = static_cast<uint32_t>(size);
   current_.base_offset = base_offset;
-  current_.last_offset = base_offset + load_be<int32_t>(p + v2::kLastOffsetDelta);
+  // A damaged header may hold any delta: checked before the addition, which could overflow.
+  const int32_t last_offset_delta = load_be<int32_t>(p + v2::kLastOffsetDelta);
+  if (last_offset_delta < 0) return corrupt("last offset delta is negative");
+  if (base_offset > std::numeric_limits<int64_t>::max() - last_offset_delta) {
+    return corrupt("base offset " + std::to_string(base_offset) + " plus the last offset delta overflows");
+  }
+  current_.last_offset = base_offset + last_offset_delta;
   current_.max_timestamp = load_be<int64_t>(p + v2::kMaxTimestamp);
   current_.leader_epoch = load_be<int32_t>(p + v2::kPartitionLeaderEpoch);
   current_.magic = magic;
@@ -69,7 +76,6 @@ bool SegmentScanner::next(BatchInfo& out) {
   current_.producer_id = load_be<int64_t>(p + v2::kProducerId);
   current_.producer_epoch = load_be<int16_t>(p + v2::kProducerEpoch);
   current_.base_sequence = load_be<int32_t>(p + v2::kBaseSequence);
-  if (current_.last_offset < base_offset) return corrupt("last offset delta is negative");
   if (verify_) {
     auto batch = record::RecordBatchView::parse(BytesView(p, size));
     if (!batch.ok()) return corrupt(batch.error().message);
